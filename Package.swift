@@ -1,0 +1,55 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Kura",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kura", targets: ["kura"]),
+        .library(name: "KuraCore", targets: ["KuraCore"]),
+        .library(name: "KuraStorage", targets: ["KuraStorage"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // System libraries (Debian: libssl-dev, liblz4-dev).
+        .systemLibrary(name: "CKuraOpenSSL", path: "Sources/CKuraOpenSSL", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CKuraLZ4", path: "Sources/CKuraLZ4", providers: [.apt(["liblz4-dev"])]),
+
+        .target(name: "KuraCore", swiftSettings: strict),
+        .target(
+            name: "KuraStorage",
+            dependencies: [
+                "KuraCore", "CKuraOpenSSL", "CKuraLZ4",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "kura",
+            dependencies: [
+                "KuraCore", "KuraStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "KuraCoreTests", dependencies: ["KuraCore"], swiftSettings: strict),
+        .testTarget(
+            name: "KuraStorageTests",
+            dependencies: ["KuraStorage", "KuraCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+    ]
+)

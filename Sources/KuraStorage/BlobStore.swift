@@ -1,0 +1,285 @@
+import Foundation
+public import KuraCore
+public import NIOCore
+
+/// The content-addressable blob store: verified ingest, deduplication, ranged reads and
+/// resumable upload sessions, over any ``ObjectBackend``.
+///
+/// A blob lives at ``ObjectKey/init(blob:)``. It becomes visible there only after every
+/// byte was hashed and the digest matched: bytes are assembled under `uploads/<id>/` and
+/// published (renamed) into place in one step, so a reader never sees a partial or
+/// unverified blob, and content that is already stored is not stored again.
+public final class BlobStore: Sendable {
+    /// Test seams that stand in for a crash at a chosen point of a commit.
+    public struct Hooks: Sendable {
+        /// Runs after the bytes are verified and complete, just before they are published.
+        public var beforePublish: (@Sendable (Digest) async throws -> Void)?
+
+        public init(beforePublish: (@Sendable (Digest) async throws -> Void)? = nil) {
+            self.beforePublish = beforePublish
+        }
+    }
+
+    public let backend: any ObjectBackend
+    /// The algorithm used to hash an upload when the client has not said which it will use.
+    public let defaultAlgorithm: DigestAlgorithm
+    private let hooks: Hooks
+    private let sessionLocks = KeyedLock()
+
+    public init(backend: any ObjectBackend, defaultAlgorithm: DigestAlgorithm = .sha256, hooks: Hooks = Hooks()) {
+        self.backend = backend
+        self.defaultAlgorithm = defaultAlgorithm
+        self.hooks = hooks
+    }
+
+    // MARK: reading
+
+    /// Size of a blob without reading it, or `nil` if it is not stored.
+    public func stat(_ digest: Digest) async throws -> BlobInfo? {
+        guard let info = try await backend.stat(ObjectKey(blob: digest)) else { return nil }
+        return BlobInfo(digest: digest, size: info.size)
+    }
+
+    /// Streams a blob or a range of it. Throws `BLOB_UNKNOWN` or, for a range outside the
+    /// blob, `RANGE_INVALID`.
+    public func read(_ digest: Digest, range: Range<Int64>? = nil) async throws -> BlobRead {
+        do {
+            let read = try await backend.get(ObjectKey(blob: digest), range: range)
+            return BlobRead(size: read.size, range: read.range, body: read.body)
+        } catch StorageError.notFound {
+            throw RegistryError(.blobUnknown, detail: digest.description)
+        } catch StorageError.rangeNotSatisfiable(let size) {
+            throw RegistryError(.rangeInvalid, "range not satisfiable", detail: "blob size is \(size)")
+        }
+    }
+
+    /// Removes a blob. Returns whether it was stored.
+    @discardableResult
+    public func delete(_ digest: Digest) async throws -> Bool {
+        try await backend.delete(ObjectKey(blob: digest))
+    }
+
+    // MARK: monolithic ingest
+
+    /// Stores a whole blob from a stream.
+    ///
+    /// - Parameters:
+    ///   - expected: the digest the content must have; `nil` to accept whatever arrives
+    ///     (hashed with `algorithm`).
+    ///   - expectedLength: the length the stream must have, when the caller knows it.
+    /// - Throws: `DIGEST_INVALID` on a mismatch and `SIZE_INVALID` on a length mismatch;
+    ///   in both cases nothing is stored.
+    public func ingest<Body: AsyncSequence & Sendable>(
+        _ body: Body, expected: Digest? = nil, expectedLength: Int64? = nil, algorithm: DigestAlgorithm? = nil
+    ) async throws -> BlobInfo where Body.Element == ByteBuffer {
+        let hashAlgorithm = expected?.algorithm ?? algorithm ?? defaultAlgorithm
+        let handle = try await backend.beginAppend(UploadState.dataKey(for: UploadID()))
+        do {
+            var writer = PartWriter(backend: backend, handle: handle, offset: 0, parts: [], hasher: ContentHasher(hashAlgorithm))
+            for try await chunk in body { try await writer.write(chunk) }
+            try await writer.finish()
+            if let expectedLength, expectedLength != writer.offset {
+                throw RegistryError(.sizeInvalid, detail: "received \(writer.offset) bytes, expected \(expectedLength)")
+            }
+            let digest = writer.hasher.finalize()
+            if let expected, expected != digest {
+                throw RegistryError(.digestInvalid, detail: "content has digest \(digest), not \(expected)")
+            }
+            return try await publish(handle: handle, parts: writer.parts, size: writer.offset, digest: digest)
+        } catch {
+            try? await backend.abortAppend(handle)
+            throw error
+        }
+    }
+
+    /// Stores an in-memory blob (manifests, configs).
+    public func ingest(bytes: ByteBuffer, expected: Digest? = nil, algorithm: DigestAlgorithm? = nil) async throws -> BlobInfo {
+        try await ingest(SingleBufferSequence(buffer: bytes), expected: expected, algorithm: algorithm)
+    }
+
+    /// Completes `handle` and moves it under the digest's key, unless the blob exists.
+    private func publish(handle: AppendHandle, parts: [AppendedPart], size: Int64, digest: Digest) async throws -> BlobInfo {
+        let key = ObjectKey(blob: digest)
+        if let existing = try await backend.stat(key), existing.size == size {
+            try await backend.abortAppend(handle)  // deduplicated: the bytes are already stored
+            return BlobInfo(digest: digest, size: size)
+        }
+        if try await backend.stat(handle.key)?.size != size {
+            try await backend.completeAppend(handle, parts: parts, size: size)
+        }
+        try await hooks.beforePublish?(digest)
+        _ = try await backend.publish(handle.key, to: key)
+        return BlobInfo(digest: digest, size: size)
+    }
+
+    // MARK: upload sessions
+
+    /// Opens an upload session. `algorithm` is the hash used while bytes stream in; a commit
+    /// with another algorithm re-reads the bytes once.
+    public func startUpload(algorithm: DigestAlgorithm? = nil) async throws -> UploadStatus {
+        let id = UploadID()
+        let handle = try await backend.beginAppend(UploadState.dataKey(for: id))
+        let now = Date()
+        let hasher = ContentHasher(algorithm ?? defaultAlgorithm)
+        let state = UploadState(
+            id: id.value, algorithm: hasher.algorithm, offset: 0, hashState: Data(hasher.savedState), handle: handle,
+            parts: [], createdAt: now, updatedAt: now)
+        try await save(state)
+        return status(of: state, id: id)
+    }
+
+    /// The offset and times of a session. Throws `BLOB_UPLOAD_UNKNOWN`.
+    public func uploadStatus(_ id: UploadID) async throws -> UploadStatus {
+        status(of: try await load(id), id: id)
+    }
+
+    /// Appends a chunk to a session.
+    ///
+    /// - Parameters:
+    ///   - offset: where the client says the chunk starts; a chunk that does not start at
+    ///     the session's offset is refused with `RANGE_INVALID` and changes nothing.
+    ///   - expectedLength: the chunk's declared length; a body of another length is refused
+    ///     with `SIZE_INVALID` and changes nothing.
+    /// - Returns: the session after the chunk, whose bytes and hash state are durable.
+    public func appendUpload<Body: AsyncSequence & Sendable>(
+        _ id: UploadID, at offset: Int64? = nil, expectedLength: Int64? = nil, body: Body
+    ) async throws -> UploadStatus where Body.Element == ByteBuffer {
+        try await sessionLocks.withLock(id.value) {
+            var state = try await load(id)
+            if let offset, offset != state.offset {
+                throw RegistryError(
+                    .rangeInvalid, "chunk out of order", detail: "upload is at offset \(state.offset), chunk starts at \(offset)")
+            }
+            var writer = PartWriter(
+                backend: backend, handle: state.handle, offset: state.offset, parts: state.parts,
+                hasher: try state.restoreHasher())
+            for try await chunk in body {
+                if let expectedLength, writer.acceptedBytes + Int64(chunk.readableBytes) - state.offset > expectedLength {
+                    throw RegistryError(.sizeInvalid, detail: "chunk is longer than its declared \(expectedLength) bytes")
+                }
+                try await writer.write(chunk)
+            }
+            try await writer.finish()
+            if let expectedLength, writer.offset - state.offset != expectedLength {
+                throw RegistryError(
+                    .sizeInvalid, detail: "chunk has \(writer.offset - state.offset) bytes, declared \(expectedLength)")
+            }
+            // Data first, then the state that acknowledges it.
+            try await backend.syncAppend(state.handle)
+            state.offset = writer.offset
+            state.parts = writer.parts
+            state.hashState = Data(writer.hasher.savedState)
+            state.updatedAt = Date()
+            try await save(state)
+            return status(of: state, id: id)
+        }
+    }
+
+    /// Commits a session as the blob `expected`, after appending an optional last chunk.
+    ///
+    /// On a digest mismatch nothing becomes visible under either digest, the session stays
+    /// as it was before the call, and `DIGEST_INVALID` is thrown. On success the session is
+    /// gone.
+    public func commitUpload<Body: AsyncSequence & Sendable>(
+        _ id: UploadID, expected: Digest, lastChunk: Body?, lastChunkOffset: Int64? = nil, expectedLength: Int64? = nil
+    ) async throws -> BlobInfo where Body.Element == ByteBuffer {
+        try await sessionLocks.withLock(id.value) {
+            let state = try await load(id)
+            if let lastChunkOffset, lastChunkOffset != state.offset {
+                throw RegistryError(
+                    .rangeInvalid, "chunk out of order",
+                    detail: "upload is at offset \(state.offset), chunk starts at \(lastChunkOffset)")
+            }
+            var writer = PartWriter(
+                backend: backend, handle: state.handle, offset: state.offset, parts: state.parts,
+                hasher: try state.restoreHasher())
+            if let lastChunk {
+                for try await chunk in lastChunk { try await writer.write(chunk) }
+                try await writer.finish()
+                if let expectedLength, writer.offset - state.offset != expectedLength {
+                    throw RegistryError(
+                        .sizeInvalid, detail: "chunk has \(writer.offset - state.offset) bytes, declared \(expectedLength)")
+                }
+            }
+            let size = writer.offset
+            if expected.algorithm == state.algorithm {
+                let digest = writer.hasher.finalize()
+                guard digest == expected else {
+                    throw RegistryError(.digestInvalid, detail: "content has digest \(digest), not \(expected)")
+                }
+                let info = try await publish(handle: state.handle, parts: writer.parts, size: size, digest: digest)
+                try await backend.delete(UploadState.key(for: id))
+                return info
+            }
+            // Another algorithm than the one hashed while streaming: finish the assembly,
+            // hash it once more, and keep it only if it matches. The session ends either way.
+            try await backend.completeAppend(state.handle, parts: writer.parts, size: size)
+            do {
+                var rehash = ContentHasher(expected.algorithm)
+                for try await chunk in try await backend.get(state.handle.key, range: nil).body { rehash.update(chunk) }
+                let digest = rehash.finalize()
+                guard digest == expected else {
+                    throw RegistryError(.digestInvalid, detail: "content has digest \(digest), not \(expected)")
+                }
+                try await hooks.beforePublish?(digest)
+                _ = try await backend.publish(state.handle.key, to: ObjectKey(blob: digest))
+                try await backend.delete(UploadState.key(for: id))
+                return BlobInfo(digest: digest, size: size)
+            } catch {
+                _ = try? await backend.delete(state.handle.key)
+                _ = try? await backend.delete(UploadState.key(for: id))
+                throw error
+            }
+        }
+    }
+
+    /// Cancels a session and deletes its bytes. Throws `BLOB_UPLOAD_UNKNOWN`.
+    public func cancelUpload(_ id: UploadID) async throws {
+        try await sessionLocks.withLock(id.value) {
+            let state = try await load(id)
+            try await backend.abortAppend(state.handle)
+            try await backend.delete(state.handle.key)
+            try await backend.delete(UploadState.key(for: id))
+        }
+    }
+
+    /// Every open session (for expiry), oldest activity first.
+    public func uploads() async throws -> [UploadStatus] {
+        var result: [UploadStatus] = []
+        for try await object in backend.listAll(prefix: "uploads/") where object.key.value.hasSuffix("/state") {
+            let name = object.key.value.split(separator: "/")[1]
+            guard let id = UploadID(name), let state = try? await load(id) else { continue }
+            result.append(status(of: state, id: id))
+        }
+        return result.sorted { $0.updatedAt < $1.updatedAt }
+    }
+
+    // MARK: state
+
+    private func status(of state: UploadState, id: UploadID) -> UploadStatus {
+        UploadStatus(id: id, offset: state.offset, createdAt: state.createdAt, updatedAt: state.updatedAt)
+    }
+
+    private func load(_ id: UploadID) async throws -> UploadState {
+        let bytes: ByteBuffer
+        do {
+            bytes = try await backend.getAll(UploadState.key(for: id), limit: 1 << 20)
+        } catch StorageError.notFound {
+            throw RegistryError(.blobUploadUnknown, detail: id.value)
+        }
+        do {
+            let state = try JSONDecoder().decode(UploadState.self, from: Data(bytes.readableBytesView))
+            guard state.id == id.value, state.offset >= 0 else { throw StorageError.corruptState("upload \(id) state") }
+            return state
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError.corruptState("upload \(id): \(error)")
+        }
+    }
+
+    private func save(_ state: UploadState) async throws {
+        let data = try JSONEncoder().encode(state)
+        try await backend.put(UploadState.key(for: UploadID(state.id)!), bytes: ByteBuffer(bytes: data))
+    }
+}

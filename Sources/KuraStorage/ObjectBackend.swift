@@ -1,0 +1,202 @@
+public import NIOCore
+public import Foundation
+
+/// What a backend knows about a stored object.
+public struct ObjectInfo: Sendable, Hashable {
+    public var key: ObjectKey
+    public var size: Int64
+    public var modified: Date
+
+    public init(key: ObjectKey, size: Int64, modified: Date) {
+        self.key = key
+        self.size = size
+        self.modified = modified
+    }
+}
+
+/// One page of a listing, in ascending key order.
+public struct ObjectListing: Sendable {
+    public var objects: [ObjectInfo]
+    /// Pass as `startAfter` to get the next page; `nil` when this was the last page.
+    public var nextStartAfter: String?
+
+    public init(objects: [ObjectInfo], nextStartAfter: String?) {
+        self.objects = objects
+        self.nextStartAfter = nextStartAfter
+    }
+}
+
+/// A streamed object body: a sequence of buffers, pulled one at a time, so a reader that
+/// stops pulling stops the reads (backpressure) and memory stays bounded.
+public typealias ObjectBody = AsyncThrowingStream<ByteBuffer, any Error>
+
+/// A ranged read: the bytes of `range` out of an object of `size` bytes.
+public struct ObjectRead: Sendable {
+    public var size: Int64
+    public var range: Range<Int64>
+    public var body: ObjectBody
+
+    public init(size: Int64, range: Range<Int64>, body: ObjectBody) {
+        self.size = size
+        self.range = range
+        self.body = body
+    }
+}
+
+/// An object being assembled from parts (an append file, or an S3 multipart upload).
+///
+/// Persisted inside an upload session's state so that another process can continue it.
+public struct AppendHandle: Sendable, Hashable, Codable {
+    /// Where the assembled object will live once completed.
+    public var key: ObjectKey
+    /// The backend's own id for the assembly (an S3 `UploadId`); empty where unused.
+    public var uploadID: String
+
+    public init(key: ObjectKey, uploadID: String) {
+        self.key = key
+        self.uploadID = uploadID
+    }
+}
+
+/// A receipt for one appended part.
+public struct AppendedPart: Sendable, Hashable, Codable {
+    public var number: Int
+    public var offset: Int64
+    public var size: Int64
+    /// The backend's tag for the part (an S3 ETag); empty where unused.
+    public var etag: String
+
+    public init(number: Int, offset: Int64, size: Int64, etag: String) {
+        self.number = number
+        self.offset = offset
+        self.size = size
+        self.etag = etag
+    }
+}
+
+/// What `publish` did.
+public enum PublishOutcome: Sendable, Equatable {
+    /// The staged object now lives under the key.
+    case created
+    /// An object was already there; the staged one was discarded.
+    case alreadyExisted
+}
+
+/// The contract every storage backend implements: flat keys, whole-object puts, ranged
+/// reads, and an append path for upload sessions.
+///
+/// Semantics every implementation must honour (checked by the shared contract suite):
+/// - an object is visible only once complete: a reader never sees half of a `put` or of
+///   an unfinished append;
+/// - `put` and `publish` replace nothing half-way: the key holds either the old or the new
+///   object;
+/// - `list` returns keys in ascending byte order;
+/// - reading a range outside the object throws ``StorageError/rangeNotSatisfiable(size:)``;
+///   missing objects throw ``StorageError/notFound(_:)``.
+public protocol ObjectBackend: Sendable {
+    /// A short name for logs and metrics (`filesystem`, `s3`, `tiered`).
+    var name: String { get }
+
+    /// The smallest part `appendPart` accepts except for the last one (S3: 5 MiB).
+    var minimumPartSize: Int { get }
+
+    /// The part size that moves data fastest through this backend.
+    var preferredPartSize: Int { get }
+
+    /// Writes a whole object from a stream and makes it visible atomically.
+    /// Returns the number of bytes written.
+    @discardableResult
+    func put<Body: AsyncSequence & Sendable>(_ key: ObjectKey, body: Body) async throws -> Int64
+    where Body.Element == ByteBuffer
+
+    /// Reads `range` (the whole object when `nil`) as a stream.
+    func get(_ key: ObjectKey, range: Range<Int64>?) async throws -> ObjectRead
+
+    /// Size and modification time, or `nil` when there is no such object.
+    func stat(_ key: ObjectKey) async throws -> ObjectInfo?
+
+    /// Deletes an object. Returns whether it existed.
+    @discardableResult
+    func delete(_ key: ObjectKey) async throws -> Bool
+
+    /// Lists objects whose key starts with `prefix`, after `startAfter`, at most `limit`.
+    func list(prefix: String, startAfter: String?, limit: Int) async throws -> ObjectListing
+
+    /// Starts assembling an object at `key` from parts.
+    func beginAppend(_ key: ObjectKey) async throws -> AppendHandle
+
+    /// Writes one part. `offset` is the byte position of the part in the object and
+    /// `number` its 1-based sequence number; a backend uses whichever it needs. Writing the
+    /// same number/offset again replaces the earlier attempt.
+    func appendPart(_ handle: AppendHandle, number: Int, offset: Int64, data: ByteBuffer) async throws -> AppendedPart
+
+    /// Makes every part written so far durable (an `fdatasync`; nothing on S3).
+    func syncAppend(_ handle: AppendHandle) async throws
+
+    /// Finishes the assembly from `parts`, in order, totalling `size` bytes.
+    /// The object then exists at `handle.key`.
+    func completeAppend(_ handle: AppendHandle, parts: [AppendedPart], size: Int64) async throws
+
+    /// Discards an unfinished assembly and its parts.
+    func abortAppend(_ handle: AppendHandle) async throws
+
+    /// Moves a completed object from `staged` to `key` without copying its bytes where the
+    /// backend allows (a rename on a filesystem). If `key` already exists the staged object
+    /// is discarded, since keys are content addresses and the bytes are the same.
+    func publish(_ staged: ObjectKey, to key: ObjectKey) async throws -> PublishOutcome
+}
+
+extension ObjectBackend {
+    /// Every object under `prefix`, page by page.
+    public func listAll(prefix: String, pageSize: Int = 1000) -> AsyncThrowingStream<ObjectInfo, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<ObjectInfo, any Error>.makeStream()
+        let task = Task {
+            var after: String? = nil
+            do {
+                repeat {
+                    let page = try await list(prefix: prefix, startAfter: after, limit: pageSize)
+                    for object in page.objects { continuation.yield(object) }
+                    after = page.nextStartAfter
+                } while after != nil
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    /// Stores a buffer as a whole object.
+    @discardableResult
+    public func put(_ key: ObjectKey, bytes: ByteBuffer) async throws -> Int64 {
+        try await put(key, body: SingleBufferSequence(buffer: bytes))
+    }
+
+    /// Reads a whole object into memory. For small objects (state, markers) only.
+    public func getAll(_ key: ObjectKey, limit: Int = 16 << 20) async throws -> ByteBuffer {
+        let read = try await get(key, range: nil)
+        guard read.size <= limit else { throw StorageError.backend("object \(key) is larger than \(limit) bytes") }
+        var result = ByteBuffer()
+        for try await chunk in read.body { result.writeImmutableBuffer(chunk) }
+        return result
+    }
+}
+
+/// An async sequence of one buffer.
+public struct SingleBufferSequence: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
+    let buffer: ByteBuffer
+
+    public init(buffer: ByteBuffer) { self.buffer = buffer }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var buffer: ByteBuffer?
+        public mutating func next() async throws -> ByteBuffer? {
+            defer { buffer = nil }
+            return buffer
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer) }
+}

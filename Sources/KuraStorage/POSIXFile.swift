@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOCore
+
+/// Thin, throwing wrappers over the POSIX calls the filesystem backend makes. Every call
+/// retries on `EINTR` and reports the path on failure.
+enum POSIXFile {
+    static func open(_ path: String, _ flags: CInt, mode: mode_t = 0o644) throws(StorageError) -> CInt {
+        while true {
+            let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
+            if fd >= 0 { return fd }
+            if errno != EINTR { throw .io(operation: "open", path: path, errno: errno) }
+        }
+    }
+
+    /// Opens a file that may be missing: `nil` when it (or a parent) does not exist.
+    static func openIfExists(_ path: String, _ flags: CInt) throws(StorageError) -> CInt? {
+        while true {
+            let fd = Glibc.open(path, flags | O_CLOEXEC)
+            if fd >= 0 { return fd }
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            if errno != EINTR { throw .io(operation: "open", path: path, errno: errno) }
+        }
+    }
+
+    static func close(_ fd: CInt) {
+        _ = Glibc.close(fd)
+    }
+
+    /// Writes all readable bytes of `buffer` at `offset`.
+    static func pwriteAll(_ fd: CInt, _ buffer: ByteBuffer, at offset: Int64, path: String) throws(StorageError) {
+        let result: Int32? = buffer.withUnsafeReadableBytes { raw -> Int32? in
+            var done = 0
+            while done < raw.count {
+                let n = Glibc.pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                done += n
+            }
+            return nil
+        }
+        if let result { throw .io(operation: "write", path: path, errno: result) }
+    }
+
+    /// Reads up to `count` bytes at `offset` into a new buffer; short only at end of file.
+    static func pread(_ fd: CInt, count: Int, at offset: Int64, allocator: ByteBufferAllocator, path: String)
+        throws(StorageError) -> ByteBuffer
+    {
+        var buffer = allocator.buffer(capacity: count)
+        var failure: Int32 = 0
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw -> Int in
+            var done = 0
+            while done < count {
+                let n = Glibc.pread(fd, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return 0
+                }
+                if n == 0 { break }
+                done += n
+            }
+            return done
+        }
+        if failure != 0 { throw .io(operation: "read", path: path, errno: failure) }
+        return buffer
+    }
+
+    static func fdatasync(_ fd: CInt, path: String) throws(StorageError) {
+        while Glibc.fdatasync(fd) != 0 {
+            if errno != EINTR { throw .io(operation: "fdatasync", path: path, errno: errno) }
+        }
+    }
+
+    static func fsync(_ fd: CInt, path: String) throws(StorageError) {
+        while Glibc.fsync(fd) != 0 {
+            if errno != EINTR { throw .io(operation: "fsync", path: path, errno: errno) }
+        }
+    }
+
+    /// `fsync` of a directory, so that a rename or create inside it survives power loss.
+    static func syncDirectory(_ path: String) throws(StorageError) {
+        let fd = try open(path, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        try fsync(fd, path: path)
+    }
+
+    static func rename(_ from: String, _ to: String) throws(StorageError) {
+        if Glibc.rename(from, to) != 0 { throw .io(operation: "rename", path: "\(from) -> \(to)", errno: errno) }
+    }
+
+    static func truncate(_ fd: CInt, to size: Int64, path: String) throws(StorageError) {
+        while ftruncate(fd, off_t(size)) != 0 {
+            if errno != EINTR { throw .io(operation: "ftruncate", path: path, errno: errno) }
+        }
+    }
+
+    /// Removes a file; returns whether it existed.
+    static func unlink(_ path: String) throws(StorageError) -> Bool {
+        if Glibc.unlink(path) == 0 { return true }
+        if errno == ENOENT { return false }
+        throw .io(operation: "unlink", path: path, errno: errno)
+    }
+
+    static func stat(_ path: String) throws(StorageError) -> Glibc.stat? {
+        var st: Glibc.stat = .init()
+        if fstatat(AT_FDCWD, path, &st, 0) == 0 { return st }
+        if errno == ENOENT || errno == ENOTDIR { return nil }
+        throw .io(operation: "stat", path: path, errno: errno)
+    }
+
+    static func fstat(_ fd: CInt, path: String) throws(StorageError) -> Glibc.stat {
+        var st: Glibc.stat = .init()
+        if Glibc.fstat(fd, &st) != 0 { throw .io(operation: "fstat", path: path, errno: errno) }
+        return st
+    }
+
+    /// `mkdir -p`; returns the directories it created, outermost first, so their parents
+    /// can be synced.
+    @discardableResult
+    static func makeDirectories(_ path: String) throws(StorageError) -> [String] {
+        var created: [String] = []
+        var current = ""
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            current += "/" + component
+            if Glibc.mkdir(current, 0o755) == 0 {
+                created.append(current)
+            } else if errno != EEXIST {
+                throw .io(operation: "mkdir", path: current, errno: errno)
+            }
+        }
+        return created
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure Kura on this machine.",
+        subcommands: [BenchIngestCommand.self, BenchHashCommand.self]
+    )
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Kura: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kura",
+        abstract: "A private OCI container registry.",
+        subcommands: [BenchCommand.self]
+    )
+}
