@@ -1,0 +1,88 @@
+import Foundation
+import KuraCore
+import KuraStorage
+import NIOCore
+
+/// A fresh folder under the system temp directory, removed after `body`.
+func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("kura-test-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    return try await body(path)
+}
+
+/// Deterministic pseudo-random bytes.
+func testBytes(_ count: Int, seed: UInt64 = 1) -> [UInt8] {
+    var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+    return (0..<count).map { _ in
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return UInt8(truncatingIfNeeded: state)
+    }
+}
+
+/// A body stream that delivers `bytes` in pieces of `pieceSize`.
+struct ChunkedBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let bytes: [UInt8]
+    let pieceSize: Int
+
+    init(_ bytes: [UInt8], pieceSize: Int = 4096) {
+        self.bytes = bytes
+        self.pieceSize = Swift.max(1, pieceSize)
+    }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let bytes: [UInt8]
+        let pieceSize: Int
+        var position = 0
+        mutating func next() async throws -> ByteBuffer? {
+            guard position < bytes.count else { return nil }
+            let end = Swift.min(position + pieceSize, bytes.count)
+            defer { position = end }
+            return ByteBuffer(bytes: bytes[position..<end])
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(bytes: bytes, pieceSize: pieceSize) }
+}
+
+/// A body stream that fails after delivering `bytes`, like a client that disconnects.
+struct FailingBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    struct Disconnected: Error {}
+    let bytes: [UInt8]
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var pending: [UInt8]?
+        mutating func next() async throws -> ByteBuffer? {
+            guard let bytes = pending else { throw Disconnected() }
+            pending = nil
+            return ByteBuffer(bytes: bytes)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(pending: bytes) }
+}
+
+func collect(_ body: ObjectBody) async throws -> [UInt8] {
+    var out: [UInt8] = []
+    for try await chunk in body { out.append(contentsOf: chunk.readableBytesView) }
+    return out
+}
+
+func sha256(_ bytes: [UInt8]) -> Digest { ContentHasher.digest(.sha256, of: bytes) }
+
+/// Files (not directories) under `root/relative`, recursively.
+func regularFiles(under path: String) -> [String] {
+    guard let walker = FileManager.default.enumerator(atPath: path) else { return [] }
+    var files: [String] = []
+    while let item = walker.nextObject() as? String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: "\(path)/\(item)", isDirectory: &isDirectory), !isDirectory.boolValue {
+            files.append(item)
+        }
+    }
+    return files.sorted()
+}
