@@ -13,11 +13,13 @@ let package = Package(
         .executable(name: "kura", targets: ["kura"]),
         .library(name: "KuraCore", targets: ["KuraCore"]),
         .library(name: "KuraStorage", targets: ["KuraStorage"]),
+        .library(name: "KuraMetadata", targets: ["KuraMetadata"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // System libraries (Debian: libssl-dev, liblz4-dev).
@@ -31,6 +33,15 @@ let package = Package(
                 "KuraCore", "CKuraOpenSSL", "CKuraLZ4",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "KuraMetadata",
+            dependencies: [
+                "KuraCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -49,6 +60,11 @@ let package = Package(
         .testTarget(
             name: "KuraStorageTests",
             dependencies: ["KuraStorage", "KuraCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KuraMetadataTests",
+            dependencies: ["KuraMetadata", "KuraCore"],
             swiftSettings: strict
         ),
     ]

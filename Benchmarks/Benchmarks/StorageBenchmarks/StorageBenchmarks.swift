@@ -49,14 +49,14 @@ let benchmarks: @Sendable () -> Void = {
     let metrics: [BenchmarkMetric] = [.wallClock, .throughput, .peakMemoryResident]
 
     // One operation = hashing 1 MiB.
-    Benchmark("sha256 (MiB/s)", configuration: .init(metrics: metrics, scalingFactor: .kilo, maxDuration: .seconds(3))) { benchmark in
+    Benchmark("sha256 1 MiB", configuration: .init(metrics: metrics, scalingFactor: .kilo, maxDuration: .seconds(3))) { benchmark in
         var hasher = ContentHasher(.sha256)
         for _ in benchmark.scaledIterations { hasher.update(source) }
         blackHole(hasher.finalize())
     }
 
     // One operation = ingesting 1 MiB: stream → hash → file → fsync → rename (tmpfs).
-    Benchmark("ingest 256 MiB monolithic (MiB/s)", configuration: .init(metrics: metrics, scalingFactor: .one, maxDuration: .seconds(5), maxIterations: 5)) { benchmark in
+    Benchmark("ingest 256 MiB monolithic", configuration: .init(metrics: metrics, scalingFactor: .one, maxDuration: .seconds(5), maxIterations: 5)) { benchmark in
         let root = scratch("ingest")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = BlobStore(backend: try FileSystemBackend(root: root))
@@ -65,7 +65,7 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.stopMeasurement()
     }
 
-    Benchmark("ingest 256 MiB in 16 MiB chunks (MiB/s)", configuration: .init(metrics: metrics, scalingFactor: .one, maxDuration: .seconds(5), maxIterations: 5)) { benchmark in
+    Benchmark("ingest 256 MiB in 16 MiB chunks", configuration: .init(metrics: metrics, scalingFactor: .one, maxDuration: .seconds(5), maxIterations: 5)) { benchmark in
         let root = scratch("chunked")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = BlobStore(backend: try FileSystemBackend(root: root))
@@ -82,7 +82,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // One operation = reading a 1 MiB range out of a 64 MiB blob.
-    Benchmark("ranged read 1 MiB (ops/s)", configuration: .init(metrics: metrics, scalingFactor: .one, maxDuration: .seconds(3))) { benchmark in
+    Benchmark("ranged read 1 MiB of 64 MiB", configuration: .init(metrics: metrics, scalingFactor: .one, maxDuration: .seconds(3))) { benchmark in
         let root = scratch("read")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = BlobStore(backend: try FileSystemBackend(root: root, durability: .none))
