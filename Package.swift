@@ -20,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // System libraries (Debian: libssl-dev, liblz4-dev).
@@ -46,10 +50,33 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "KuraRegistry",
+            dependencies: [
+                "KuraCore", "KuraStorage", "KuraMetadata",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "KuraHTTP",
+            dependencies: [
+                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "kura",
             dependencies: [
-                "KuraCore", "KuraStorage",
+                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraHTTP",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -60,6 +87,21 @@ let package = Package(
         .testTarget(
             name: "KuraStorageTests",
             dependencies: ["KuraStorage", "KuraCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KuraRegistryTests",
+            dependencies: ["KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KuraHTTPTests",
+            dependencies: [
+                "KuraHTTP", "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,45 @@
+import Hummingbird
+import KuraCore
+import KuraRegistry
+import NIOCore
+
+extension RegistryAPI {
+    /// GET/HEAD `/v2/<name>/blobs/<digest>`, with `Range` support on GET.
+    func getBlob(_ request: Request, _ name: RepositoryName, _ digestText: String) async throws -> Response {
+        let digest = try parseDigest(digestText)
+        let info = try await registry.blobInfo(digest, in: name)
+        var headers: HTTPFields = [
+            .contentType: "application/octet-stream",
+            .dockerContentDigest: digest.description,
+            .eTag: "\"\(digest)\"",
+            .acceptRanges: "bytes",
+            .cacheControl: "max-age=31536000",
+        ]
+        if request.method == .head {
+            headers[.contentLength] = String(info.size)
+            return Response(status: .ok, headers: headers)
+        }
+        switch HTTPRanges.request(request.headers[.range], size: info.size) {
+        case .unsatisfiable:
+            return ErrorResponse.response(
+                for: RegistryError(.rangeInvalid, detail: "blob size is \(info.size)"), isHead: false,
+                headers: [.contentRange: "bytes */\(info.size)", .dockerDistributionAPIVersion: "registry/2.0"])
+        case .whole:
+            let read = try await registry.readBlob(digest, in: name, range: nil)
+            headers[.contentLength] = String(read.size)
+            return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: read.body))
+        case .partial(let range):
+            let read = try await registry.readBlob(digest, in: name, range: range)
+            headers[.contentLength] = String(range.count)
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(read.size)"
+            return Response(status: .partialContent, headers: headers, body: ResponseBody(asyncSequence: read.body))
+        }
+    }
+
+    /// DELETE `/v2/<name>/blobs/<digest>`.
+    func deleteBlob(_ name: RepositoryName, _ digestText: String) async throws -> Response {
+        let digest = try parseDigest(digestText)
+        try await registry.deleteBlob(digest, in: name)
+        return emptyResponse(.accepted, headers: [.dockerContentDigest: digest.description])
+    }
+}

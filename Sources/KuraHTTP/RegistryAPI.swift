@@ -1,0 +1,99 @@
+public import Hummingbird
+import KuraCore
+public import KuraRegistry
+import Logging
+import NIOCore
+
+/// The OCI Distribution API (`/v2/`) over a ``Registry``. Handlers translate HTTP to service
+/// calls and errors to the spec's error bodies; the rules live in the registry.
+public struct RegistryAPI: Sendable {
+    let registry: Registry
+
+    public init(registry: Registry) {
+        self.registry = registry
+    }
+
+    /// Adds the `/v2` routes to a router.
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        let methods: [HTTPRequest.Method] = [.get, .head, .put, .post, .patch, .delete]
+        for path in ["/v2", "/v2/**"] {
+            for method in methods {
+                router.on(RouterPath(path), method: method) { request, context in
+                    await self.respond(to: request, logger: context.logger)
+                }
+            }
+        }
+    }
+
+    /// Answers one request; never throws (errors become error responses).
+    func respond(to request: Request, logger: Logger) async -> Response {
+        let isHead = request.method == .head
+        var response: Response
+        do {
+            guard let endpoint = try V2Endpoint(path: request.uri.path) else {
+                throw RegistryError(.unsupported, "no such endpoint", detail: request.uri.path, status: 404)
+            }
+            response = try await dispatch(endpoint, request: request, logger: logger)
+        } catch {
+            response = ErrorResponse.make(error, isHead: isHead, logger: logger)
+        }
+        response.headers[.dockerDistributionAPIVersion] = "registry/2.0"
+        return response
+    }
+
+    private func dispatch(_ endpoint: V2Endpoint, request: Request, logger: Logger) async throws -> Response {
+        let method = request.method
+        switch (endpoint, method) {
+        case (.base, .get), (.base, .head):
+            return jsonResponse(Array("{}".utf8), isHead: method == .head)
+        case (.catalog, .get):
+            return try await catalog(request)
+        case (.tags(let name), .get):
+            return try await tags(request, name)
+        case (.manifest(let name, let reference), .get), (.manifest(let name, let reference), .head):
+            return try await getManifest(request, name, reference)
+        case (.manifest(let name, let reference), .put):
+            return try await putManifest(request, name, reference)
+        case (.manifest(let name, let reference), .delete):
+            return try await deleteManifest(name, reference)
+        case (.blob(let name, let digest), .get), (.blob(let name, let digest), .head):
+            return try await getBlob(request, name, digest)
+        case (.blob(let name, let digest), .delete):
+            return try await deleteBlob(name, digest)
+        case (.uploads(let name), .post):
+            return try await startUpload(request, name)
+        case (.upload(let name, let id), .patch):
+            return try await patchUpload(request, name, id)
+        case (.upload(let name, let id), .put):
+            return try await putUpload(request, name, id)
+        case (.upload(let name, let id), .get):
+            return try await uploadStatus(name, id)
+        case (.upload(let name, let id), .delete):
+            return try await cancelUpload(name, id)
+        case (.referrers(let name, let digest), .get):
+            return try await referrers(request, name, digest)
+        default:
+            throw RegistryError(.unsupported, "method not allowed", detail: "\(method) \(request.uri.path)")
+        }
+    }
+
+    func jsonResponse(_ body: [UInt8], status: HTTPResponse.Status = .ok, contentType: String = "application/json", isHead: Bool = false, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = contentType
+        headers[.contentLength] = String(body.count)
+        if isHead { return Response(status: status, headers: headers) }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    func parseDigest(_ text: String) throws -> Digest {
+        do { return try Digest(parsing: text) } catch {
+            throw RegistryError(.digestInvalid, "invalid digest", detail: error.description)
+        }
+    }
+
+    func emptyResponse(_ status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentLength] = "0"
+        return Response(status: status, headers: headers)
+    }
+}

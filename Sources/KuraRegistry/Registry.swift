@@ -1,0 +1,283 @@
+import Foundation
+public import KuraCore
+public import KuraMetadata
+public import KuraStorage
+public import Logging
+public import NIOCore
+
+/// The registry as a service: the rules of the OCI Distribution spec over the blob store
+/// and the catalog, with no HTTP in it. The HTTP layer and the command-line jobs call it.
+public final class Registry: Sendable {
+    public let blobs: BlobStore
+    public let catalog: any MetadataStore
+    public let limits: RegistryLimits
+    let logger: Logger
+
+    public init(blobs: BlobStore, catalog: any MetadataStore, limits: RegistryLimits = RegistryLimits(), logger: Logger) {
+        self.blobs = blobs
+        self.catalog = catalog
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// The smallest chunk the storage accepts except for the last (`OCI-Chunk-Min-Length`).
+    public var minimumChunkLength: Int { blobs.backend.minimumPartSize }
+
+    // MARK: blobs
+
+    /// A blob of the repository, without reading it. Throws `BLOB_UNKNOWN`.
+    public func blobInfo(_ digest: Digest, in repository: RepositoryName) async throws -> BlobInfo {
+        guard let link = try await catalog.blobLink(digest, in: repository) else {
+            throw RegistryError(.blobUnknown, detail: digest.description)
+        }
+        guard let info = try await blobs.stat(digest) else {
+            logger.error("blob linked but missing from storage", metadata: ["digest": "\(digest)", "repository": "\(repository)"])
+            throw RegistryError(.blobUnknown, detail: digest.description)
+        }
+        if info.size != link.size {
+            logger.warning("blob size differs from its link", metadata: ["digest": "\(digest)"])
+        }
+        return info
+    }
+
+    /// Streams a blob of the repository, or a range of it.
+    public func readBlob(_ digest: Digest, in repository: RepositoryName, range: Range<Int64>?) async throws -> BlobRead {
+        guard try await catalog.blobLink(digest, in: repository) != nil else {
+            throw RegistryError(.blobUnknown, detail: digest.description)
+        }
+        return try await blobs.read(digest, range: range)
+    }
+
+    /// Removes the blob from the repository. The bytes go when garbage collection finds
+    /// nothing else referring to them.
+    public func deleteBlob(_ digest: Digest, in repository: RepositoryName) async throws {
+        guard try await catalog.unlinkBlob(digest, from: repository) else {
+            throw RegistryError(.blobUnknown, detail: digest.description)
+        }
+    }
+
+    /// Makes a blob that another repository holds readable in `repository` without an
+    /// upload. With `from`, only that repository is considered; without, any repository.
+    /// Returns `nil` when the blob cannot be mounted (the caller then opens an upload).
+    public func mountBlob(_ digest: Digest, into repository: RepositoryName, from source: RepositoryName?) async throws -> BlobInfo? {
+        let sources: [RepositoryName]
+        if let source {
+            sources = try await catalog.blobLink(digest, in: source) != nil ? [source] : []
+        } else {
+            sources = try await catalog.repositoriesLinking(digest, limit: 1)
+        }
+        guard !sources.isEmpty, let info = try await blobs.stat(digest) else { return nil }
+        try await catalog.linkBlob(digest, size: info.size, in: repository)
+        return info
+    }
+
+    // MARK: uploads
+
+    /// Stores a whole blob sent in one request (`POST ?digest=`).
+    public func uploadBlob<Body: AsyncSequence & Sendable>(
+        _ body: Body, digest: Digest, length: Int64?, into repository: RepositoryName
+    ) async throws -> BlobInfo where Body.Element == ByteBuffer {
+        try checkBlobLength(length)
+        let info = try await blobs.ingest(limited(body), expected: digest, expectedLength: length)
+        try await catalog.linkBlob(info.digest, size: info.size, in: repository)
+        return info
+    }
+
+    /// Opens an upload session in the repository.
+    public func startUpload(in repository: RepositoryName, algorithm: DigestAlgorithm? = nil) async throws -> UploadStatus {
+        let status = try await blobs.startUpload(algorithm: algorithm)
+        try await catalog.createUpload(status.id.value, in: repository)
+        return status
+    }
+
+    /// The session's offset. Throws `BLOB_UPLOAD_UNKNOWN`, also for a session of another
+    /// repository.
+    public func uploadStatus(_ id: String, in repository: RepositoryName) async throws -> UploadStatus {
+        try await blobs.uploadStatus(try await session(id, in: repository))
+    }
+
+    /// Appends a chunk. `start` is where the client says it starts (`Content-Range`);
+    /// a chunk elsewhere than the session's offset is refused with 416 and changes nothing.
+    public func appendUpload<Body: AsyncSequence & Sendable>(
+        _ id: String, in repository: RepositoryName, start: Int64?, length: Int64?, body: Body
+    ) async throws -> UploadStatus where Body.Element == ByteBuffer {
+        let upload = try await session(id, in: repository)
+        try checkBlobLength(length)
+        return try await blobs.appendUpload(upload, at: start, expectedLength: length, body: limited(body))
+    }
+
+    /// Completes a session as `digest`, after an optional last chunk, and links the blob.
+    public func completeUpload<Body: AsyncSequence & Sendable>(
+        _ id: String, in repository: RepositoryName, digest: Digest, start: Int64?, length: Int64?, lastChunk: Body?
+    ) async throws -> BlobInfo where Body.Element == ByteBuffer {
+        let upload = try await session(id, in: repository)
+        let info = try await blobs.commitUpload(
+            upload, expected: digest, lastChunk: lastChunk.map { limited($0) }, lastChunkOffset: start, expectedLength: length)
+        try await catalog.linkBlob(info.digest, size: info.size, in: repository)
+        try await catalog.deleteUpload(id)
+        return info
+    }
+
+    /// Cancels a session and deletes its bytes.
+    public func cancelUpload(_ id: String, in repository: RepositoryName) async throws {
+        let upload = try await session(id, in: repository)
+        do {
+            try await blobs.cancelUpload(upload)
+        } catch let error as RegistryError where error.code == .blobUploadUnknown {
+            // The storage side is already gone; drop the catalog row below.
+        }
+        try await catalog.deleteUpload(id)
+    }
+
+    private func session(_ id: String, in repository: RepositoryName) async throws -> UploadID {
+        guard let upload = UploadID(id), let record = try await catalog.upload(upload.value), record.repository == repository else {
+            throw RegistryError(.blobUploadUnknown, detail: id)
+        }
+        return upload
+    }
+
+    private func checkBlobLength(_ length: Int64?) throws {
+        if let length, length < 0 { throw RegistryError(.sizeInvalid, detail: "negative length") }
+        if let length, let max = limits.maxBlobBytes, length > max {
+            throw RegistryError(.sizeInvalid, "blob too large", detail: "limit is \(max) bytes")
+        }
+    }
+
+    private func limited<Body: AsyncSequence & Sendable>(_ body: Body) -> SizeLimitedBody<Body> where Body.Element == ByteBuffer {
+        SizeLimitedBody(base: body, limit: limits.maxBlobBytes)
+    }
+
+    // MARK: manifests
+
+    /// What a manifest PUT produced.
+    public struct PutManifestResult: Sendable {
+        public var digest: Digest
+        public var subject: Digest?
+    }
+
+    /// Validates and stores a manifest byte-exact; tags it when `reference` is a tag.
+    public func putManifest(
+        _ bytes: ByteBuffer, contentType: String?, reference: Reference, in repository: RepositoryName,
+        additionalTags: [Tag] = []
+    ) async throws -> PutManifestResult {
+        guard bytes.readableBytes <= limits.maxManifestBytes else {
+            throw RegistryError(
+                .manifestInvalid, "manifest too large", detail: "limit is \(limits.maxManifestBytes) bytes", status: 413)
+        }
+        let view = bytes.readableBytesView
+        let digest: Digest
+        switch reference {
+        case .digest(let expected):
+            digest = ContentHasher.digest(expected.algorithm, of: view)
+            guard digest == expected else {
+                throw RegistryError(.digestInvalid, detail: "manifest has digest \(digest), not \(expected)")
+            }
+        case .tag:
+            digest = ContentHasher.digest(.sha256, of: view)
+        }
+        let manifest = try ManifestParser.parse(view, contentType: contentType)
+        try await checkReferences(of: manifest, in: repository)
+
+        _ = try await blobs.ingest(bytes: bytes, expected: digest)
+        let record = ManifestRecord(
+            digest: digest, mediaType: manifest.mediaType, size: Int64(bytes.readableBytes),
+            artifactType: manifest.artifactType, subject: manifest.subject, annotations: manifest.annotations)
+        try await catalog.putManifest(record, references: manifest.references, in: repository, tag: reference.tag)
+        for tag in additionalTags where tag != reference.tag {
+            try await catalog.putManifest(record, references: manifest.references, in: repository, tag: tag)
+        }
+        return PutManifestResult(digest: digest, subject: manifest.subject)
+    }
+
+    private func checkReferences(of manifest: ParsedManifest, in repository: RepositoryName) async throws {
+        for blob in manifest.blobs where !blob.mayBeExternal {
+            guard let link = try await catalog.blobLink(blob.digest, in: repository) else {
+                throw RegistryError(.manifestBlobUnknown, detail: blob.digest.description)
+            }
+            if link.size != blob.size {
+                throw RegistryError(
+                    .manifestInvalid, "descriptor size does not match the blob",
+                    detail: "\(blob.digest) has \(link.size) bytes, descriptor says \(blob.size)")
+            }
+        }
+        for child in manifest.children {
+            guard let stored = try await catalog.manifest(child.digest, in: repository) else {
+                throw RegistryError(.manifestBlobUnknown, "index refers to a manifest unknown to the repository", detail: child.digest.description)
+            }
+            if stored.size != child.size {
+                throw RegistryError(
+                    .manifestInvalid, "descriptor size does not match the manifest",
+                    detail: "\(child.digest) has \(stored.size) bytes, descriptor says \(child.size)")
+            }
+        }
+    }
+
+    /// The catalog record of a manifest, by tag or digest. Throws `MANIFEST_UNKNOWN`.
+    public func manifestRecord(_ reference: Reference, in repository: RepositoryName) async throws -> ManifestRecord {
+        let digest: Digest
+        switch reference {
+        case .digest(let d): digest = d
+        case .tag(let tag):
+            guard let d = try await catalog.resolveTag(tag, in: repository) else {
+                throw RegistryError(.manifestUnknown, detail: "\(repository):\(tag)")
+            }
+            digest = d
+        }
+        guard let record = try await catalog.manifest(digest, in: repository) else {
+            throw RegistryError(.manifestUnknown, detail: "\(repository)@\(digest)")
+        }
+        return record
+    }
+
+    /// A manifest's record and its exact bytes.
+    public func manifest(_ reference: Reference, in repository: RepositoryName) async throws -> (ManifestRecord, ByteBuffer) {
+        let record = try await manifestRecord(reference, in: repository)
+        do {
+            let bytes = try await blobs.backend.getAll(ObjectKey(blob: record.digest), limit: max(limits.maxManifestBytes, Int(record.size)))
+            return (record, bytes)
+        } catch StorageError.notFound {
+            logger.error("manifest in catalog but missing from storage", metadata: ["digest": "\(record.digest)"])
+            throw RegistryError(.manifestUnknown, detail: record.digest.description)
+        }
+    }
+
+    /// Deletes a tag (by tag) or a manifest and all its tags (by digest).
+    public func deleteManifest(_ reference: Reference, in repository: RepositoryName) async throws {
+        switch reference {
+        case .tag(let tag):
+            guard try await catalog.deleteTag(tag, in: repository) else {
+                throw RegistryError(.manifestUnknown, detail: "\(repository):\(tag)")
+            }
+        case .digest(let digest):
+            guard try await catalog.deleteManifest(digest, in: repository) else {
+                throw RegistryError(.manifestUnknown, detail: "\(repository)@\(digest)")
+            }
+        }
+    }
+
+    // MARK: listing
+
+    /// A page of the repository's tags. Throws `NAME_UNKNOWN` for a repository that does
+    /// not exist.
+    public func tags(in repository: RepositoryName, after: String?, limit: Int?) async throws -> [Tag] {
+        guard try await catalog.repositoryExists(repository) else {
+            throw RegistryError(.nameUnknown, detail: repository.value)
+        }
+        let count = min(limit ?? limits.maxPageSize, limits.maxPageSize)
+        if count <= 0 { return [] }
+        return try await catalog.tags(in: repository, after: after, limit: count)
+    }
+
+    /// A page of repository names.
+    public func repositories(after: String?, limit: Int?) async throws -> [RepositoryName] {
+        let count = min(limit ?? limits.maxPageSize, limits.maxPageSize)
+        if count <= 0 { return [] }
+        return try await catalog.repositories(after: after, limit: count)
+    }
+
+    /// The referrers of `subject` in the repository, as an OCI index.
+    public func referrers(of subject: Digest, in repository: RepositoryName, artifactType: String?) async throws -> ReferrersIndex {
+        let records = try await catalog.referrers(of: subject, in: repository, artifactType: artifactType)
+        return try ReferrersIndex(referrers: records, filteredByArtifactType: artifactType != nil)
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import KuraHTTP
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the registry.",
+        discussion: """
+            Defaults: 127.0.0.1:5000, a SQLite catalog and blob storage in ./kura-data. A YAML \
+            file (--config or KURA_CONFIG) and KURA_* variables (KURA_LISTEN, KURA_HOST, \
+            KURA_PORT, KURA_DATA_DIR, KURA_MAX_MANIFEST_BYTES, KURA_MAX_BLOB_BYTES, \
+            KURA_LOG_LEVEL) override them; flags override both. SIGTERM or SIGINT stops the \
+            server gracefully: requests in flight finish first.
+            """
+    )
+
+    @Option(help: "YAML configuration file.") var config: String?
+    @Option(help: "Listen address, HOST:PORT.") var listen: String?
+    @Option(help: "Data folder.") var data: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var loader = ServeConfigurationLoader()
+        var configuration = try loader.load(file: config ?? environment["KURA_CONFIG"], environment: environment)
+        if let listen { try loader.setListen(listen, &configuration) }
+        if let data { configuration.dataDirectory = data }
+        let levelName = logLevel ?? loader.logLevel
+        guard let level = Logger.Level(rawValue: levelName) else {
+            throw ValidationError("unknown log level \(levelName)")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "kura")
+        logger.logLevel = level
+        let settings = configuration
+        let serverLogger = logger
+        let registry = try KuraServer.makeRegistry(settings, logger: serverLogger)
+        let app = KuraServer.makeApplication(settings, registry: registry, logger: serverLogger) { channel in
+            serverLogger.notice(
+                "kura is serving",
+                metadata: [
+                    "address": "\(channel.localAddress?.description ?? "?")",
+                    "data": "\(settings.dataDirectory)",
+                ])
+        }
+        try await app.runService()
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import KuraHTTP
+import KuraRegistry
+import Yams
+
+/// Reads `kura serve`'s configuration: embedded defaults, then a YAML file, then `KURA_*`
+/// environment variables, then command-line flags — each overriding the one before.
+struct ServeConfigurationLoader {
+    struct ConfigurationError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The YAML file's shape. Every field is optional; absent fields keep their default.
+    struct File: Decodable {
+        var listen: String?
+        var host: String?
+        var port: Int?
+        var dataDirectory: String?
+        var limits: Limits?
+        var log: Log?
+        var shutdownGraceSeconds: Int?
+
+        struct Limits: Decodable {
+            var maxManifestBytes: Int?
+            var maxBlobBytes: Int64?
+            var maxPageSize: Int?
+        }
+
+        struct Log: Decodable {
+            var level: String?
+        }
+    }
+
+    var logLevel = "info"
+
+    mutating func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        if let file {
+            let text: String
+            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw ConfigurationError(description: "cannot read configuration file \(file): \(error.localizedDescription)")
+            }
+            let parsed: File
+            do { parsed = try YAMLDecoder().decode(File.self, from: text) } catch {
+                throw ConfigurationError(description: "invalid configuration file \(file): \(error)")
+            }
+            try apply(parsed, to: &configuration)
+        }
+        try applyEnvironment(environment, to: &configuration)
+        return configuration
+    }
+
+    private mutating func apply(_ file: File, to configuration: inout ServerConfiguration) throws {
+        if let listen = file.listen { try setListen(listen, &configuration) }
+        if let host = file.host { configuration.host = host }
+        if let port = file.port { configuration.port = port }
+        if let data = file.dataDirectory { configuration.dataDirectory = data }
+        if let value = file.limits?.maxManifestBytes { configuration.limits.maxManifestBytes = value }
+        if let value = file.limits?.maxBlobBytes { configuration.limits.maxBlobBytes = value }
+        if let value = file.limits?.maxPageSize { configuration.limits.maxPageSize = value }
+        if let level = file.log?.level { logLevel = level }
+        if let grace = file.shutdownGraceSeconds { configuration.shutdownGraceSeconds = grace }
+    }
+
+    private mutating func applyEnvironment(_ environment: [String: String], to configuration: inout ServerConfiguration) throws {
+        func integer(_ key: String) throws -> Int64? {
+            guard let text = environment[key] else { return nil }
+            guard let value = Int64(text) else { throw ConfigurationError(description: "\(key) must be an integer, not \(text)") }
+            return value
+        }
+        if let listen = environment["KURA_LISTEN"] { try setListen(listen, &configuration) }
+        if let host = environment["KURA_HOST"] { configuration.host = host }
+        if let port = try integer("KURA_PORT") { configuration.port = Int(port) }
+        if let data = environment["KURA_DATA_DIR"] { configuration.dataDirectory = data }
+        if let value = try integer("KURA_MAX_MANIFEST_BYTES") { configuration.limits.maxManifestBytes = Int(value) }
+        if let value = try integer("KURA_MAX_BLOB_BYTES") { configuration.limits.maxBlobBytes = value }
+        if let level = environment["KURA_LOG_LEVEL"] { logLevel = level }
+    }
+
+    func setListen(_ listen: String, _ configuration: inout ServerConfiguration) throws {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+            throw ConfigurationError(description: "listen must be HOST:PORT, not \(listen)")
+        }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        configuration.host = host
+        configuration.port = port
+    }
+}
