@@ -1,0 +1,125 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KuraCore
+import KuraHTTP
+import KuraRegistry
+import KuraStorage
+import Logging
+import NIOCore
+
+/// Runs a real Kura server on 127.0.0.1 on an ephemeral port over `dataDirectory`, hands a
+/// live HTTP client to `body`, and shuts the server down afterwards.
+func withLiveServer<T: Sendable>(
+    dataDirectory: String, limits: RegistryLimits = RegistryLimits(),
+    _ body: @Sendable (any TestClientProtocol) async throws -> T
+) async throws -> T {
+    var logger = Logger(label: "kura-test")
+    logger.logLevel = .warning
+    let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: dataDirectory, limits: limits)
+    let registry = try KuraServer.makeRegistry(configuration, logger: logger)
+    let app = KuraServer.makeApplication(configuration, registry: registry, logger: logger)
+    return try await app.test(.live, body)
+}
+
+/// A fresh folder under the system temp directory, removed after `body`.
+func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("kura-http-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    return try await body(path)
+}
+
+/// Deterministic pseudo-random bytes.
+func testBytes(_ count: Int, seed: UInt64 = 1) -> [UInt8] {
+    var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+    return (0..<count).map { _ in
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return UInt8(truncatingIfNeeded: state)
+    }
+}
+
+func sha256(_ bytes: [UInt8]) -> Digest { ContentHasher.digest(.sha256, of: bytes) }
+
+extension HTTPField.Name {
+    static let testDockerContentDigest = Self("Docker-Content-Digest")!
+    static let testDockerUploadUUID = Self("Docker-Upload-UUID")!
+    static let testOCISubject = Self("OCI-Subject")!
+    static let testOCIFiltersApplied = Self("OCI-Filters-Applied")!
+    static let testOCIChunkMinLength = Self("OCI-Chunk-Min-Length")!
+    static let testAPIVersion = Self("Docker-Distribution-API-Version")!
+    static let testLink = Self("Link")!
+}
+
+extension TestResponse {
+    var bytes: [UInt8] { Array(body.readableBytesView) }
+
+    /// The OCI error code of an error body, if it is one.
+    var errorCode: String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+            let errors = object["errors"] as? [[String: Any]]
+        else { return nil }
+        return errors.first?["code"] as? String
+    }
+
+    var json: [String: Any]? {
+        try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
+    }
+}
+
+extension TestClientProtocol {
+    /// Pushes a blob monolithically and returns its digest.
+    @discardableResult
+    func pushBlob(_ bytes: [UInt8], to repository: String) async throws -> Digest {
+        let digest = sha256(bytes)
+        let response = try await execute(
+            uri: "/v2/\(repository)/blobs/uploads/?digest=\(digest)", method: .post,
+            headers: [.contentType: "application/octet-stream"], body: ByteBuffer(bytes: bytes))
+        guard response.status == .created else { throw TestFailure("blob push answered \(response.status)") }
+        return digest
+    }
+
+    /// Pushes a manifest and returns the response.
+    func pushManifest(_ bytes: [UInt8], mediaType: String, to repository: String, reference: String) async throws -> TestResponse {
+        try await execute(
+            uri: "/v2/\(repository)/manifests/\(reference)", method: .put, headers: [.contentType: mediaType],
+            body: ByteBuffer(bytes: bytes))
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Builds manifest JSON for tests.
+enum TestManifests {
+    static func descriptor(_ mediaType: String, _ digest: Digest, _ size: Int, extra: String = "") -> String {
+        "{\"mediaType\":\"\(mediaType)\",\"digest\":\"\(digest)\",\"size\":\(size)\(extra)}"
+    }
+
+    /// An OCI image manifest over a config and layers (bytes, not digests).
+    static func image(config: [UInt8], layers: [[UInt8]], mediaType: String = MediaType.ociManifest,
+                      configType: String = MediaType.ociConfig, layerType: String = MediaType.ociLayerGzip,
+                      subject: (Digest, Int)? = nil, artifactType: String? = nil, annotations: String? = nil) -> [UInt8] {
+        var fields = [
+            "\"schemaVersion\":2", "\"mediaType\":\"\(mediaType)\"",
+            "\"config\":\(descriptor(configType, sha256(config), config.count))",
+            "\"layers\":[\(layers.map { descriptor(layerType, sha256($0), $0.count) }.joined(separator: ","))]",
+        ]
+        if let artifactType { fields.append("\"artifactType\":\"\(artifactType)\"") }
+        if let subject { fields.append("\"subject\":\(descriptor(MediaType.ociManifest, subject.0, subject.1))") }
+        if let annotations { fields.append("\"annotations\":\(annotations)") }
+        return Array("{\(fields.joined(separator: ","))}".utf8)
+    }
+
+    static func index(_ children: [(Digest, Int)], mediaType: String = MediaType.ociIndex, childType: String = MediaType.ociManifest) -> [UInt8] {
+        let list = children.enumerated().map { i, child in
+            descriptor(childType, child.0, child.1, extra: ",\"platform\":{\"architecture\":\"arch\(i)\",\"os\":\"linux\"}")
+        }
+        return Array("{\"schemaVersion\":2,\"mediaType\":\"\(mediaType)\",\"manifests\":[\(list.joined(separator: ","))]}".utf8)
+    }
+}
