@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import KuraCore
+import KuraStorage
+
+struct BenchManifestsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "manifests",
+        abstract: "GET a manifest by tag repeatedly and report requests/s and latency.",
+        discussion: "A small image (config, layer, manifest) is pushed first (not timed)."
+    )
+
+    @OptionGroup var options: HTTPBenchOptions
+    @Option(help: "Number of GETs.") var requests: Int = 20_000
+    @Option(help: "Concurrent connections.") var connections: Int = 64
+
+    func run() async throws {
+        let client = try BenchClient(url: options.url, connections: connections, user: options.user, password: options.password)
+        let repository = options.repository
+        let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}".utf8)
+        let layerSource = RepeatedBufferSequence.randomBuffer(size: 1 << 20)
+        let layer = Array(layerSource.readableBytesView.prefix(4096))
+        var digests: [Digest] = []
+        for blob in [config, layer] {
+            let digest = ContentHasher.digest(.sha256, of: blob)
+            digests.append(digest)
+            let bytes = blob
+            try await client.pushBlob(repository: repository, digest: digest, size: Int64(blob.count), chunk: nil) { _, _ in
+                var buffer = layerSource
+                buffer.clear()
+                buffer.writeBytes(bytes)
+                return BenchBlobStream(head: buffer, body: buffer, range: 0..<Int64(bytes.count))
+            }
+        }
+        let manifest = Array("""
+            {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)","digest":"\(digests[0])","size":\(config.count)},"layers":[{"mediaType":"\(MediaType.ociLayerGzip)","digest":"\(digests[1])","size":\(layer.count)}]}
+            """.utf8)
+        try await client.putManifest(repository: repository, reference: "bench", mediaType: MediaType.ociManifest, bytes: manifest)
+        let expected = manifest.count
+        let progress = ProgressLine(json: options.json)
+        let started = ContinuousClock.now
+        let latencies = try await runConcurrently(requests: requests, connections: connections, progress: progress) {
+            let received = try await client.getManifest(repository: repository, reference: "bench", accept: MediaType.ociManifest)
+            guard received == expected else { throw BenchClient.Failure(description: "got \(received) bytes, expected \(expected)") }
+        }
+        let seconds = (ContinuousClock.now - started).seconds
+        progress.finish()
+        try await client.shutdown()
+        try reportBenchmark(
+            [
+                "benchmark": "manifests", "url": options.url, "requests": requests, "connections": connections,
+                "seconds": seconds, "requestsPerSecond": Double(requests) / seconds, "latencyMilliseconds": latencies.summary,
+            ], json: options.json,
+            lines: [
+                "manifest GETs: \(requests) over \(connections) connections from \(options.url)",
+                "  rate:    \(format(Double(requests) / seconds, 0)) requests/s",
+                "  latency: p50 \(format(latencies.percentile(50), 2)) ms, p99 \(format(latencies.percentile(99), 2)) ms",
+            ])
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import KuraCore
+
+struct BenchPullCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pull",
+        abstract: "GET one blob repeatedly from a registry and report throughput, requests/s and latency.",
+        discussion: "The blob is pushed first (not timed)."
+    )
+
+    @OptionGroup var options: HTTPBenchOptions
+    @Option(help: "Size of the blob.") var size: ByteSize = ByteSize(bytes: 256 << 20)
+    @Option(help: "Number of GETs.") var requests: Int = 4
+    @Option(help: "Concurrent connections.") var connections: Int = 1
+
+    func run() async throws {
+        let client = try BenchClient(url: options.url, connections: connections, user: options.user, password: options.password)
+        let make = BenchBlobStream.make(seed: UInt64(Date().timeIntervalSince1970 * 1000), source: RepeatedBufferSequence.randomBuffer(size: 1 << 20))
+        let digest = BenchBlobStream.digest(of: make(0, size.bytes))
+        let repository = options.repository
+        try await client.pushBlob(repository: repository, digest: digest, size: size.bytes, chunk: nil, body: make)
+        let expected = size.bytes
+        let progress = ProgressLine(json: options.json)
+        let started = ContinuousClock.now
+        let latencies = try await runConcurrently(requests: requests, connections: connections, progress: progress) {
+            let received = try await client.pullBlob(repository: repository, digest: digest)
+            guard received == expected else { throw BenchClient.Failure(description: "got \(received) bytes, expected \(expected)") }
+        }
+        let seconds = (ContinuousClock.now - started).seconds
+        progress.finish()
+        try await client.shutdown()
+        let total = Double(expected) * Double(requests)
+        try reportBenchmark(
+            [
+                "benchmark": "pull", "url": options.url, "blobBytes": expected, "requests": requests, "connections": connections,
+                "seconds": seconds, "megabytesPerSecond": total / seconds / 1e6, "requestsPerSecond": Double(requests) / seconds,
+                "latencyMilliseconds": latencies.summary,
+            ], json: options.json,
+            lines: [
+                "pull \(requests) × \(ByteSize(bytes: expected)) over \(connections) connections from \(options.url)",
+                "  throughput: \(format(total / seconds / 1e6, 0)) MB/s, \(format(Double(requests) / seconds)) requests/s",
+                "  latency:    p50 \(format(latencies.percentile(50), 2)) ms, p99 \(format(latencies.percentile(99), 2)) ms",
+            ])
+    }
+}
+
+/// Runs `operation` `requests` times over `connections` workers and times each call.
+func runConcurrently(
+    requests: Int, connections: Int, progress: ProgressLine, _ operation: @escaping @Sendable () async throws -> Void
+) async throws -> LatencyStats {
+    let next = Counter()
+    return try await withThrowingTaskGroup(of: LatencyStats.self) { group in
+        for _ in 0..<max(1, connections) {
+            group.addTask {
+                var stats = LatencyStats()
+                while true {
+                    let index = next.next()
+                    guard index < requests else { break }
+                    let t0 = ContinuousClock.now
+                    try await operation()
+                    stats.add(ContinuousClock.now - t0)
+                    if index % 500 == 0 { progress.update("\(index)/\(requests)") }
+                }
+                return stats
+            }
+        }
+        var all = LatencyStats()
+        for try await stats in group { all.merge(stats) }
+        return all
+    }
+}
