@@ -3,3 +3,5 @@
 // makes upload sessions resumable without re-reading their bytes.
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/sha.h>
+#include <openssl/hmac.h>
+#include <openssl/evp.h>

@@ -1,16 +1,26 @@
 import Foundation
 public import Hummingbird
+public import KuraAccess
 import KuraMetadata
 public import KuraRegistry
 import KuraStorage
 public import Logging
 public import NIOCore
 
-/// Builds the HTTP application for a configuration: storage, catalog, registry and routes.
+/// Builds the HTTP application for a configuration: storage, catalog, access control,
+/// registry and routes.
 public enum KuraServer {
-    public typealias App = Application<RouterResponder<BasicRequestContext>>
+    public typealias App = Application<RouterResponder<KuraRequestContext>>
 
-    /// Opens the data folder (creating it) and wires the registry.
+    /// The services behind the routes.
+    public struct Services: Sendable {
+        public var registry: Registry
+        public var access: AccessControl?
+        /// Set on the first start with access control: shown once, never logged.
+        public var rootCredentials: RootCredentials?
+    }
+
+    /// Opens the data folder (creating it) and wires the registry alone (jobs, tools).
     public static func makeRegistry(_ configuration: ServerConfiguration, logger: Logger) throws -> Registry {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         let backend = try FileSystemBackend(root: configuration.storageDirectory)
@@ -18,15 +28,30 @@ public enum KuraServer {
         return Registry(blobs: BlobStore(backend: backend), catalog: catalog, limits: configuration.limits, logger: logger)
     }
 
-    /// The application serving `registry`. `onServerRunning` receives the bound channel
+    /// Opens the data folder (creating it) and wires the registry and access control.
+    public static func open(_ configuration: ServerConfiguration, logger: Logger) async throws -> Services {
+        let registry = try makeRegistry(configuration, logger: logger)
+        guard let catalog = registry.catalog as? SQLiteMetadataStore else { throw StorageError.backend("catalog has no access store") }
+        guard configuration.access.enabled else { return Services(registry: registry, access: nil, rootCredentials: nil) }
+        let (access, root) = try await AccessBootstrap.open(
+            dataDirectory: configuration.dataDirectory, store: catalog, autoCreateNamespaces: configuration.access.autoCreateNamespaces,
+            service: configuration.access.service, tokenLifetime: TimeInterval(configuration.access.tokenLifetimeSeconds), logger: logger)
+        return Services(registry: registry, access: access, rootCredentials: root)
+    }
+
+    /// The application serving `services`. `onServerRunning` receives the bound channel
     /// (its `localAddress` tells the port when the configuration asked for port 0).
     public static func makeApplication(
-        _ configuration: ServerConfiguration, registry: Registry, logger: Logger,
+        _ configuration: ServerConfiguration, services: Services, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> App {
-        let router = Router()
+        let router = Router(context: KuraRequestContext.self)
         router.middlewares.add(LogRequestsMiddleware(.info))
-        RegistryAPI(registry: registry).register(on: router)
+        RegistryAPI(registry: services.registry, access: services.access).register(on: router)
+        if let access = services.access {
+            TokenEndpoint(access: access).register(on: router)
+            AdminAPI(admin: AccessAdmin(access: access, registry: services.registry)).register(on: router)
+        }
         return Application(
             router: router,
             configuration: ApplicationConfiguration(

@@ -22,14 +22,25 @@ extension RegistryAPI {
     }
 
     /// GET `/v2/_catalog?n=&last=`.
-    func catalog(_ request: Request) async throws -> Response {
+    func catalog(_ request: Request, caller: Caller) async throws -> Response {
         let (limit, last) = try pagination(request)
-        let page = try await registry.repositories(after: last, limit: limit.map { $0 + 1 })
-        let shown = limit.map { Array(page.prefix($0)) } ?? page
+        // Only what the caller may see, paging through the catalog until the page is full.
+        let wanted = (limit ?? registry.limits.maxPageSize) + 1
+        var page: [RepositoryName] = []
+        var cursor = last
+        while page.count < wanted {
+            let batch = try await registry.repositories(after: cursor, limit: 1000)
+            for name in batch where page.count < wanted {
+                if try await callerCanList(caller, name) { page.append(name) }
+            }
+            guard batch.count == 1000, let end = batch.last else { break }
+            cursor = end.value
+        }
+        let shown = Array(page.prefix(wanted - 1))
         struct Body: Encodable { var repositories: [String] }
         var headers: HTTPFields = [:]
-        if let limit, page.count > limit, let lastShown = shown.last {
-            headers[.link] = "</v2/_catalog?n=\(limit)&last=\(lastShown)>; rel=\"next\""
+        if page.count >= wanted, let lastShown = shown.last {
+            headers[.link] = "</v2/_catalog?n=\(wanted - 1)&last=\(lastShown)>; rel=\"next\""
         }
         return jsonResponse(try encode(Body(repositories: shown.map(\.value))), headers: headers)
     }

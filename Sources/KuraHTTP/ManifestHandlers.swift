@@ -32,7 +32,7 @@ extension RegistryAPI {
     }
 
     /// PUT `/v2/<name>/manifests/<reference>` (with `?tag=` for extra tags).
-    func putManifest(_ request: Request, _ name: RepositoryName, _ referenceText: String) async throws -> Response {
+    func putManifest(_ request: Request, _ name: RepositoryName, _ referenceText: String, caller: Caller) async throws -> Response {
         let reference = try Reference(parsing: referenceText)
         var tags: [Tag] = []
         for text in request.uri.queryParameters[values: "tag"] {
@@ -60,14 +60,16 @@ extension RegistryAPI {
             .contentLength: "0",
         ]
         if let subject = result.subject { headers[.ociSubject] = subject.description }
+        await audit(caller.event("manifest.push", repository: name, detail: "\(referenceText) \(result.digest)"), caller)
         for tag in tags { headers.append(HTTPField(name: .ociTag, value: tag.value)) }
         return Response(status: .created, headers: headers)
     }
 
     /// DELETE `/v2/<name>/manifests/<reference>`: a tag, or a manifest with its tags.
-    func deleteManifest(_ name: RepositoryName, _ referenceText: String) async throws -> Response {
+    func deleteManifest(_ name: RepositoryName, _ referenceText: String, caller: Caller) async throws -> Response {
         let reference = try readableReference(referenceText)
         try await registry.deleteManifest(reference, in: name)
+        await audit(caller.event(reference.tag == nil ? "manifest.delete" : "tag.delete", repository: name, detail: referenceText), caller)
         return emptyResponse(.accepted)
     }
 

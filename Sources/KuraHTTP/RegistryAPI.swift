@@ -1,16 +1,20 @@
 public import Hummingbird
+public import KuraAccess
 import KuraCore
 public import KuraRegistry
 import Logging
 import NIOCore
 
 /// The OCI Distribution API (`/v2/`) over a ``Registry``. Handlers translate HTTP to service
-/// calls and errors to the spec's error bodies; the rules live in the registry.
+/// calls and errors to the spec's error bodies; the rules live in the registry. With access
+/// control, every request is authenticated and checked against the action it needs first.
 public struct RegistryAPI: Sendable {
     let registry: Registry
+    let access: AccessControl?
 
-    public init(registry: Registry) {
+    public init(registry: Registry, access: AccessControl? = nil) {
         self.registry = registry
+        self.access = access
     }
 
     /// Adds the `/v2` routes to a router.
@@ -19,21 +23,24 @@ public struct RegistryAPI: Sendable {
         for path in ["/v2", "/v2/**"] {
             for method in methods {
                 router.on(RouterPath(path), method: method) { request, context in
-                    await self.respond(to: request, logger: context.logger)
+                    await self.respond(to: request, logger: context.logger, sourceAddress: (context as? KuraRequestContext)?.sourceAddress)
                 }
             }
         }
     }
 
     /// Answers one request; never throws (errors become error responses).
-    func respond(to request: Request, logger: Logger) async -> Response {
+    func respond(to request: Request, logger: Logger, sourceAddress: String?) async -> Response {
         let isHead = request.method == .head
         var response: Response
         do {
             guard let endpoint = try V2Endpoint(path: request.uri.path) else {
                 throw RegistryError(.unsupported, "no such endpoint", detail: request.uri.path, status: 404)
             }
-            response = try await dispatch(endpoint, request: request, logger: logger)
+            let caller = try await authorize(endpoint, request: request, sourceAddress: sourceAddress)
+            response = try await dispatch(endpoint, request: request, caller: caller, logger: logger)
+        } catch let failure as AuthorizationFailure {
+            response = failure.response(isHead: isHead)
         } catch {
             response = ErrorResponse.make(error, isHead: isHead, logger: logger)
         }
@@ -41,27 +48,27 @@ public struct RegistryAPI: Sendable {
         return response
     }
 
-    private func dispatch(_ endpoint: V2Endpoint, request: Request, logger: Logger) async throws -> Response {
+    private func dispatch(_ endpoint: V2Endpoint, request: Request, caller: Caller, logger: Logger) async throws -> Response {
         let method = request.method
         switch (endpoint, method) {
         case (.base, .get), (.base, .head):
             return jsonResponse(Array("{}".utf8), isHead: method == .head)
         case (.catalog, .get):
-            return try await catalog(request)
+            return try await catalog(request, caller: caller)
         case (.tags(let name), .get):
             return try await tags(request, name)
         case (.manifest(let name, let reference), .get), (.manifest(let name, let reference), .head):
             return try await getManifest(request, name, reference)
         case (.manifest(let name, let reference), .put):
-            return try await putManifest(request, name, reference)
+            return try await putManifest(request, name, reference, caller: caller)
         case (.manifest(let name, let reference), .delete):
-            return try await deleteManifest(name, reference)
+            return try await deleteManifest(name, reference, caller: caller)
         case (.blob(let name, let digest), .get), (.blob(let name, let digest), .head):
             return try await getBlob(request, name, digest)
         case (.blob(let name, let digest), .delete):
-            return try await deleteBlob(name, digest)
+            return try await deleteBlob(name, digest, caller: caller)
         case (.uploads(let name), .post):
-            return try await startUpload(request, name)
+            return try await startUpload(request, name, caller: caller)
         case (.upload(let name, let id), .patch):
             return try await patchUpload(request, name, id)
         case (.upload(let name, let id), .put):

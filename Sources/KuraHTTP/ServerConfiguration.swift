@@ -10,11 +10,30 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var limits: RegistryLimits
     /// How long a graceful shutdown waits for requests in flight.
     public var shutdownGraceSeconds: Int
+    /// Access control: on by default; off only for tests and trusted, isolated setups.
+    public var access: AccessSettings
+
+    public struct AccessSettings: Sendable, Hashable {
+        public var enabled: Bool
+        /// A push into a namespace that does not exist creates it (off: refused).
+        public var autoCreateNamespaces: Bool
+        public var tokenLifetimeSeconds: Int
+        /// The token `service` (audience).
+        public var service: String
+
+        public init(enabled: Bool = true, autoCreateNamespaces: Bool = false, tokenLifetimeSeconds: Int = 300, service: String = "kura") {
+            self.enabled = enabled
+            self.autoCreateNamespaces = autoCreateNamespaces
+            self.tokenLifetimeSeconds = tokenLifetimeSeconds
+            self.service = service
+        }
+    }
 
     public init(
         host: String = "127.0.0.1", port: Int = 5000, dataDirectory: String = "./kura-data",
-        limits: RegistryLimits = RegistryLimits(), shutdownGraceSeconds: Int = 30
+        limits: RegistryLimits = RegistryLimits(), shutdownGraceSeconds: Int = 30, access: AccessSettings = AccessSettings()
     ) {
+        self.access = access
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory

@@ -7,14 +7,14 @@ import NIOCore
 extension RegistryAPI {
     /// POST `/v2/<name>/blobs/uploads/`: a mount (`?mount=&from=`), a monolithic upload
     /// (`?digest=`), or a new session (`?digest-algorithm=` optional).
-    func startUpload(_ request: Request, _ name: RepositoryName) async throws -> Response {
+    func startUpload(_ request: Request, _ name: RepositoryName, caller: Caller) async throws -> Response {
         let query = request.uri.queryParameters
         if let mount = query["mount"] {
             let digest = try parseDigest(String(mount))
             // An invalid `from` cannot hold the blob: fall through to a new session.
             let source = query["from"].flatMap { try? RepositoryName(parsing: $0) }
             if query["from"] == nil || source != nil,
-                let info = try await registry.mountBlob(digest, into: name, from: source)
+                let info = try await registry.mountBlob(digest, into: name, from: source, mayRead: { try await callerCanPull(caller, $0) })
             {
                 return blobCreated(name, info.digest)
             }

@@ -7,7 +7,8 @@ public import KuraCore
 /// Every method is one GRDB transaction run with GRDB's async API, so the SQLite work
 /// happens on GRDB's own dispatch queues and never blocks Swift's cooperative pool.
 public final class SQLiteMetadataStore: MetadataStore {
-    private let dbWriter: any DatabaseWriter
+    /// Internal so that the catalog's other stores (access, jobs) share the database.
+    let dbWriter: any DatabaseWriter
 
     /// Opens (creating if needed) the database file at `path` in WAL mode, with foreign
     /// keys on, and migrates it to the current schema.

@@ -12,6 +12,8 @@ enum SQLiteSchema {
         migrator.registerMigration("v1") { db in
             try db.execute(sql: v1)
         }
+        SQLiteGCSchema.register(&migrator)
+        SQLiteAccessSchema.register(&migrator)
         return migrator
     }
 

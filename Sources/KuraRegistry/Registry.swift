@@ -59,15 +59,22 @@ public final class Registry: Sendable {
     /// Makes a blob that another repository holds readable in `repository` without an
     /// upload. With `from`, only that repository is considered; without, any repository.
     /// Returns `nil` when the blob cannot be mounted (the caller then opens an upload).
-    public func mountBlob(_ digest: Digest, into repository: RepositoryName, from source: RepositoryName?) async throws -> BlobInfo? {
-        let sources: [RepositoryName]
+    /// `mayRead` says whether the caller may read a candidate source (access control).
+    public func mountBlob(
+        _ digest: Digest, into repository: RepositoryName, from source: RepositoryName?,
+        mayRead: @Sendable (RepositoryName) async throws -> Bool = { _ in true }
+    ) async throws -> BlobInfo? {
+        var found = false
         if let source {
-            sources = try await catalog.blobLink(digest, in: source) != nil ? [source] : []
+            if try await catalog.blobLink(digest, in: source) != nil { found = try await mayRead(source) }
         } else {
-            sources = try await catalog.repositoriesLinking(digest, limit: 1)
+            for candidate in try await catalog.repositoriesLinking(digest, limit: 100) where try await mayRead(candidate) {
+                found = true
+                break
+            }
         }
-        guard !sources.isEmpty, let info = try await blobs.stat(digest) else { return nil }
-        try await catalog.linkBlob(digest, size: info.size, in: repository)
+        guard found, let info = try await blobs.stat(digest) else { return nil }
+        guard try await linkStoredBlob(info, in: repository) else { return nil }
         return info
     }
 
@@ -79,7 +86,7 @@ public final class Registry: Sendable {
     ) async throws -> BlobInfo where Body.Element == ByteBuffer {
         try checkBlobLength(length)
         let info = try await blobs.ingest(limited(body), expected: digest, expectedLength: length)
-        try await catalog.linkBlob(info.digest, size: info.size, in: repository)
+        try await linkUploadedBlob(info, in: repository)
         return info
     }
 
@@ -113,7 +120,7 @@ public final class Registry: Sendable {
         let upload = try await session(id, in: repository)
         let info = try await blobs.commitUpload(
             upload, expected: digest, lastChunk: lastChunk.map { limited($0) }, lastChunkOffset: start, expectedLength: length)
-        try await catalog.linkBlob(info.digest, size: info.size, in: repository)
+        try await linkUploadedBlob(info, in: repository)
         try await catalog.deleteUpload(id)
         return info
     }
@@ -182,10 +189,13 @@ public final class Registry: Sendable {
         let record = ManifestRecord(
             digest: digest, mediaType: manifest.mediaType, size: Int64(bytes.readableBytes),
             artifactType: manifest.artifactType, subject: manifest.subject, annotations: manifest.annotations)
-        try await catalog.putManifest(record, references: manifest.references, in: repository, tag: reference.tag)
-        for tag in additionalTags where tag != reference.tag {
-            try await catalog.putManifest(record, references: manifest.references, in: repository, tag: tag)
+        try await storeManifestGuarded {
+            try await catalog.putManifest(record, references: manifest.references, in: repository, tag: reference.tag)
+            for tag in additionalTags where tag != reference.tag {
+                try await catalog.putManifest(record, references: manifest.references, in: repository, tag: tag)
+            }
         }
+        try await ensureManifestStored(digest, bytes: bytes)
         return PutManifestResult(digest: digest, subject: manifest.subject)
     }
 

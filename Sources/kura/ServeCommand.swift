@@ -12,7 +12,7 @@ struct ServeCommand: AsyncParsableCommand {
             Defaults: 127.0.0.1:5000, a SQLite catalog and blob storage in ./kura-data. A YAML \
             file (--config or KURA_CONFIG) and KURA_* variables (KURA_LISTEN, KURA_HOST, \
             KURA_PORT, KURA_DATA_DIR, KURA_MAX_MANIFEST_BYTES, KURA_MAX_BLOB_BYTES, \
-            KURA_LOG_LEVEL) override them; flags override both. SIGTERM or SIGINT stops the \
+            KURA_LOG_LEVEL, KURA_ACCESS_ENABLED, KURA_AUTO_CREATE_NAMESPACES) override them; flags override both. On the first start with access control (the default) the root account is created and its access key printed once. SIGTERM or SIGINT stops the \
             server gracefully: requests in flight finish first.
             """
     )
@@ -41,8 +41,25 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = level
         let settings = configuration
         let serverLogger = logger
-        let registry = try KuraServer.makeRegistry(settings, logger: serverLogger)
-        let app = KuraServer.makeApplication(settings, registry: registry, logger: serverLogger) { channel in
+        let services = try await KuraServer.open(settings, logger: serverLogger)
+        if let root = services.rootCredentials {
+            // Printed once on the terminal, never through the logger.
+            print(
+                """
+
+                Kura created the root account. Its access key (shown only now; a copy is in \(root.file), mode 0600):
+
+                    access key id: \(root.accessKeyID)
+                    secret key:    \(root.secretKey)
+
+                    docker login \(settings.host):\(settings.port) -u \(root.accessKeyID)
+
+                """)
+        }
+        if !settings.access.enabled {
+            serverLogger.warning("access control is OFF: anyone who can reach this address may push, pull and delete")
+        }
+        let app = KuraServer.makeApplication(settings, services: services, logger: serverLogger) { channel in
             serverLogger.notice(
                 "kura is serving",
                 metadata: [

@@ -19,6 +19,14 @@ struct ServeConfigurationLoader {
         var limits: Limits?
         var log: Log?
         var shutdownGraceSeconds: Int?
+        var access: Access?
+
+        struct Access: Decodable {
+            var enabled: Bool?
+            var autoCreateNamespaces: Bool?
+            var tokenLifetimeSeconds: Int?
+            var service: String?
+        }
 
         struct Limits: Decodable {
             var maxManifestBytes: Int?
@@ -60,6 +68,10 @@ struct ServeConfigurationLoader {
         if let value = file.limits?.maxPageSize { configuration.limits.maxPageSize = value }
         if let level = file.log?.level { logLevel = level }
         if let grace = file.shutdownGraceSeconds { configuration.shutdownGraceSeconds = grace }
+        if let value = file.access?.enabled { configuration.access.enabled = value }
+        if let value = file.access?.autoCreateNamespaces { configuration.access.autoCreateNamespaces = value }
+        if let value = file.access?.tokenLifetimeSeconds { configuration.access.tokenLifetimeSeconds = value }
+        if let value = file.access?.service { configuration.access.service = value }
     }
 
     private mutating func applyEnvironment(_ environment: [String: String], to configuration: inout ServerConfiguration) throws {
@@ -75,6 +87,18 @@ struct ServeConfigurationLoader {
         if let value = try integer("KURA_MAX_MANIFEST_BYTES") { configuration.limits.maxManifestBytes = Int(value) }
         if let value = try integer("KURA_MAX_BLOB_BYTES") { configuration.limits.maxBlobBytes = value }
         if let level = environment["KURA_LOG_LEVEL"] { logLevel = level }
+        if let value = environment["KURA_ACCESS_ENABLED"] { configuration.access.enabled = try boolean("KURA_ACCESS_ENABLED", value) }
+        if let value = environment["KURA_AUTO_CREATE_NAMESPACES"] {
+            configuration.access.autoCreateNamespaces = try boolean("KURA_AUTO_CREATE_NAMESPACES", value)
+        }
+    }
+
+    func boolean(_ key: String, _ value: String) throws -> Bool {
+        switch value.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError(description: "\(key) must be true or false, not \(value)")
+        }
     }
 
     func setListen(_ listen: String, _ configuration: inout ServerConfiguration) throws {

@@ -15,12 +15,21 @@ func withLiveServer<T: Sendable>(
     dataDirectory: String, limits: RegistryLimits = RegistryLimits(),
     _ body: @Sendable (any TestClientProtocol) async throws -> T
 ) async throws -> T {
+    try await withLiveServer(dataDirectory: dataDirectory, limits: limits, access: .init(enabled: false)) { client, _ in try await body(client) }
+}
+
+/// As above, with access control settings; `body` also gets the services (root credentials
+/// on a first start).
+func withLiveServer<T: Sendable>(
+    dataDirectory: String, limits: RegistryLimits = RegistryLimits(), access: ServerConfiguration.AccessSettings,
+    _ body: @Sendable (any TestClientProtocol, KuraServer.Services) async throws -> T
+) async throws -> T {
     var logger = Logger(label: "kura-test")
-    logger.logLevel = .warning
-    let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: dataDirectory, limits: limits)
-    let registry = try KuraServer.makeRegistry(configuration, logger: logger)
-    let app = KuraServer.makeApplication(configuration, registry: registry, logger: logger)
-    return try await app.test(.live, body)
+    logger.logLevel = .critical
+    let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: dataDirectory, limits: limits, access: access)
+    let services = try await KuraServer.open(configuration, logger: logger)
+    let app = KuraServer.makeApplication(configuration, services: services, logger: logger)
+    return try await app.test(.live) { client in try await body(client, services) }
 }
 
 /// A fresh folder under the system temp directory, removed after `body`.

@@ -1,0 +1,69 @@
+public import Foundation
+public import KuraMetadata
+public import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The root account's first access key, shown once.
+public struct RootCredentials: Sendable {
+    public var accessKeyID: String
+    public var secretKey: String
+    /// Where a copy was written (0600).
+    public var file: String
+}
+
+/// Prepares access control over a data folder: the secret-hashing key and the token signing
+/// key (generated on first start, kept 0600 in `<data>/keys/`), and the root account.
+public enum AccessBootstrap {
+    /// Opens access control; on a catalog without accounts, creates root and its first key
+    /// and returns them (the caller prints them once; they are never logged).
+    public static func open(
+        dataDirectory: String, store: any AccessStore, autoCreateNamespaces: Bool = false, service: String = "kura",
+        tokenLifetime: TimeInterval = 300, logger: Logger
+    ) async throws -> (AccessControl, RootCredentials?) {
+        let keysDirectory = "\(dataDirectory)/keys"
+        try FileManager.default.createDirectory(
+            atPath: keysDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let hashKey = try readOrCreate("\(keysDirectory)/secret-hash.key") {
+            var generator = SystemRandomNumberGenerator()
+            return Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        }
+        let signingKey = try readOrCreate("\(keysDirectory)/token-es256.pem") { Data(TokenService.generatePrivateKeyPEM().utf8) }
+        let tokens = try await TokenService(
+            privateKeyPEM: String(decoding: signingKey, as: UTF8.self), service: service, lifetime: tokenLifetime)
+        let access = AccessControl(
+            store: store, hasher: SecretHasher(keyBytes: Array(hashKey)), tokens: tokens,
+            autoCreateNamespaces: autoCreateNamespaces, logger: logger)
+
+        guard try await store.accounts().isEmpty else { return (access, nil) }
+        try await store.createAccount(Account(name: "root", isRoot: true, isAdmin: true))
+        let id = AccessKeyGenerator.newID()
+        let secret = AccessKeyGenerator.newSecret()
+        try await store.createKey(AccessKeyRecord(id: id, account: "root", secretHash: access.hasher.hash(secret)))
+        let file = "\(dataDirectory)/root-credentials"
+        try writePrivate(file, Data("access_key_id=\(id)\nsecret_key=\(secret)\n".utf8))
+        await access.audit(AuditEvent(account: "root", accessKeyID: id, sourceAddress: nil, action: "account.create", detail: "root, first start"))
+        return (access, RootCredentials(accessKeyID: id, secretKey: secret, file: file))
+    }
+
+    private static func readOrCreate(_ path: String, _ make: () -> Data) throws -> Data {
+        if let existing = FileManager.default.contents(atPath: path), !existing.isEmpty { return existing }
+        let data = make()
+        try writePrivate(path, data)
+        return data
+    }
+
+    /// Writes a file readable by its owner only, created with that mode (never briefly wider).
+    private static func writePrivate(_ path: String, _ data: Data) throws {
+        let temporary = path + ".tmp"
+        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+        defer { Glibc.close(fd) }
+        let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        guard written == data.count, fsync(fd) == 0, rename(temporary, path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Hummingbird
+import KuraAccess
+import KuraCore
+import KuraMetadata
+
+/// The caller of a `/v2/` request once authorised.
+struct Caller: Sendable {
+    var principal: Principal
+    var sourceAddress: String?
+
+    /// Open mode (no access control): everyone may do everything.
+    var isOpen: Bool
+
+    static func open(_ sourceAddress: String?) -> Caller { Caller(principal: .anonymous, sourceAddress: sourceAddress, isOpen: true) }
+
+    func event(_ action: String, repository: RepositoryName, detail: String? = nil) -> AuditEvent {
+        AuditEvent(
+            account: principal.accountName, accessKeyID: principal.keyID, sourceAddress: sourceAddress, action: action,
+            namespace: String(repository.firstComponent), repository: repository.value, detail: detail)
+    }
+}
+
+/// A refused request: 401 with a challenge, 403, or 429.
+struct AuthorizationFailure: Error {
+    var error: RegistryError
+    var headers: HTTPFields
+
+    func response(isHead: Bool) -> Response {
+        var headers = headers
+        headers[.dockerDistributionAPIVersion] = "registry/2.0"
+        return ErrorResponse.response(for: error, isHead: isHead, headers: headers)
+    }
+}
+
+extension RegistryAPI {
+    /// What an endpoint needs: a signed-in (or token-holding) caller, or an action on a
+    /// repository.
+    enum Requirement {
+        case anyCaller
+        case action(RegistryAction, RepositoryName)
+    }
+
+    static func requirement(_ endpoint: V2Endpoint, _ method: HTTPRequest.Method) -> Requirement {
+        switch endpoint {
+        case .base, .catalog: return .anyCaller
+        case .tags(let name), .referrers(let name, _): return .action(.pull, name)
+        case .manifest(let name, _), .blob(let name, _):
+            switch method {
+            case .put: return .action(.push, name)
+            case .delete: return .action(.delete, name)
+            default: return .action(.pull, name)
+            }
+        case .uploads(let name), .upload(let name, _): return .action(.push, name)
+        }
+    }
+
+    /// Authenticates the request and checks it may do what the endpoint does.
+    func authorize(_ endpoint: V2Endpoint, request: Request, sourceAddress: String?) async throws -> Caller {
+        guard let access else { return .open(sourceAddress) }
+        let authenticator = RequestAuthenticator(access: access)
+        let principal: Principal
+        do {
+            principal = try await authenticator.principal(of: request, sourceAddress: sourceAddress)
+        } catch let failure as RequestAuthenticator.Failure {
+            var headers: HTTPFields = [.wwwAuthenticate: authenticator.challenge(for: request, scope: nil)]
+            if let retry = failure.retryAfter {
+                headers[.retryAfter] = String(retry)
+                throw AuthorizationFailure(error: RegistryError(.tooManyRequests, failure.message), headers: headers)
+            }
+            throw AuthorizationFailure(error: RegistryError(.unauthorized, failure.message), headers: headers)
+        }
+        let caller = Caller(principal: principal, sourceAddress: sourceAddress, isOpen: false)
+        switch Self.requirement(endpoint, request.method) {
+        case .anyCaller:
+            // The catalog needs an account; the base endpoint also answers anonymous tokens,
+            // which is how clients pull from public namespaces.
+            let hasToken = principal.tokenAccess != nil
+            if principal.isAnonymous && !(hasToken && endpoint == .base) {
+                let scope = endpoint == .catalog ? "registry:catalog:*" : nil
+                throw AuthorizationFailure(
+                    error: RegistryError(.unauthorized), headers: [.wwwAuthenticate: authenticator.challenge(for: request, scope: scope)])
+            }
+        case .action(let action, let repository):
+            let allowed = try await access.allowedActions(principal, on: repository)
+            if !allowed.contains(action) {
+                let scope = AccessScope.repository(repository.value, action == .pull ? [.pull] : [.pull, action]).description
+                // A token that lacks a scope the account holds: send the client for a new one.
+                // An account without the right: refuse for good.
+                let accountMayDoIt =
+                    principal.tokenAccess != nil && !principal.isAnonymous
+                    && principal.grantedActions(in: String(repository.firstComponent), isPublic: false).contains(action)
+                if principal.isAnonymous || accountMayDoIt {
+                    throw AuthorizationFailure(
+                        error: RegistryError(.unauthorized, "authentication required for \(action.rawValue) on \(repository)"),
+                        headers: [.wwwAuthenticate: authenticator.challenge(for: request, scope: scope)])
+                }
+                throw AuthorizationFailure(
+                    error: RegistryError(.denied, "\(principal.accountName ?? "caller") may not \(action.rawValue) \(repository)"),
+                    headers: [:])
+            }
+            if action == .push, request.method == .post || request.method == .put, case .manifest = endpoint {
+                try await access.ensureNamespace(for: repository, principal: principal)
+            } else if action == .push, case .uploads = endpoint {
+                try await access.ensureNamespace(for: repository, principal: principal)
+            }
+        }
+        return caller
+    }
+
+    /// Whether the caller may read `repository` (mount sources, catalog entries).
+    func callerCanPull(_ caller: Caller, _ repository: RepositoryName) async throws -> Bool {
+        guard let access, !caller.isOpen else { return true }
+        return try await access.canPull(caller.principal, repository)
+    }
+
+    func callerCanList(_ caller: Caller, _ repository: RepositoryName) async throws -> Bool {
+        guard let access, !caller.isOpen else { return true }
+        return try await access.canList(caller.principal, repository)
+    }
+
+    func audit(_ event: AuditEvent, _ caller: Caller) async {
+        guard let access, !caller.isOpen else { return }
+        await access.audit(event)
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Hummingbird
+import KuraAccess
+import KuraCore
+import NIOCore
+
+/// The token endpoint of the Docker token flow: `GET /token?service=&scope=…` with Basic
+/// credentials (or none, for public pulls), and the OAuth2 form `POST /token`.
+struct TokenEndpoint: Sendable {
+    let access: AccessControl
+
+    func register(on router: Router<KuraRequestContext>) {
+        router.get("/token") { request, context in
+            let scopes = request.uri.queryParameters[values: "scope"].map(String.init)
+            let service = request.uri.queryParameters["service"].map(String.init)
+            return await issue(request: request, context: context, scopes: scopes, service: service, credentials: nil)
+        }
+        router.post("/token") { request, context in
+            var request = request
+            let body = (try? await request.collectBody(upTo: 64 << 10)).map { String(buffer: $0) } ?? ""
+            let form = Self.parseForm(body)
+            let scopes = (form["scope"] ?? "").split(separator: " ").map(String.init)
+            let credentials = form["grant_type"] == "password" ? (form["username"] ?? "", form["password"] ?? "") : nil
+            return await issue(request: request, context: context, scopes: scopes, service: form["service"], credentials: credentials)
+        }
+    }
+
+    private func issue(
+        request: Request, context: KuraRequestContext, scopes: [String], service: String?, credentials: (String, String)?
+    ) async -> Response {
+        if let service, service != access.tokens.service {
+            return error(RegistryError(.denied, "unknown service \(service)", status: 400))
+        }
+        let principal: Principal
+        do {
+            if let (id, secret) = credentials {
+                principal = try await access.authenticate(keyID: id, secret: secret, sourceAddress: context.sourceAddress)
+            } else {
+                principal = try await RequestAuthenticator(access: access).principal(of: request, sourceAddress: context.sourceAddress)
+            }
+        } catch let failure as RequestAuthenticator.Failure {
+            if let retry = failure.retryAfter {
+                return error(RegistryError(.tooManyRequests, failure.message), headers: [.retryAfter: String(retry)])
+            }
+            return error(RegistryError(.unauthorized, failure.message), headers: [.wwwAuthenticate: "Basic realm=\"kura\""])
+        } catch AccessControl.AuthenticationError.rateLimited(let retry) {
+            return error(RegistryError(.tooManyRequests, "too many failed logins"), headers: [.retryAfter: String(retry)])
+        } catch {
+            return self.error(RegistryError(.unauthorized, "invalid access key id or secret key"), headers: [.wwwAuthenticate: "Basic realm=\"kura\""])
+        }
+        // A bearer token cannot be traded for another one.
+        if principal.tokenAccess != nil {
+            return error(RegistryError(.unauthorized, "use access key credentials to obtain a token"))
+        }
+        do {
+            let requested = scopes.flatMap { text in
+                // Several scopes may share one parameter, separated by spaces.
+                text.split(separator: " ").compactMap { AccessScope(parsing: String($0)) }
+            }
+            let granted = try await access.grantableScopes(principal, requested: requested)
+            let token = try await access.tokens.issue(account: principal.accountName ?? "", keyID: principal.keyID, access: granted)
+            struct Body: Encodable {
+                var token: String
+                var access_token: String
+                var expires_in: Int
+                var issued_at: String
+            }
+            let issued = ISO8601DateFormatter().string(from: Date())
+            let body = try JSONEncoder().encode(
+                Body(token: token, access_token: token, expires_in: Int(access.tokens.lifetime), issued_at: issued))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        } catch {
+            return self.error(RegistryError(.internalError, "cannot issue a token"))
+        }
+    }
+
+    private func error(_ error: RegistryError, headers: HTTPFields = [:]) -> Response {
+        ErrorResponse.response(for: error, isHead: false, headers: headers)
+    }
+
+    static func parseForm(_ body: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0) }
+            if let key = parts.first { result[key] = parts.count > 1 ? parts[1] : "" }
+        }
+        return result
+    }
+}
