@@ -21,7 +21,7 @@ public enum AccessBootstrap {
     /// and returns them (the caller prints them once; they are never logged).
     public static func open(
         dataDirectory: String, store: any AccessStore, autoCreateNamespaces: Bool = false, service: String = "kura",
-        tokenLifetime: TimeInterval = 300, logger: Logger
+        tokenLifetime: TimeInterval = 300, limiter: LoginRateLimiter = LoginRateLimiter(), logger: Logger
     ) async throws -> (AccessControl, RootCredentials?) {
         let keysDirectory = "\(dataDirectory)/keys"
         try FileManager.default.createDirectory(
@@ -34,7 +34,7 @@ public enum AccessBootstrap {
         let tokens = try await TokenService(
             privateKeyPEM: String(decoding: signingKey, as: UTF8.self), service: service, lifetime: tokenLifetime)
         let access = AccessControl(
-            store: store, hasher: SecretHasher(keyBytes: Array(hashKey)), tokens: tokens,
+            store: store, hasher: SecretHasher(keyBytes: Array(hashKey)), tokens: tokens, limiter: limiter,
             autoCreateNamespaces: autoCreateNamespaces, logger: logger)
 
         guard try await store.accounts().isEmpty else { return (access, nil) }

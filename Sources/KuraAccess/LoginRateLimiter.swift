@@ -1,14 +1,18 @@
 public import Foundation
 
 /// Counts failed logins per source address and per access key id in a sliding window and
-/// refuses further attempts from either once it holds `limit` failures. In memory, per node.
+/// refuses further attempts from either once it holds its limit of failures. An address
+/// may stand for many clients (NAT, CI runners), so its limit is higher than a key's.
+/// In memory, per node.
 public actor LoginRateLimiter {
-    public let limit: Int
+    public let keyLimit: Int
+    public let addressLimit: Int
     public let window: TimeInterval
     private var failures: [String: [Date]] = [:]
 
-    public init(limit: Int = 10, window: TimeInterval = 60) {
-        self.limit = limit
+    public init(keyLimit: Int = 10, addressLimit: Int = 100, window: TimeInterval = 60) {
+        self.keyLimit = keyLimit
+        self.addressLimit = addressLimit
         self.window = window
     }
 
@@ -17,6 +21,7 @@ public actor LoginRateLimiter {
         var wait: TimeInterval?
         for bucket in buckets(address, keyID) {
             let recent = prune(bucket, now)
+            let limit = bucket.hasPrefix("key:") ? keyLimit : addressLimit
             if recent.count >= limit, let oldest = recent.first {
                 wait = max(wait ?? 0, oldest.addingTimeInterval(window).timeIntervalSince(now))
             }

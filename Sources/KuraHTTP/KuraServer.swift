@@ -35,7 +35,9 @@ public enum KuraServer {
         guard configuration.access.enabled else { return Services(registry: registry, access: nil, rootCredentials: nil) }
         let (access, root) = try await AccessBootstrap.open(
             dataDirectory: configuration.dataDirectory, store: catalog, autoCreateNamespaces: configuration.access.autoCreateNamespaces,
-            service: configuration.access.service, tokenLifetime: TimeInterval(configuration.access.tokenLifetimeSeconds), logger: logger)
+            service: configuration.access.service, tokenLifetime: TimeInterval(configuration.access.tokenLifetimeSeconds),
+            limiter: LoginRateLimiter(keyLimit: configuration.access.loginFailuresPerKey, addressLimit: configuration.access.loginFailuresPerAddress),
+            logger: logger)
         return Services(registry: registry, access: access, rootCredentials: root)
     }
 

@@ -20,12 +20,21 @@ public struct ServerConfiguration: Sendable, Hashable {
         public var tokenLifetimeSeconds: Int
         /// The token `service` (audience).
         public var service: String
+        /// Failed logins per minute after which an access key id is refused for a while.
+        public var loginFailuresPerKey: Int
+        /// Failed logins per minute after which a source address is refused for a while.
+        public var loginFailuresPerAddress: Int
 
-        public init(enabled: Bool = true, autoCreateNamespaces: Bool = false, tokenLifetimeSeconds: Int = 300, service: String = "kura") {
+        public init(
+            enabled: Bool = true, autoCreateNamespaces: Bool = false, tokenLifetimeSeconds: Int = 300, service: String = "kura",
+            loginFailuresPerKey: Int = 10, loginFailuresPerAddress: Int = 100
+        ) {
             self.enabled = enabled
             self.autoCreateNamespaces = autoCreateNamespaces
             self.tokenLifetimeSeconds = tokenLifetimeSeconds
             self.service = service
+            self.loginFailuresPerKey = loginFailuresPerKey
+            self.loginFailuresPerAddress = loginFailuresPerAddress
         }
     }
 
