@@ -55,6 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
                     docker login \(settings.host):\(settings.port) -u \(root.accessKeyID)
 
                 """)
+            fflush(stdout)
         }
         if !settings.access.enabled {
             serverLogger.warning("access control is OFF: anyone who can reach this address may push, pull and delete")
