@@ -43,8 +43,8 @@ struct ServeCommand: AsyncParsableCommand {
         let serverLogger = logger
         let services = try await KuraServer.open(settings, logger: serverLogger)
         if let root = services.rootCredentials {
-            // Printed once on the terminal, never through the logger.
-            print(
+            // Printed once on the terminal (unbuffered), never through the logger.
+            FileHandle.standardOutput.write(Data(
                 """
 
                 Kura created the root account. Its access key (shown only now; a copy is in \(root.file), mode 0600):
@@ -54,8 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
 
                     docker login \(settings.host):\(settings.port) -u \(root.accessKeyID)
 
-                """)
-            fflush(stdout)
+                """.utf8))
         }
         if !settings.access.enabled {
             serverLogger.warning("access control is OFF: anyone who can reach this address may push, pull and delete")
