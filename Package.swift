@@ -32,12 +32,13 @@ let package = Package(
         // System libraries (Debian: libssl-dev, liblz4-dev).
         .systemLibrary(name: "CKuraOpenSSL", path: "Sources/CKuraOpenSSL", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CKuraLZ4", path: "Sources/CKuraLZ4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CKuraSystem", path: "Sources/CKuraSystem"),
 
         .target(name: "KuraCore", swiftSettings: strict),
         .target(
             name: "KuraStorage",
             dependencies: [
-                "KuraCore", "CKuraOpenSSL", "CKuraLZ4",
+                "KuraCore", "CKuraOpenSSL", "CKuraLZ4", "CKuraSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

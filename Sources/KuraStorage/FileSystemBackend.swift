@@ -75,7 +75,11 @@ public struct FileSystemBackend: ObjectBackend {
         do {
             for try await chunk in body {
                 let offset = written
-                try await BlockingIO.run { try POSIXFile.pwriteAll(file.fd, chunk, at: offset, path: temporary) }
+                let durability = self.durability
+                try await BlockingIO.run {
+                    try POSIXFile.pwriteAll(file.fd, chunk, at: offset, path: temporary)
+                    if durability == .fsync { POSIXFile.startWriteback(file.fd, offset: offset, length: Int64(chunk.readableBytes)) }
+                }
                 written += Int64(chunk.readableBytes)
             }
             let target = path(of: key)
@@ -165,10 +169,12 @@ public struct FileSystemBackend: ObjectBackend {
 
     public func appendPart(_ handle: AppendHandle, number: Int, offset: Int64, data: ByteBuffer) async throws -> AppendedPart {
         let staging = stagingPath(of: handle.key)
+        let durability = self.durability
         try await BlockingIO.run {
             guard let fd = try POSIXFile.openIfExists(staging, O_WRONLY) else { throw StorageError.notFound(handle.key) }
             defer { POSIXFile.close(fd) }
             try POSIXFile.pwriteAll(fd, data, at: offset, path: staging)
+            if durability == .fsync { POSIXFile.startWriteback(fd, offset: offset, length: Int64(data.readableBytes)) }
         }
         return AppendedPart(number: number, offset: offset, size: Int64(data.readableBytes), etag: "")
     }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CKuraSystem
 import NIOCore
 
 /// Thin, throwing wrappers over the POSIX calls the filesystem backend makes. Every call
@@ -75,6 +76,16 @@ enum POSIXFile {
         while Glibc.fdatasync(fd) != 0 {
             if errno != EINTR { throw .io(operation: "fdatasync", path: path, errno: errno) }
         }
+    }
+
+    /// Asks the kernel to start writing a range to disk now (Linux `sync_file_range` with
+    /// `SYNC_FILE_RANGE_WRITE`), without waiting. The `fdatasync` before publishing then
+    /// finds most bytes already on disk, so the disk works while the client is still sending
+    /// instead of after it. Advisory: errors surface at that `fdatasync`.
+    static func startWriteback(_ fd: CInt, offset: Int64, length: Int64) {
+        #if os(Linux)
+        _ = sync_file_range(fd, offset, length, KURA_SYNC_FILE_RANGE_WRITE)
+        #endif
     }
 
     static func fsync(_ fd: CInt, path: String) throws(StorageError) {
