@@ -132,6 +132,9 @@ public protocol MetadataStore: Sendable {
 
     func resolveTag(_ tag: Tag, in repository: RepositoryName) async throws -> Digest?
 
+    /// The manifest a tag points at, in one step (the hot path of every pull by tag).
+    func manifest(tagged tag: Tag, in repository: RepositoryName) async throws -> ManifestRecord?
+
     /// Tags in ascending order, strictly after `after`, at most `limit`.
     func tags(in repository: RepositoryName, after: String?, limit: Int) async throws -> [Tag]
 
@@ -149,4 +152,12 @@ public protocol MetadataStore: Sendable {
 
     @discardableResult
     func deleteUpload(_ id: String) async throws -> Bool
+}
+
+extension MetadataStore {
+    /// Default: resolve the tag, then read the manifest.
+    public func manifest(tagged tag: Tag, in repository: RepositoryName) async throws -> ManifestRecord? {
+        guard let digest = try await resolveTag(tag, in: repository) else { return nil }
+        return try await manifest(digest, in: repository)
+    }
 }

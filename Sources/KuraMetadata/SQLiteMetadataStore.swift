@@ -179,6 +179,21 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
+    public func manifest(tagged tag: Tag, in repository: RepositoryName) async throws -> ManifestRecord? {
+        try await dbWriter.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT \(Self.manifestColumns) FROM tags t
+                    JOIN repositories r ON r.id = t.repository_id
+                    JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.manifest_digest
+                    WHERE r.name = ? AND t.name = ?
+                    """,
+                arguments: [repository.value, tag.value]
+            ).map(CatalogValue.manifest)
+        }
+    }
+
     public func manifest(_ digest: Digest, in repository: RepositoryName) async throws -> ManifestRecord? {
         try await dbWriter.read { db in
             try Row.fetchOne(

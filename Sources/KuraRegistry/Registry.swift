@@ -12,6 +12,8 @@ public final class Registry: Sendable {
     public let catalog: any MetadataStore
     public let limits: RegistryLimits
     let logger: Logger
+    /// Recently served manifests (immutable by digest), so hot tags skip the storage read.
+    let manifestCache = ManifestCache(capacity: 32 << 20)
 
     public init(blobs: BlobStore, catalog: any MetadataStore, limits: RegistryLimits = RegistryLimits(), logger: Logger) {
         self.blobs = blobs
@@ -224,26 +226,27 @@ public final class Registry: Sendable {
 
     /// The catalog record of a manifest, by tag or digest. Throws `MANIFEST_UNKNOWN`.
     public func manifestRecord(_ reference: Reference, in repository: RepositoryName) async throws -> ManifestRecord {
-        let digest: Digest
         switch reference {
-        case .digest(let d): digest = d
+        case .digest(let digest):
+            guard let record = try await catalog.manifest(digest, in: repository) else {
+                throw RegistryError(.manifestUnknown, detail: "\(repository)@\(digest)")
+            }
+            return record
         case .tag(let tag):
-            guard let d = try await catalog.resolveTag(tag, in: repository) else {
+            guard let record = try await catalog.manifest(tagged: tag, in: repository) else {
                 throw RegistryError(.manifestUnknown, detail: "\(repository):\(tag)")
             }
-            digest = d
+            return record
         }
-        guard let record = try await catalog.manifest(digest, in: repository) else {
-            throw RegistryError(.manifestUnknown, detail: "\(repository)@\(digest)")
-        }
-        return record
     }
 
     /// A manifest's record and its exact bytes.
     public func manifest(_ reference: Reference, in repository: RepositoryName) async throws -> (ManifestRecord, ByteBuffer) {
         let record = try await manifestRecord(reference, in: repository)
+        if let cached = manifestCache.get(record.digest) { return (record, cached) }
         do {
             let bytes = try await blobs.backend.getAll(ObjectKey(blob: record.digest), limit: max(limits.maxManifestBytes, Int(record.size)))
+            manifestCache.put(record.digest, bytes)
             return (record, bytes)
         } catch StorageError.notFound {
             logger.error("manifest in catalog but missing from storage", metadata: ["digest": "\(record.digest)"])

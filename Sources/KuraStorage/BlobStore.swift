@@ -150,27 +150,35 @@ public final class BlobStore: Sendable {
                 throw RegistryError(
                     .rangeInvalid, "chunk out of order", detail: "upload is at offset \(state.offset), chunk starts at \(offset)")
             }
-            var writer = PartWriter(
-                backend: backend, handle: state.handle, offset: state.offset, parts: state.parts,
-                hasher: try state.restoreHasher())
+            var writer = try await makeWriter(for: state)
             for try await chunk in body {
                 if let expectedLength, writer.acceptedBytes + Int64(chunk.readableBytes) - state.offset > expectedLength {
                     throw RegistryError(.sizeInvalid, detail: "chunk is longer than its declared \(expectedLength) bytes")
                 }
                 try await writer.write(chunk)
             }
-            try await writer.finish()
-            if let expectedLength, writer.offset - state.offset != expectedLength {
+            // A tail too small to be a part (S3: under 5 MiB) is kept in its own object.
+            let tail = try await writer.finish(keepingTailBelow: backend.minimumPartSize)
+            if let expectedLength, writer.acceptedBytes - state.offset != expectedLength {
                 throw RegistryError(
-                    .sizeInvalid, detail: "chunk has \(writer.offset - state.offset) bytes, declared \(expectedLength)")
+                    .sizeInvalid, detail: "chunk has \(writer.acceptedBytes - state.offset) bytes, declared \(expectedLength)")
             }
             // Data first, then the state that acknowledges it.
             try await backend.syncAppend(state.handle)
-            state.offset = writer.offset
+            let oldTail = state.tail
+            if tail.readableBytes > 0 {
+                let key = UploadState.tailKey(for: id, offset: writer.acceptedBytes)
+                if key != oldTail?.key { try await backend.put(key, bytes: tail) }
+                state.tail = PendingTail(key: key, size: Int64(tail.readableBytes))
+            } else {
+                state.tail = nil
+            }
+            state.offset = writer.acceptedBytes
             state.parts = writer.parts
             state.hashState = Data(writer.hasher.savedState)
             state.updatedAt = Date()
             try await save(state)
+            if let oldTail, oldTail.key != state.tail?.key { _ = try? await backend.delete(oldTail.key) }
             return status(of: state, id: id)
         }
     }
@@ -190,16 +198,15 @@ public final class BlobStore: Sendable {
                     .rangeInvalid, "chunk out of order",
                     detail: "upload is at offset \(state.offset), chunk starts at \(lastChunkOffset)")
             }
-            var writer = PartWriter(
-                backend: backend, handle: state.handle, offset: state.offset, parts: state.parts,
-                hasher: try state.restoreHasher())
+            var writer = try await makeWriter(for: state)
             if let lastChunk {
                 for try await chunk in lastChunk { try await writer.write(chunk) }
-                try await writer.finish()
-                if let expectedLength, writer.offset - state.offset != expectedLength {
-                    throw RegistryError(
-                        .sizeInvalid, detail: "chunk has \(writer.offset - state.offset) bytes, declared \(expectedLength)")
-                }
+            }
+            // The buffered tail, if any, goes out as the last part.
+            try await writer.finish()
+            if lastChunk != nil, let expectedLength, writer.offset - state.offset != expectedLength {
+                throw RegistryError(
+                    .sizeInvalid, detail: "chunk has \(writer.offset - state.offset) bytes, declared \(expectedLength)")
             }
             let size = writer.offset
             if expected.algorithm == state.algorithm {
@@ -209,6 +216,7 @@ public final class BlobStore: Sendable {
                 }
                 let info = try await publish(handle: state.handle, parts: writer.parts, size: size, digest: digest)
                 try await backend.delete(UploadState.key(for: id))
+                if let tail = state.tail { _ = try? await backend.delete(tail.key) }
                 return info
             }
             // Another algorithm than the one hashed while streaming: finish the assembly,
@@ -224,10 +232,12 @@ public final class BlobStore: Sendable {
                 try await hooks.beforePublish?(digest)
                 _ = try await backend.publish(state.handle.key, to: ObjectKey(blob: digest))
                 try await backend.delete(UploadState.key(for: id))
+                if let tail = state.tail { _ = try? await backend.delete(tail.key) }
                 return BlobInfo(digest: digest, size: size)
             } catch {
                 _ = try? await backend.delete(state.handle.key)
                 _ = try? await backend.delete(UploadState.key(for: id))
+                if let tail = state.tail { _ = try? await backend.delete(tail.key) }
                 throw error
             }
         }
@@ -239,6 +249,7 @@ public final class BlobStore: Sendable {
             let state = try await load(id)
             try await backend.abortAppend(state.handle)
             try await backend.delete(state.handle.key)
+            if let tail = state.tail { try await backend.delete(tail.key) }
             try await backend.delete(UploadState.key(for: id))
         }
     }
@@ -260,6 +271,27 @@ public final class BlobStore: Sendable {
         UploadStatus(id: id, offset: state.offset, createdAt: state.createdAt, updatedAt: state.updatedAt)
     }
 
+    /// A writer that continues `state`: after its parts, with its buffered tail (read back
+    /// from the backend) in front of the next bytes.
+    private func makeWriter(for state: UploadState) async throws -> PartWriter {
+        var tailBytes: ByteBuffer? = nil
+        if let tail = state.tail {
+            let bytes: ByteBuffer
+            do {
+                bytes = try await backend.getAll(tail.key, limit: max(backend.minimumPartSize, 1 << 20))
+            } catch StorageError.notFound {
+                throw StorageError.corruptState("upload \(state.id): buffered tail \(tail.key) is missing")
+            }
+            guard bytes.readableBytes == tail.size else {
+                throw StorageError.corruptState("upload \(state.id): tail has \(bytes.readableBytes) bytes, expected \(tail.size)")
+            }
+            tailBytes = bytes
+        }
+        return PartWriter(
+            backend: backend, handle: state.handle, offset: state.partBytes, parts: state.parts,
+            hasher: try state.restoreHasher(), tail: tailBytes)
+    }
+
     private func load(_ id: UploadID) async throws -> UploadState {
         let bytes: ByteBuffer
         do {
@@ -270,6 +302,11 @@ public final class BlobStore: Sendable {
         do {
             let state = try JSONDecoder().decode(UploadState.self, from: Data(bytes.readableBytesView))
             guard state.id == id.value, state.offset >= 0 else { throw StorageError.corruptState("upload \(id) state") }
+            if let tail = state.tail {
+                guard tail.size > 0, tail.size <= state.offset, tail.key.value.hasPrefix("uploads/\(id.value)/") else {
+                    throw StorageError.corruptState("upload \(id) tail")
+                }
+            }
             return state
         } catch let error as StorageError {
             throw error

@@ -3,24 +3,35 @@ import NIOCore
 
 /// Streams bytes into an append handle in parts of the backend's preferred size, hashing
 /// each part while the backend writes it (the two overlap on two cores).
+///
+/// A writer can start with a *tail*: bytes of an upload session that were acknowledged and
+/// hashed earlier but not yet sent as a part because they were fewer than the backend's
+/// ``ObjectBackend/minimumPartSize``. They lead the first part and are not hashed again.
 struct PartWriter {
     let backend: any ObjectBackend
     let handle: AppendHandle
     let partSize: Int
+    /// Bytes handed to the backend as parts.
     private(set) var offset: Int64
     private(set) var parts: [AppendedPart]
     private(set) var hasher: ContentHasher
     private var pending: ByteBuffer
+    /// How many leading bytes of `pending` the hasher has already seen.
+    private var prehashed: Int
     private let allocator = ByteBufferAllocator()
 
-    init(backend: any ObjectBackend, handle: AppendHandle, offset: Int64, parts: [AppendedPart], hasher: ContentHasher) {
+    init(
+        backend: any ObjectBackend, handle: AppendHandle, offset: Int64, parts: [AppendedPart], hasher: ContentHasher,
+        tail: ByteBuffer? = nil
+    ) {
         self.backend = backend
         self.handle = handle
         self.partSize = max(backend.preferredPartSize, backend.minimumPartSize)
         self.offset = offset
         self.parts = parts
         self.hasher = hasher
-        self.pending = ByteBuffer()
+        self.pending = tail ?? ByteBuffer()
+        self.prehashed = tail?.readableBytes ?? 0
     }
 
     /// Bytes accepted so far, including those not yet handed to the backend.
@@ -53,13 +64,33 @@ struct PartWriter {
         try await flush(tail)
     }
 
+    /// Hands the buffered tail to the backend if it is at least `minimumPartSize` bytes;
+    /// otherwise hashes it and returns it (it stays buffered, and counts in
+    /// ``acceptedBytes``), for the caller to keep until the next chunk. With a minimum of
+    /// one byte (the filesystem) this is ``finish()``.
+    mutating func finish(keepingTailBelow minimumPartSize: Int) async throws -> ByteBuffer {
+        if pending.readableBytes >= max(1, minimumPartSize) {
+            try await finish()
+            return ByteBuffer()
+        }
+        if pending.readableBytes > prehashed {
+            hasher.update(pending.getSlice(at: pending.readerIndex + prehashed, length: pending.readableBytes - prehashed)!)
+            prehashed = pending.readableBytes
+        }
+        return pending
+    }
+
     private mutating func flush(_ part: ByteBuffer) async throws {
         let backend = self.backend
         let handle = self.handle
         let number = (parts.last?.number ?? 0) + 1
         let offset = self.offset
+        var unhashed = part
+        let skip = min(prehashed, part.readableBytes)
+        unhashed.moveReaderIndex(forwardBy: skip)
+        prehashed -= skip
         async let receipt = backend.appendPart(handle, number: number, offset: offset, data: part)
-        hasher.update(part)
+        hasher.update(unhashed)
         let appended = try await receipt
         // Parts without an etag (filesystem) need no receipts: keep one running entry.
         if appended.etag.isEmpty, let last = parts.last, last.etag.isEmpty, last.offset + last.size == appended.offset {
