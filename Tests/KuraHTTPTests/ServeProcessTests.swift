@@ -1,0 +1,161 @@
+import AsyncHTTPClient
+import Foundation
+import KuraCore
+import NIOCore
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `kura serve` as a real process: first start, credentials printed once, graceful shutdown.
+@Suite("kura serve process", .serialized)
+struct ServeProcessTests {
+    /// The `kura` executable that `swift build --build-tests` (scripts/test) builds beside the tests.
+    static var executable: String {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return repository.appendingPathComponent(".build/debug/kura").path
+    }
+
+    /// A port that was free a moment ago.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw TestFailure("no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// A running `kura serve`; stdout and stderr go to files in the data folder's parent.
+    final class Server: @unchecked Sendable {
+        let process = Process()
+        let port: Int
+        let stdoutPath: String
+
+        init(data: String, environment: [String: String] = [:]) throws {
+            port = try ServeProcessTests.freePort()
+            stdoutPath = "\(data).stdout-\(UUID().uuidString.prefix(6))"
+            guard FileManager.default.isExecutableFile(atPath: ServeProcessTests.executable) else {
+                throw TestFailure("\(ServeProcessTests.executable) is missing: build it first (scripts/test runs swift build --build-tests)")
+            }
+            guard FileManager.default.createFile(atPath: stdoutPath, contents: nil) else { throw TestFailure("cannot create \(stdoutPath)") }
+            process.executableURL = URL(fileURLWithPath: ServeProcessTests.executable)
+            process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--data", data, "--log-level", "warning"]
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+        }
+
+        var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+
+        /// Waits until `/v2/` answers (any status), at most 30 s.
+        func waitUntilServing() async throws {
+            for _ in 0..<300 {
+                if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/v2/"), timeout: .seconds(2)) {
+                    _ = try? await response.body.collect(upTo: 1 << 16)
+                    return
+                }
+                guard process.isRunning else { throw TestFailure("kura serve exited with \(process.terminationStatus)") }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw TestFailure("kura serve did not answer within 30 s")
+        }
+
+        /// SIGTERM, then waits up to 30 s for the exit (SIGKILL after that).
+        func stop() async -> Int32 {
+            process.terminate()
+            for _ in 0..<300 where process.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+    }
+
+    @Test
+    func firstStartPrintsRootCredentialsOnce() async throws {
+        try await withTemporaryDirectory { scratch in
+            let data = "\(scratch)/data"
+            let first = try Server(data: data)
+            try await first.waitUntilServing()
+            let printed = first.stdout
+            _ = await first.stop()
+            let id = try #require(printed.split(separator: "\n").first { $0.contains("access key id:") }?.split(separator: " ").last)
+            let secret = try #require(printed.split(separator: "\n").first { $0.contains("secret key:") }?.split(separator: " ").last)
+            #expect(id.hasPrefix("KURA"))
+            // The copy in the data folder: same key, owner-only.
+            let file = try String(contentsOfFile: "\(data)/root-credentials", encoding: .utf8)
+            #expect(file.contains("access_key_id=\(id)") && file.contains("secret_key=\(secret)"))
+            let mode = try FileManager.default.attributesOfItem(atPath: "\(data)/root-credentials")[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+
+            // A restart prints nothing, and the key works.
+            let second = try Server(data: data)
+            try await second.waitUntilServing()
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(second.port)/v2/")
+            request.headers.add(name: "Authorization", value: "Basic " + Data("\(id):\(secret)".utf8).base64EncodedString())
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            #expect(response.status.code == 200)
+            let anonymous = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(second.port)/v2/"), timeout: .seconds(10))
+            #expect(anonymous.status.code == 401)
+            #expect(anonymous.headers.first(name: "WWW-Authenticate")?.hasPrefix("Bearer realm=") == true)
+            _ = await second.stop()
+            #expect(!second.stdout.contains("secret key"))
+        }
+    }
+
+    @Test
+    func sigtermFinishesRequestsInFlight() async throws {
+        try await withTemporaryDirectory { scratch in
+            let server = try Server(data: "\(scratch)/data", environment: ["KURA_ACCESS_ENABLED": "false"])
+            try await server.waitUntilServing()
+            // A slow upload: 8 MiB sent in pieces over about two seconds.
+            let bytes = testBytes(8 << 20)
+            let digest = sha256(bytes)
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/v2/slow/app/blobs/uploads/?digest=\(digest)")
+            request.method = .POST
+            let pieces = stride(from: 0, to: bytes.count, by: 512 << 10).map { ByteBuffer(bytes: bytes[$0..<min($0 + (512 << 10), bytes.count)]) }
+            request.body = .stream(SlowBody(pieces: pieces, delay: .milliseconds(120)), length: .known(Int64(bytes.count)))
+            async let upload = HTTPClient.shared.execute(request, timeout: .seconds(60))
+            try await Task.sleep(for: .milliseconds(400))
+            // Shut down while the upload is in flight: it must still complete.
+            async let status = server.stop()
+            let response = try await upload
+            #expect(response.status.code == 201)
+            #expect(await status == 0)
+            // And the blob is durably there for the next start.
+            let again = try Server(data: "\(scratch)/data", environment: ["KURA_ACCESS_ENABLED": "false"])
+            try await again.waitUntilServing()
+            let get = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(again.port)/v2/slow/app/blobs/\(digest)"), timeout: .seconds(30))
+            let body = try await get.body.collect(upTo: 16 << 20)
+            #expect(Array(body.readableBytesView) == bytes)
+            _ = await again.stop()
+        }
+    }
+}
+
+/// Buffers delivered with a pause between them, like a slow client.
+struct SlowBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let pieces: [ByteBuffer]
+    let delay: Duration
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var remaining: ArraySlice<ByteBuffer>
+        let delay: Duration
+        mutating func next() async throws -> ByteBuffer? {
+            guard let piece = remaining.popFirst() else { return nil }
+            try await Task.sleep(for: delay)
+            return piece
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(remaining: pieces[...], delay: delay) }
+}
