@@ -120,6 +120,14 @@ struct AdminAPI: Sendable {
                 }
             }
         }
+        api.get("jobs") { r, c in
+            await handle(r, c) { caller, _ in
+                guard caller.principal.isAdmin else { throw AdminError.denied("only root or an account admin may read job runs") }
+                let runs = try await admin.registry.jobRuns(
+                    kind: r.uri.queryParameters["kind"].map { String($0) }, limit: min(1000, r.uri.queryParameters["limit"].flatMap { Int($0) } ?? 100))
+                return try encode(runs.map(JobRunView.init))
+            }
+        }
         api.get("audit") { r, c in
             await handle(r, c) { caller, _ in
                 let q = r.uri.queryParameters
@@ -228,6 +236,28 @@ struct AccountView: Encodable {
         admin = account.isAdmin
         disabled = account.disabled
         createdAt = account.createdAt
+    }
+}
+
+/// A recorded job run; `summary` is the job's own JSON summary.
+struct JobRunView: Encodable {
+    var id: Int64
+    var kind: String
+    var owner: String
+    var startedAt: Date
+    var finishedAt: Date?
+    var dryRun: Bool
+    var summary: String?
+    var error: String?
+    init(_ run: JobRunRecord) {
+        id = run.id
+        kind = run.kind
+        owner = run.owner
+        startedAt = run.startedAt
+        finishedAt = run.finishedAt
+        dryRun = run.dryRun
+        summary = run.summary
+        error = run.error
     }
 }
 

@@ -6,6 +6,7 @@ public import KuraRegistry
 import KuraStorage
 public import Logging
 public import NIOCore
+import ServiceLifecycle
 
 /// Builds the HTTP application for a configuration: storage, catalog, access control,
 /// registry and routes.
@@ -47,6 +48,7 @@ public enum KuraServer {
         _ configuration: ServerConfiguration, services: Services, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> App {
+        let servicesRegistry = services.registry
         let router = Router(context: KuraRequestContext.self)
         router.middlewares.add(LogRequestsMiddleware(.info))
         RegistryAPI(registry: services.registry, access: services.access).register(on: router)
@@ -54,10 +56,21 @@ public enum KuraServer {
             TokenEndpoint(access: access).register(on: router)
             AdminAPI(admin: AccessAdmin(access: access, registry: services.registry)).register(on: router)
         }
+        var services: [any Service] = []
+        if configuration.gc.enabled {
+            var options = GarbageCollectionOptions()
+            options.gracePeriod = TimeInterval(configuration.gc.graceSeconds)
+            options.uploadExpiry = TimeInterval(configuration.gc.uploadExpirySeconds)
+            services.append(
+                GarbageCollectionScheduler(
+                    registry: servicesRegistry, interval: .seconds(max(1, configuration.gc.intervalSeconds)), options: options,
+                    logger: logger))
+        }
         return Application(
             router: router,
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "Kura"),
+            services: services,
             onServerRunning: onServerRunning,
             logger: logger)
     }

@@ -12,6 +12,22 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var shutdownGraceSeconds: Int
     /// Access control: on by default; off only for tests and trusted, isolated setups.
     public var access: AccessSettings
+    /// Garbage collection scheduled inside the server.
+    public var gc: GarbageCollectionSchedule
+
+    public struct GarbageCollectionSchedule: Sendable, Hashable {
+        public var enabled: Bool
+        public var intervalSeconds: Int
+        public var graceSeconds: Int
+        public var uploadExpirySeconds: Int
+
+        public init(enabled: Bool = true, intervalSeconds: Int = 24 * 3600, graceSeconds: Int = 24 * 3600, uploadExpirySeconds: Int = 24 * 3600) {
+            self.enabled = enabled
+            self.intervalSeconds = intervalSeconds
+            self.graceSeconds = graceSeconds
+            self.uploadExpirySeconds = uploadExpirySeconds
+        }
+    }
 
     public struct AccessSettings: Sendable, Hashable {
         public var enabled: Bool
@@ -40,8 +56,10 @@ public struct ServerConfiguration: Sendable, Hashable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 5000, dataDirectory: String = "./kura-data",
-        limits: RegistryLimits = RegistryLimits(), shutdownGraceSeconds: Int = 30, access: AccessSettings = AccessSettings()
+        limits: RegistryLimits = RegistryLimits(), shutdownGraceSeconds: Int = 30, access: AccessSettings = AccessSettings(),
+        gc: GarbageCollectionSchedule = GarbageCollectionSchedule()
     ) {
+        self.gc = gc
         self.access = access
         self.host = host
         self.port = port

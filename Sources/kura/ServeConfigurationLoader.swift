@@ -20,6 +20,14 @@ struct ServeConfigurationLoader {
         var log: Log?
         var shutdownGraceSeconds: Int?
         var access: Access?
+        var gc: GC?
+
+        struct GC: Decodable {
+            var enabled: Bool?
+            var intervalSeconds: Int?
+            var graceSeconds: Int?
+            var uploadExpirySeconds: Int?
+        }
 
         struct Access: Decodable {
             var enabled: Bool?
@@ -72,6 +80,10 @@ struct ServeConfigurationLoader {
         if let value = file.access?.autoCreateNamespaces { configuration.access.autoCreateNamespaces = value }
         if let value = file.access?.tokenLifetimeSeconds { configuration.access.tokenLifetimeSeconds = value }
         if let value = file.access?.service { configuration.access.service = value }
+        if let value = file.gc?.enabled { configuration.gc.enabled = value }
+        if let value = file.gc?.intervalSeconds { configuration.gc.intervalSeconds = value }
+        if let value = file.gc?.graceSeconds { configuration.gc.graceSeconds = value }
+        if let value = file.gc?.uploadExpirySeconds { configuration.gc.uploadExpirySeconds = value }
     }
 
     private mutating func applyEnvironment(_ environment: [String: String], to configuration: inout ServerConfiguration) throws {
@@ -87,6 +99,8 @@ struct ServeConfigurationLoader {
         if let value = try integer("KURA_MAX_MANIFEST_BYTES") { configuration.limits.maxManifestBytes = Int(value) }
         if let value = try integer("KURA_MAX_BLOB_BYTES") { configuration.limits.maxBlobBytes = value }
         if let level = environment["KURA_LOG_LEVEL"] { logLevel = level }
+        if let value = environment["KURA_GC_ENABLED"] { configuration.gc.enabled = try boolean("KURA_GC_ENABLED", value) }
+        if let value = try integer("KURA_GC_INTERVAL_SECONDS") { configuration.gc.intervalSeconds = Int(value) }
         if let value = environment["KURA_ACCESS_ENABLED"] { configuration.access.enabled = try boolean("KURA_ACCESS_ENABLED", value) }
         if let value = environment["KURA_AUTO_CREATE_NAMESPACES"] {
             configuration.access.autoCreateNamespaces = try boolean("KURA_AUTO_CREATE_NAMESPACES", value)
