@@ -14,6 +14,7 @@ enum SQLiteSchema {
         }
         SQLiteGCSchema.register(&migrator)
         SQLiteAccessSchema.register(&migrator)
+        SQLiteRetentionSchema.register(&migrator)
         return migrator
     }
 

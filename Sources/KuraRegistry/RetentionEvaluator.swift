@@ -1,0 +1,61 @@
+public import Foundation
+import KuraCore
+import KuraMetadata
+
+/// Applies retention policies: deletes the tags they do not keep. The manifests (and then
+/// blobs) left without tags are garbage collection's to free, under its own rules.
+public struct RetentionEvaluator: Sendable {
+    /// A tag that goes (or would go, in a dry run).
+    public struct Decision: Sendable, Hashable, Codable {
+        public var repository: String
+        public var tag: String
+        public var digest: String
+        public var updatedAt: Date
+        public var policy: String
+    }
+
+    public let registry: Registry
+
+    public init(registry: Registry) { self.registry = registry }
+
+    /// Evaluates every policy over the repositories in its scope; deletes unless `dryRun`.
+    /// A repository under several policies (namespace and repository) follows the most
+    /// specific one.
+    public func run(dryRun: Bool, now: Date = Date()) async throws -> [Decision] {
+        guard let store = registry.catalog as? any RetentionStore else { throw JobError.catalogUnsupported }
+        let policies = try await store.retentionPolicies()
+        var decisions: [Decision] = []
+        var after: String?
+        repeat {
+            let page = try await registry.catalog.repositories(after: after, limit: 1000)
+            for repository in page {
+                let namespace = String(repository.firstComponent)
+                guard let policy = policies.first(where: { $0.scope == repository.value }) ?? policies.first(where: { $0.scope == namespace })
+                else { continue }
+                let tags = try await store.tagRecords(in: repository)
+                for record in try Self.doomed(tags, policy: policy, now: now) {
+                    decisions.append(
+                        Decision(repository: repository.value, tag: record.tag.value, digest: record.digest.description,
+                                 updatedAt: record.updatedAt, policy: policy.scope))
+                    if !dryRun { try await registry.catalog.deleteTag(record.tag, in: repository) }
+                }
+            }
+            after = page.count == 1000 ? page.last?.value : nil
+        } while after != nil
+        return decisions
+    }
+
+    /// The tags a policy does not keep, from tags listed newest first.
+    static func doomed(_ tags: [TagRecord], policy: RetentionPolicy, now: Date) throws -> [TagRecord] {
+        guard policy.keepLast != nil || policy.deleteOlderThan != nil else { return [] }
+        let pattern = try policy.keepPattern.map { try NSRegularExpression(pattern: "^(?:\($0))$") }
+        return tags.enumerated().compactMap { index, record in
+            if let keepLast = policy.keepLast, index < keepLast { return nil }
+            if let pattern, pattern.firstMatch(in: record.tag.value, range: NSRange(record.tag.value.startIndex..., in: record.tag.value)) != nil {
+                return nil
+            }
+            if let age = policy.deleteOlderThan, now.timeIntervalSince(record.updatedAt) <= age { return nil }
+            return record
+        }
+    }
+}
