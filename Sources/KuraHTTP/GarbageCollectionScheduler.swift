@@ -3,8 +3,8 @@ import KuraRegistry
 import Logging
 import ServiceLifecycle
 
-/// Runs garbage collection inside `kura serve` every `interval`, first one interval after
-/// start. The catalog's job lease keeps it to one runner at a time across nodes: a node that
+/// Runs retention and then garbage collection inside `kura serve` every `interval`, first
+/// one interval after start. The catalog's job lease keeps it to one runner at a time across nodes: a node that
 /// finds the lease held skips that round. Stops promptly on graceful shutdown.
 struct GarbageCollectionScheduler: Service {
     let registry: Registry
@@ -21,6 +21,9 @@ struct GarbageCollectionScheduler: Service {
             }
             if Task.isCancelled || isShuttingDown { return }
             do {
+                // Retention first, so the collection that follows frees what it untagged.
+                let untagged = try await RetentionEvaluator(registry: registry).run(dryRun: false)
+                if !untagged.isEmpty { logger.notice("retention deleted tags", metadata: ["tags": "\(untagged.count)"]) }
                 let summary = try await GarbageCollector(registry: registry, options: options).run()
                 logger.notice(
                     "garbage collection finished",

@@ -20,8 +20,16 @@ public struct RetentionEvaluator: Sendable {
 
     /// Evaluates every policy over the repositories in its scope; deletes unless `dryRun`.
     /// A repository under several policies (namespace and repository) follows the most
-    /// specific one.
+    /// specific one. Runs under the catalog's maintenance lease and is recorded as a job run.
     public func run(dryRun: Bool, now: Date = Date()) async throws -> [Decision] {
+        guard let jobs = registry.collectionStore else { throw JobError.catalogUnsupported }
+        return try await withJobLease(
+            jobs, kind: "retention", dryRun: dryRun, ttl: 120,
+            summary: { decisions in "{\"tagsDeleted\":\(dryRun ? 0 : decisions.count),\"tagsMatched\":\(decisions.count)}" }
+        ) { _ in try await evaluate(dryRun: dryRun, now: now) }
+    }
+
+    private func evaluate(dryRun: Bool, now: Date) async throws -> [Decision] {
         guard let store = registry.catalog as? any RetentionStore else { throw JobError.catalogUnsupported }
         let policies = try await store.retentionPolicies()
         var decisions: [Decision] = []

@@ -52,6 +52,10 @@ struct RetentionTests {
             #expect(try await tags(registry, "team/app") == ["latest", "release-1", "v3"])
             // Running again deletes nothing more.
             #expect(try await evaluator.run(dryRun: false).isEmpty)
+            // Every run is recorded as a job run.
+            let runs = try await registry.jobRuns(kind: "retention", limit: 10)
+            #expect(runs.count == 3)
+            #expect(runs.contains { $0.dryRun && $0.summary?.contains("\"tagsMatched\":2") == true })
         }
     }
 
