@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
@@ -61,6 +62,7 @@ let package = Package(
             dependencies: [
                 "KuraCore", "KuraStorage", "KuraMetadata",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -108,7 +110,10 @@ let package = Package(
         ),
         .testTarget(
             name: "KuraRegistryTests",
-            dependencies: ["KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -78,8 +78,10 @@ public enum JobError: Error, CustomStringConvertible {
 /// records the run. One runner at a time, across processes and nodes sharing a catalog.
 func withJobLease<T: Sendable>(
     _ store: any GarbageCollectionStore, name: String = "maintenance", kind: String, dryRun: Bool, ttl: TimeInterval,
-    summary: @Sendable (T) -> String?, _ body: @Sendable (Int64) async throws -> T
+    summary: @Sendable (T) -> String?, measure: @Sendable (T) -> (objects: Int, bytes: Int64) = { _ in (0, 0) },
+    _ body: @Sendable (Int64) async throws -> T
 ) async throws -> T {
+    let started = ContinuousClock.now
     let owner = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))"
     guard try await store.acquireJobLock(name, owner: owner, ttl: ttl) else { throw JobError.locked(name) }
     let renewal = Task {
@@ -95,8 +97,11 @@ func withJobLease<T: Sendable>(
         let result = try await body(runID)
         try await store.finishJobRun(runID, summary: summary(result), error: nil)
         try await store.releaseJobLock(name, owner: owner)
+        let (objects, bytes) = measure(result)
+        JobMetrics.record(kind: kind, duration: ContinuousClock.now - started, outcome: "succeeded", objects: objects, bytes: bytes)
         return result
     } catch {
+        JobMetrics.record(kind: kind, duration: ContinuousClock.now - started, outcome: "failed", objects: 0, bytes: 0)
         try? await store.finishJobRun(runID, summary: nil, error: "\(error)")
         try? await store.releaseJobLock(name, owner: owner)
         throw error
@@ -136,7 +141,8 @@ public struct GarbageCollector: Sendable {
         let options = self.options
         let registry = self.registry
         return try await withJobLease(
-            store, kind: "gc", dryRun: options.dryRun, ttl: options.lockTTL, summary: { Self.json($0) }
+            store, kind: "gc", dryRun: options.dryRun, ttl: options.lockTTL, summary: { Self.json($0) },
+            measure: { $0.dryRun ? (0, 0) : ($0.blobsFreed + $0.manifestsDeleted + $0.uploadsExpired, $0.bytesFreed + $0.uploadBytesFreed) }
         ) { runID in
             var summary = GarbageCollectionSummary()
             summary.runID = runID

@@ -25,7 +25,8 @@ public struct RetentionEvaluator: Sendable {
         guard let jobs = registry.collectionStore else { throw JobError.catalogUnsupported }
         return try await withJobLease(
             jobs, kind: "retention", dryRun: dryRun, ttl: 120,
-            summary: { decisions in "{\"tagsDeleted\":\(dryRun ? 0 : decisions.count),\"tagsMatched\":\(decisions.count)}" }
+            summary: { decisions in "{\"tagsDeleted\":\(dryRun ? 0 : decisions.count),\"tagsMatched\":\(decisions.count)}" },
+            measure: { (dryRun ? 0 : $0.count, 0) }
         ) { _ in try await evaluate(dryRun: dryRun, now: now) }
     }
 

@@ -53,7 +53,8 @@ public struct Scrubber: Sendable {
         // A read-only scrub takes the lease too, so that it does not report a concurrent
         // collection's deletions as missing objects.
         return try await withJobLease(
-            store, kind: "scrub", dryRun: !repair, ttl: 120, summary: { GarbageCollector.json($0) }
+            store, kind: "scrub", dryRun: !repair, ttl: 120, summary: { GarbageCollector.json($0) },
+            measure: { ($0.blobsChecked, $0.bytesChecked) }
         ) { runID in
             var report = ScrubReport()
             report.runID = runID
