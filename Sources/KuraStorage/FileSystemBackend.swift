@@ -233,7 +233,9 @@ final class OwnedDescriptor: Sendable {
     deinit { POSIXFile.close(fd) }
 }
 
-/// Pulls one range of an open file in chunks, on the blocking-I/O pool.
+/// Pulls one range of an open file in chunks, on the blocking-I/O pool, reading the next
+/// chunk while the caller sends the current one (one read ahead, so memory stays at two
+/// chunks per reader).
 final class RangeReader: Sendable {
     private let file: OwnedDescriptor
     private let path: String
@@ -241,6 +243,7 @@ final class RangeReader: Sendable {
     private let chunkSize: Int
     private let allocator: ByteBufferAllocator
     private let position: Mutex<Int64>
+    private let readAhead = Mutex<Task<ByteBuffer?, any Error>?>(nil)
 
     init(file: OwnedDescriptor, path: String, range: Range<Int64>, chunkSize: Int, allocator: ByteBufferAllocator) {
         self.file = file
@@ -251,7 +254,25 @@ final class RangeReader: Sendable {
         self.position = Mutex(range.lowerBound)
     }
 
+    deinit { readAhead.withLock { $0?.cancel() } }
+
     func next() async throws -> ByteBuffer? {
+        let pending = readAhead.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        let chunk: ByteBuffer?
+        if let pending { chunk = try await pending.value } else { chunk = try await readChunk() }
+        guard let buffer = chunk else { return nil }
+        if position.withLock({ $0 }) < range.upperBound {
+            readAhead.withLock { $0 = Task { [self] in try await readChunk() } }
+        }
+        return buffer
+    }
+
+    /// Reads the chunk at the current position and advances it. Calls never overlap: the
+    /// next one starts only after this one returned.
+    private func readChunk() async throws -> ByteBuffer? {
         let start = position.withLock { $0 }
         guard start < range.upperBound else { return nil }
         let count = Int(min(Int64(chunkSize), range.upperBound - start))
