@@ -40,6 +40,7 @@ let package = Package(
             name: "KuraStorage",
             dependencies: [
                 "KuraCore", "CKuraOpenSSL", "CKuraLZ4", "CKuraSystem",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -29,5 +29,13 @@ struct BackendFixture: Sendable, CustomTestStringConvertible {
         return (backend, { try? FileManager.default.removeItem(atPath: path) })
     }
 
-    static let all: [BackendFixture] = [.filesystem]
+    /// A tiered backend over a filesystem "remote", with a cache small enough to evict.
+    static let tieredOverFilesystem = BackendFixture(name: "tiered") {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("kura-tiered-\(UUID().uuidString)").path
+        let remote = try FileSystemBackend(root: "\(base)/remote")
+        let backend = try await TieredBackend(remote: remote, cacheDirectory: "\(base)/cache", maxBytes: 64 << 10)
+        return (backend, { try? FileManager.default.removeItem(atPath: base) })
+    }
+
+    static let all: [BackendFixture] = [.filesystem, .tieredOverFilesystem]
 }

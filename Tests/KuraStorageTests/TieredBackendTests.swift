@@ -1,0 +1,104 @@
+import Foundation
+import KuraCore
+import KuraStorage
+import NIOCore
+import Testing
+
+@Suite("TieredBackend")
+struct TieredBackendTests {
+    private func withTiered<T>(maxBytes: Int64 = 64 << 10, _ body: (FileSystemBackend, String, TieredBackend) async throws -> T) async throws -> T {
+        try await withTemporaryDirectory { base in
+            let remote = try FileSystemBackend(root: "\(base)/remote")
+            let tiered = try await TieredBackend(remote: remote, cacheDirectory: "\(base)/cache", maxBytes: maxBytes)
+            return try await body(remote, "\(base)/cache", tiered)
+        }
+    }
+
+    private func read(_ backend: any ObjectBackend, _ key: ObjectKey) async throws -> [UInt8] {
+        try await collect(backend.get(key, range: nil).body)
+    }
+
+    @Test func missFillsThenHits() async throws {
+        try await withTiered { _, _, tiered in
+            let store = BlobStore(backend: tiered)
+            let bytes = testBytes(20_000)
+            let info = try await store.ingest(ChunkedBody(bytes))
+            let key = ObjectKey(blob: info.digest)
+            #expect(!tiered.isCached(key))
+            #expect(try await read(tiered, key) == bytes)
+            #expect(tiered.isCached(key))
+            #expect(try await read(tiered, key) == bytes)
+            let stats = tiered.statistics
+            #expect(stats.misses == 1 && stats.hits == 1 && stats.fills == 1)
+            #expect(stats.bytesFromCache == 20_000 && stats.bytesFromRemote == 20_000)
+            // Ranged reads of a cached object come from the cache too.
+            #expect(try await collect(tiered.get(key, range: 10..<20).body) == Array(bytes[10..<20]))
+            #expect(tiered.statistics.hits == 2)
+        }
+    }
+
+    @Test func aCorruptRemoteBlobIsNotCachedNorDeliveredWhole() async throws {
+        try await withTiered { remote, _, tiered in
+            let bytes = testBytes(10_000)
+            let key = ObjectKey(blob: sha256(bytes))
+            var corrupt = bytes
+            corrupt[5000] ^= 0xff
+            try await remote.put(key, bytes: ByteBuffer(bytes: corrupt))
+            await #expect(throws: StorageError.self) { _ = try await read(tiered, key) }
+            #expect(!tiered.isCached(key))
+            #expect(tiered.statistics.rejectedFills == 1)
+        }
+    }
+
+    @Test func evictsLeastRecentlyUsedWithinTheBound() async throws {
+        try await withTiered(maxBytes: 64 << 10) { remote, _, tiered in
+            var keys: [ObjectKey] = []
+            for seed in 1...3 {
+                let bytes = testBytes(30 << 10, seed: UInt64(seed))
+                let key = ObjectKey(blob: sha256(bytes))
+                try await remote.put(key, bytes: ByteBuffer(bytes: bytes))
+                keys.append(key)
+            }
+            _ = try await read(tiered, keys[0])
+            _ = try await read(tiered, keys[1])
+            _ = try await read(tiered, keys[0])  // keys[0] is now more recent than keys[1]
+            _ = try await read(tiered, keys[2])
+            #expect(tiered.cachedBytes <= 64 << 10)
+            #expect(tiered.isCached(keys[0]) && !tiered.isCached(keys[1]) && tiered.isCached(keys[2]))
+            #expect(tiered.statistics.evictions == 1)
+        }
+    }
+
+    @Test func theIndexSurvivesARestart() async throws {
+        try await withTemporaryDirectory { base in
+            let remote = try FileSystemBackend(root: "\(base)/remote")
+            let bytes = testBytes(4096)
+            let key = ObjectKey(blob: sha256(bytes))
+            try await remote.put(key, bytes: ByteBuffer(bytes: bytes))
+            do {
+                let first = try await TieredBackend(remote: remote, cacheDirectory: "\(base)/cache", maxBytes: 1 << 20)
+                _ = try await read(first, key)
+            }
+            let second = try await TieredBackend(remote: remote, cacheDirectory: "\(base)/cache", maxBytes: 1 << 20)
+            #expect(second.isCached(key))
+            #expect(second.cachedBytes == 4096)
+            #expect(try await read(second, key) == bytes)
+            #expect(second.statistics.hits == 1 && second.statistics.misses == 0)
+        }
+    }
+
+    @Test func concurrentMissesFillOnce() async throws {
+        try await withTiered(maxBytes: 1 << 20) { remote, _, tiered in
+            let bytes = testBytes(300_000)
+            let key = ObjectKey(blob: sha256(bytes))
+            try await remote.put(key, bytes: ByteBuffer(bytes: bytes))
+            let results = try await withThrowingTaskGroup(of: [UInt8].self) { group in
+                for _ in 0..<6 { group.addTask { try await self.read(tiered, key) } }
+                return try await group.reduce(into: [[UInt8]]()) { $0.append($1) }
+            }
+            #expect(results.allSatisfy { $0 == bytes })
+            #expect(tiered.statistics.fills == 1)
+            #expect(tiered.isCached(key))
+        }
+    }
+}
