@@ -52,6 +52,7 @@ public enum KuraServer {
         let router = Router(context: KuraRequestContext.self)
         router.middlewares.add(LogRequestsMiddleware(.info))
         RegistryAPI(registry: services.registry, access: services.access).register(on: router)
+        HealthEndpoints(registry: services.registry).register(on: router)
         if let access = services.access {
             TokenEndpoint(access: access).register(on: router)
             AdminAPI(admin: AccessAdmin(access: access, registry: services.registry)).register(on: router)

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import KuraCore
@@ -234,3 +235,26 @@ struct BlobAPITests {
 }
 
 import KuraStorage
+
+@Suite("HTTP: health")
+struct HealthTests {
+    @Test func healthAndReadiness() async throws {
+        try await withTemporaryDirectory { dir in
+            try await withLiveServer(dataDirectory: dir, access: .init(enabled: true)) { client, _ in
+                let health = try await client.execute(uri: "/healthz", method: .get)
+                #expect(health.status == .ok)
+                let ready = try await client.execute(uri: "/readyz", method: .get)
+                #expect(ready.status == .ok)
+                #expect(ready.json?["catalog"] as? String == "ok")
+                #expect(ready.json?["storage"] as? String == "ok")
+                // Storage gone: not ready, and says which part.
+                try FileManager.default.removeItem(atPath: "\(dir)/storage")
+                try "not a folder".write(toFile: "\(dir)/storage", atomically: true, encoding: .utf8)
+                let broken = try await client.execute(uri: "/readyz", method: .get)
+                #expect(broken.status == .serviceUnavailable)
+                #expect(broken.json?["storage"] as? String == "unavailable")
+                #expect(broken.json?["catalog"] as? String == "ok")
+            }
+        }
+    }
+}
