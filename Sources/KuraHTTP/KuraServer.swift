@@ -7,6 +7,7 @@ import KuraStorage
 public import Logging
 public import NIOCore
 import ServiceLifecycle
+public import Prometheus
 
 /// Builds the HTTP application for a configuration: storage, catalog, access control,
 /// registry and routes.
@@ -44,12 +45,15 @@ public enum KuraServer {
 
     /// The application serving `services`. `onServerRunning` receives the bound channel
     /// (its `localAddress` tells the port when the configuration asked for port 0).
+    /// With `metricsRegistry` and `configuration.metricsListen`, a second listener serves
+    /// `GET /metrics` (the caller bootstraps swift-metrics with ``MetricsEndpoint/factory``).
     public static func makeApplication(
-        _ configuration: ServerConfiguration, services: Services, logger: Logger,
+        _ configuration: ServerConfiguration, services: Services, logger: Logger, metricsRegistry: PrometheusCollectorRegistry? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> App {
         let servicesRegistry = services.registry
         let router = Router(context: KuraRequestContext.self)
+        router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(LogRequestsMiddleware(.info))
         RegistryAPI(registry: services.registry, access: services.access).register(on: router)
         HealthEndpoints(registry: services.registry).register(on: router)
@@ -58,6 +62,9 @@ public enum KuraServer {
             AdminAPI(admin: AccessAdmin(access: access, registry: services.registry)).register(on: router)
         }
         var services: [any Service] = []
+        if let metricsRegistry, let listen = configuration.metricsListen {
+            services.append(MetricsEndpoint.application(host: listen.host, port: listen.port, registry: metricsRegistry, logger: logger))
+        }
         if configuration.gc.enabled {
             var options = GarbageCollectionOptions()
             options.gracePeriod = TimeInterval(configuration.gc.graceSeconds)

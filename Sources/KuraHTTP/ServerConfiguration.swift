@@ -2,7 +2,7 @@ public import KuraRegistry
 
 /// Everything `kura serve` needs, with the embedded defaults: a SQLite catalog and a local
 /// data folder, on 127.0.0.1:5000.
-public struct ServerConfiguration: Sendable, Hashable {
+public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
     /// Holds `storage/` (the blob store) and `catalog.sqlite`.
@@ -14,6 +14,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var access: AccessSettings
     /// Garbage collection scheduled inside the server.
     public var gc: GarbageCollectionSchedule
+    /// Where Prometheus metrics are served (`GET /metrics`); `nil` for nowhere. Keep it on
+    /// a private address.
+    public var metricsListen: (host: String, port: Int)?
 
     public struct GarbageCollectionSchedule: Sendable, Hashable {
         public var enabled: Bool
@@ -57,9 +60,10 @@ public struct ServerConfiguration: Sendable, Hashable {
     public init(
         host: String = "127.0.0.1", port: Int = 5000, dataDirectory: String = "./kura-data",
         limits: RegistryLimits = RegistryLimits(), shutdownGraceSeconds: Int = 30, access: AccessSettings = AccessSettings(),
-        gc: GarbageCollectionSchedule = GarbageCollectionSchedule()
+        gc: GarbageCollectionSchedule = GarbageCollectionSchedule(), metricsListen: (host: String, port: Int)? = nil
     ) {
         self.gc = gc
+        self.metricsListen = metricsListen
         self.access = access
         self.host = host
         self.port = port

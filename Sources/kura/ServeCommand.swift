@@ -3,6 +3,8 @@ import Foundation
 import Hummingbird
 import KuraHTTP
 import Logging
+import Metrics
+import Prometheus
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,6 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "YAML configuration file.") var config: String?
     @Option(help: "Listen address, HOST:PORT.") var listen: String?
     @Option(help: "Data folder.") var data: String?
+    @Option(help: "Prometheus metrics listener, HOST:PORT or off (default 127.0.0.1:5001).") var metricsListen: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
 
     func run() async throws {
@@ -28,6 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = try loader.load(file: config ?? environment["KURA_CONFIG"], environment: environment)
         if let listen { try loader.setListen(listen, &configuration) }
         if let data { configuration.dataDirectory = data }
+        if let metricsListen { try loader.setMetricsListen(metricsListen, &configuration) }
         let levelName = logLevel ?? loader.logLevel
         guard let level = Logger.Level(rawValue: levelName) else {
             throw ValidationError("unknown log level \(levelName)")
@@ -41,6 +45,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = level
         let settings = configuration
         let serverLogger = logger
+        let metrics = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(MetricsEndpoint.factory(registry: metrics))
         let services = try await KuraServer.open(settings, logger: serverLogger)
         if let root = services.rootCredentials {
             // Printed once on the terminal (unbuffered), never through the logger.
@@ -59,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         if !settings.access.enabled {
             serverLogger.warning("access control is OFF: anyone who can reach this address may push, pull and delete")
         }
-        let app = KuraServer.makeApplication(settings, services: services, logger: serverLogger) { channel in
+        let app = KuraServer.makeApplication(settings, services: services, logger: serverLogger, metricsRegistry: metrics) { channel in
             serverLogger.notice(
                 "kura is serving",
                 metadata: [

@@ -21,6 +21,8 @@ struct ServeConfigurationLoader {
         var shutdownGraceSeconds: Int?
         var access: Access?
         var gc: GC?
+        /// HOST:PORT for Prometheus metrics, or "off".
+        var metricsListen: String?
 
         struct GC: Decodable {
             var enabled: Bool?
@@ -51,6 +53,7 @@ struct ServeConfigurationLoader {
 
     mutating func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
+        configuration.metricsListen = ("127.0.0.1", 5001)
         if let file {
             let text: String
             do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
@@ -80,6 +83,7 @@ struct ServeConfigurationLoader {
         if let value = file.access?.autoCreateNamespaces { configuration.access.autoCreateNamespaces = value }
         if let value = file.access?.tokenLifetimeSeconds { configuration.access.tokenLifetimeSeconds = value }
         if let value = file.access?.service { configuration.access.service = value }
+        if let value = file.metricsListen { try setMetricsListen(value, &configuration) }
         if let value = file.gc?.enabled { configuration.gc.enabled = value }
         if let value = file.gc?.intervalSeconds { configuration.gc.intervalSeconds = value }
         if let value = file.gc?.graceSeconds { configuration.gc.graceSeconds = value }
@@ -99,6 +103,7 @@ struct ServeConfigurationLoader {
         if let value = try integer("KURA_MAX_MANIFEST_BYTES") { configuration.limits.maxManifestBytes = Int(value) }
         if let value = try integer("KURA_MAX_BLOB_BYTES") { configuration.limits.maxBlobBytes = value }
         if let level = environment["KURA_LOG_LEVEL"] { logLevel = level }
+        if let value = environment["KURA_METRICS_LISTEN"] { try setMetricsListen(value, &configuration) }
         if let value = environment["KURA_GC_ENABLED"] { configuration.gc.enabled = try boolean("KURA_GC_ENABLED", value) }
         if let value = try integer("KURA_GC_INTERVAL_SECONDS") { configuration.gc.intervalSeconds = Int(value) }
         if let value = environment["KURA_ACCESS_ENABLED"] { configuration.access.enabled = try boolean("KURA_ACCESS_ENABLED", value) }
@@ -113,6 +118,16 @@ struct ServeConfigurationLoader {
         case "0", "false", "no", "off": return false
         default: throw ConfigurationError(description: "\(key) must be true or false, not \(value)")
         }
+    }
+
+    func setMetricsListen(_ value: String, _ configuration: inout ServerConfiguration) throws {
+        if value == "off" {
+            configuration.metricsListen = nil
+            return
+        }
+        var probe = ServerConfiguration()
+        try setListen(value, &probe)
+        configuration.metricsListen = (probe.host, probe.port)
     }
 
     func setListen(_ listen: String, _ configuration: inout ServerConfiguration) throws {

@@ -39,15 +39,21 @@ struct ServeProcessTests {
         let port: Int
         let stdoutPath: String
 
+        let metricsPort: Int
+
         init(data: String, environment: [String: String] = [:]) throws {
             port = try ServeProcessTests.freePort()
+            metricsPort = try ServeProcessTests.freePort()
             stdoutPath = "\(data).stdout-\(UUID().uuidString.prefix(6))"
             guard FileManager.default.isExecutableFile(atPath: ServeProcessTests.executable) else {
                 throw TestFailure("\(ServeProcessTests.executable) is missing: build it first (scripts/test runs swift build --build-tests)")
             }
             guard FileManager.default.createFile(atPath: stdoutPath, contents: nil) else { throw TestFailure("cannot create \(stdoutPath)") }
             process.executableURL = URL(fileURLWithPath: ServeProcessTests.executable)
-            process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--data", data, "--log-level", "warning"]
+            process.arguments = [
+                "serve", "--listen", "127.0.0.1:\(port)", "--data", data, "--log-level", "warning",
+                "--metrics-listen", "127.0.0.1:\(metricsPort)",
+            ]
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
             process.standardError = FileHandle.nullDevice
@@ -106,6 +112,12 @@ struct ServeProcessTests {
             let anonymous = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(second.port)/v2/"), timeout: .seconds(10))
             #expect(anonymous.status.code == 401)
             #expect(anonymous.headers.first(name: "WWW-Authenticate")?.hasPrefix("Bearer realm=") == true)
+            // Prometheus metrics on the private listener count those requests.
+            let metrics = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(second.metricsPort)/metrics"), timeout: .seconds(10))
+            #expect(metrics.status.code == 200)
+            let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
+            #expect(text.contains("hb_requests"), "request counter exported")
+            #expect(text.contains("http_server_request_duration"), "latency histogram exported")
             _ = await second.stop()
             #expect(!second.stdout.contains("secret key"))
         }
