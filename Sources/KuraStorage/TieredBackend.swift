@@ -111,7 +111,8 @@ public final class TieredBackend: ObjectBackend {
         let fill = state.withLock { state in
             state.statistics.misses += 1
             state.statistics.bytesFromRemote += Int64(read.range.count)
-            return fillable && state.filling.insert(key).inserted
+            // Fill only if nobody filled it meanwhile, and nobody is filling it now.
+            return fillable && state.entries[key] == nil && state.filling.insert(key).inserted
         }
         Counter(label: "kura_cache_misses_total").increment()
         Counter(label: "kura_cache_bytes_total", dimensions: [("source", "remote")]).increment(by: read.range.count)
