@@ -29,5 +29,12 @@ struct BackendFixture: Sendable, CustomTestStringConvertible {
         return (backend, { try? FileManager.default.removeItem(atPath: path) })
     }
 
-    static let all: [BackendFixture] = [.filesystem]
+    /// A fresh bucket on the shared SeaweedFS (see ``SeaweedFS``), under a key prefix so the
+    /// prefix handling is exercised too. Fails (does not skip) when `weed` is missing.
+    static let s3 = BackendFixture(name: "s3") {
+        let (backend, _) = try await SeaweedFS.makeBackend(prefix: "kura-test")
+        return (backend, {})
+    }
+
+    static let all: [BackendFixture] = [.filesystem, .s3]
 }
