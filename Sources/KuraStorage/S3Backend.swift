@@ -119,13 +119,17 @@ public final class S3Backend: ObjectBackend {
             for try await chunk in body {
                 buffer.writeImmutableBuffer(chunk)
                 total += Int64(chunk.readableBytes)
-                let limit = upload == nil ? configuration.singlePutLimit : configuration.partSize
-                while buffer.readableBytes > limit || (upload != nil && buffer.readableBytes >= configuration.partSize) {
-                    if upload == nil { upload = (try await createMultipart(path), []) }
-                    let part = buffer.readSlice(length: configuration.partSize)!
-                    let number = upload!.parts.count + 1
-                    let etag = try await uploadPart(path, uploadID: upload!.id, number: number, data: part)
-                    upload!.parts.append((number, etag))
+                // Past the single-PUT limit the object goes multipart; parts leave only once a
+                // whole part is buffered (the limit may be below the part size).
+                if upload == nil, buffer.readableBytes > configuration.singlePutLimit {
+                    upload = (try await createMultipart(path), [])
+                }
+                while let current = upload, buffer.readableBytes >= configuration.partSize,
+                    let part = buffer.readSlice(length: configuration.partSize)
+                {
+                    let number = current.parts.count + 1
+                    let etag = try await uploadPart(path, uploadID: current.id, number: number, data: part)
+                    upload?.parts.append((number, etag))
                     buffer.discardReadBytes()
                 }
             }
@@ -173,6 +177,9 @@ public final class S3Backend: ObjectBackend {
             throw StorageError.rangeNotSatisfiable(size: head.size)
         default:
             if let marker = Self.marker(in: response.headers) {
+                // The marker's own body is a few bytes of JSON: read it, so the connection
+                // goes back to the pool instead of being held while the target is read.
+                _ = try? await response.body.collect(upTo: 1 << 16)
                 markers.set(key.value, marker)
                 guard let read = try await readTarget(marker, range: range) else { throw StorageError.notFound(key) }
                 return read

@@ -4,7 +4,7 @@ import NIOCore
 import Testing
 
 /// The contract of ``ObjectBackend``, run against every backend in ``BackendFixture/all``.
-@Suite("ObjectBackend contract")
+@Suite("ObjectBackend contract", .timeLimit(.minutes(3)))
 struct BackendContractTests {
     @Test(arguments: BackendFixture.all)
     func putThenGetReturnsTheSameBytes(_ fixture: BackendFixture) async throws {

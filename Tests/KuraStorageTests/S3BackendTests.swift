@@ -82,7 +82,7 @@ struct S3SignerTests {
 }
 
 /// ``S3Backend`` against a real SeaweedFS (see ``SeaweedFS``), beyond the shared contract.
-@Suite("S3Backend on SeaweedFS")
+@Suite("S3Backend on SeaweedFS", .timeLimit(.minutes(3)))
 struct S3BackendTests {
     @Test func multipartWithALargePartAndASmallLastPart() async throws {
         let (backend, _) = try await SeaweedFS.makeBackend()
@@ -229,7 +229,7 @@ struct S3BackendTests {
         let url = try await backend.presignedURL(for: key, expires: .seconds(60))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-sf", url.absoluteString]
+        process.arguments = ["-sf", "--max-time", "30", url.absoluteString]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()

