@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import KuraCore
 @testable import KuraStorage
@@ -195,19 +196,27 @@ struct S3BackendTests {
 
     @Test func aClosedPortIsUnavailableWithinBoundedTime() async throws {
         let port = try SeaweedFS.freePorts(1)[0]
+        // async-http-client keeps retrying a refused connection until its connect timeout,
+        // so one attempt against a closed port costs that timeout: 1 s here.
+        var httpConfiguration = HTTPClient.Configuration()
+        httpConfiguration.timeout = .init(connect: .seconds(1), read: .seconds(5))
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         let backend = S3Backend(
             configuration: S3Configuration(
                 endpoint: URL(string: "http://127.0.0.1:\(port)")!, bucket: "nothing",
                 credentials: S3Credentials(accessKeyID: "a", secretAccessKey: "b"), maxAttempts: 4,
-                baseBackoff: .milliseconds(50), maxBackoff: .milliseconds(400)))
+                baseBackoff: .milliseconds(50), maxBackoff: .milliseconds(400)),
+            httpClient: http)
         let started = ContinuousClock.now
         let error = await #expect(throws: StorageError.self) { _ = try await backend.stat(try ObjectKey("a/b")) }
+        let elapsed = ContinuousClock.now - started
+        try await http.shutdown()
         guard case .unavailable(let message) = error else {
             Issue.record("expected unavailable, got \(String(describing: error))")
             return
         }
         #expect(message.contains("4 attempts"))
-        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(elapsed < .seconds(10))
     }
 
     @Test func aWrongSecretIsAClearError() async throws {
