@@ -111,7 +111,10 @@ let package = Package(
         .testTarget(name: "KuraCoreTests", dependencies: ["KuraCore"], swiftSettings: strict),
         .testTarget(
             name: "KuraStorageTests",
-            dependencies: ["KuraStorage", "KuraCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "KuraStorage", "KuraCore", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -29,7 +29,7 @@ struct BackendFixture: Sendable, CustomTestStringConvertible {
         return (backend, { try? FileManager.default.removeItem(atPath: path) })
     }
 
-    /// A tiered backend over a filesystem "remote", with a cache small enough to evict.
+/// A tiered backend over a filesystem "remote", with a cache small enough to evict.
     static let tieredOverFilesystem = BackendFixture(name: "tiered") {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("kura-tiered-\(UUID().uuidString)").path
         let remote = try FileSystemBackend(root: "\(base)/remote")
@@ -37,5 +37,20 @@ struct BackendFixture: Sendable, CustomTestStringConvertible {
         return (backend, { try? FileManager.default.removeItem(atPath: base) })
     }
 
-    static let all: [BackendFixture] = [.filesystem, .tieredOverFilesystem]
+    /// A fresh bucket on the shared SeaweedFS (see ``SeaweedFS``), under a key prefix so the
+    /// prefix handling is exercised too. Fails (does not skip) when `weed` is missing.
+    static let s3 = BackendFixture(name: "s3") {
+        let (backend, _) = try await SeaweedFS.makeBackend(prefix: "kura-test")
+        return (backend, {})
+    }
+
+    /// The cache tier in front of S3, as a deployment would run it.
+    static let tieredOverS3 = BackendFixture(name: "tiered over s3") {
+        let (remote, _) = try await SeaweedFS.makeBackend(prefix: "kura-tiered")
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("kura-tiered-s3-\(UUID().uuidString)").path
+        let backend = try await TieredBackend(remote: remote, cacheDirectory: cache, maxBytes: 64 << 10)
+        return (backend, { try? FileManager.default.removeItem(atPath: cache) })
+    }
+
+    static let all: [BackendFixture] = [.filesystem, .tieredOverFilesystem, .s3, .tieredOverS3]
 }

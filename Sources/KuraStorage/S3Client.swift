@@ -1,0 +1,142 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// One signed HTTP exchange with the bucket, below ``S3Backend``: URL building (path-style
+/// or virtual-host), SigV4 signing, error decoding and retries.
+struct S3Client: Sendable {
+    enum Payload: Sendable {
+        case empty
+        /// A body that is hashed and signed (small bodies: XML, markers, small objects).
+        case signed(ByteBuffer)
+        /// A body sent with `UNSIGNED-PAYLOAD` (parts), so it is not hashed twice.
+        case unsigned(ByteBuffer)
+    }
+
+    struct Call: Sendable {
+        var method: HTTPMethod
+        /// The physical key in the bucket, or `nil` for a bucket-level call.
+        var key: String?
+        var query: [(String, String)] = []
+        var headers: [(String, String)] = []
+    }
+
+    struct Response: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: ByteBuffer
+    }
+
+    let configuration: S3Configuration
+    let http: HTTPClient
+    let signer: S3Signer
+    let retry: S3RetryPolicy
+
+    init(configuration: S3Configuration, http: HTTPClient) {
+        self.configuration = configuration
+        self.http = http
+        self.signer = S3Signer(credentials: configuration.credentials, region: configuration.region)
+        self.retry = S3RetryPolicy(
+            maxAttempts: configuration.maxAttempts, baseBackoff: configuration.baseBackoff,
+            maxBackoff: configuration.maxBackoff)
+    }
+
+    /// `host[:port]` of requests for `bucket`.
+    var host: String {
+        let endpoint = configuration.endpoint
+        var host = endpoint.host ?? "localhost"
+        if configuration.addressing == .virtualHost { host = "\(configuration.bucket).\(host)" }
+        if let port = endpoint.port, !(endpoint.scheme == "http" && port == 80), !(endpoint.scheme == "https" && port == 443) {
+            host += ":\(port)"
+        }
+        return host
+    }
+
+    /// The encoded path of a physical key (or of the bucket).
+    func encodedPath(_ key: String?) -> String {
+        var path = configuration.addressing == .path ? "/\(configuration.bucket)" : ""
+        if let key { path += "/\(key)" }
+        if path.isEmpty { path = "/" }
+        return S3Signer.encodePath(path)
+    }
+
+    func url(_ key: String?, query: [(String, String)] = []) -> String {
+        let scheme = configuration.endpoint.scheme ?? "http"
+        let q = query.isEmpty ? "" : "?" + S3Signer.canonicalQuery(query)
+        return "\(scheme)://\(host)\(encodedPath(key))\(q)"
+    }
+
+    /// One attempt: signs and sends the call, and returns the response with its body still
+    /// streaming. A status outside 2xx and `accept` throws an ``S3ResponseError``.
+    func send(_ operation: String, _ call: Call, payload: Payload, accept: Set<Int>, timeout: Duration) async throws
+        -> HTTPClientResponse
+    {
+        var request = HTTPClientRequest(url: url(call.key, query: call.query))
+        request.method = call.method
+        let payloadHash: String
+        switch payload {
+        case .empty:
+            payloadHash = S3Signer.emptyPayloadHash
+        case .signed(let buffer):
+            payloadHash = S3Signer.sha256Hex(buffer.readableBytesView)
+            request.body = .bytes(buffer)
+        case .unsigned(let buffer):
+            payloadHash = S3Signer.unsignedPayload
+            request.body = .bytes(buffer)
+        }
+        var headers = call.headers
+        headers.append(("host", host))
+        headers.append(("x-amz-content-sha256", payloadHash))
+        let added = signer.sign(
+            method: call.method.rawValue, encodedPath: encodedPath(call.key), query: call.query, headers: headers,
+            payloadHash: payloadHash)
+        for (name, value) in headers + added { request.headers.add(name: name, value: value) }
+        let response = try await http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+        let status = Int(response.status.code)
+        if (200..<300).contains(status) || accept.contains(status) { return response }
+        var body = ByteBuffer()
+        if call.method != .HEAD {
+            body = (try? await response.body.collect(upTo: 1 << 16)) ?? ByteBuffer()
+        }
+        let xml = try? S3XMLElement.parse(Array(body.readableBytesView))
+        throw S3ResponseError(
+            status: status, code: xml?.value("Code") ?? "", message: xml?.value("Message") ?? "", operation: operation)
+    }
+
+    /// Sends a call with retries and reads its whole (small) body.
+    func perform(
+        _ operation: String, _ call: Call, payload: Payload = .empty, accept: Set<Int> = [], timeout: Duration? = nil,
+        bodyLimit: Int = 16 << 20
+    ) async throws -> Response {
+        try await retry.run(operation) {
+            let response = try await send(
+                operation, call, payload: payload, accept: accept, timeout: timeout ?? configuration.requestTimeout)
+            let body = call.method == .HEAD ? ByteBuffer() : try await response.body.collect(upTo: bodyLimit)
+            return Response(status: Int(response.status.code), headers: response.headers, body: body)
+        }
+    }
+
+    /// Sends a call with retries until the response head arrives, and returns the response
+    /// with its body still streaming (the body itself is not retried).
+    func open(_ operation: String, _ call: Call, accept: Set<Int>) async throws -> HTTPClientResponse {
+        try await retry.run(operation) {
+            try await send(operation, call, payload: .empty, accept: accept, timeout: configuration.transferTimeout)
+        }
+    }
+
+    /// Decodes the XML body of a response that succeeded at the HTTP level but may still
+    /// carry an `<Error>` (CompleteMultipartUpload does that).
+    static func xml(_ response: Response, operation: String) throws -> S3XMLElement {
+        let root = try S3XMLElement.parse(Array(response.body.readableBytesView))
+        if root.name == "Error" {
+            throw S3ResponseError(
+                status: 500, code: root.value("Code") ?? "", message: root.value("Message") ?? "", operation: operation)
+        }
+        return root
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}
