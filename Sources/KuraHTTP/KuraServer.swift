@@ -23,16 +23,24 @@ public enum KuraServer {
     }
 
     /// Opens the data folder (creating it) and wires the registry alone (jobs, tools).
-    public static func makeRegistry(_ configuration: ServerConfiguration, logger: Logger) throws -> Registry {
+    public static func makeRegistry(_ configuration: ServerConfiguration, logger: Logger) async throws -> Registry {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        let backend = try FileSystemBackend(root: configuration.storageDirectory)
+        var backend: any ObjectBackend
+        switch configuration.storage.backend {
+        case .filesystem: backend = try FileSystemBackend(root: configuration.storageDirectory)
+        case .s3(let s3): backend = S3Backend(configuration: s3)
+        }
+        if let cache = configuration.storage.cache {
+            backend = try await TieredBackend(
+                remote: backend, cacheDirectory: cache.path, maxBytes: cache.maxBytes, keepWrites: configuration.storage.keepWrites)
+        }
         let catalog = try SQLiteMetadataStore(path: configuration.catalogPath)
         return Registry(blobs: BlobStore(backend: backend), catalog: catalog, limits: configuration.limits, logger: logger)
     }
 
     /// Opens the data folder (creating it) and wires the registry and access control.
     public static func open(_ configuration: ServerConfiguration, logger: Logger) async throws -> Services {
-        let registry = try makeRegistry(configuration, logger: logger)
+        let registry = try await makeRegistry(configuration, logger: logger)
         guard let catalog = registry.catalog as? SQLiteMetadataStore else { throw StorageError.backend("catalog has no access store") }
         guard configuration.access.enabled else { return Services(registry: registry, access: nil, rootCredentials: nil) }
         let (access, root) = try await AccessBootstrap.open(

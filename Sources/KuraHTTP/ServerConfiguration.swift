@@ -1,4 +1,5 @@
 public import KuraRegistry
+public import KuraStorage
 
 /// Everything `kura serve` needs, with the embedded defaults: a SQLite catalog and a local
 /// data folder, on 127.0.0.1:5000.
@@ -14,6 +15,28 @@ public struct ServerConfiguration: Sendable {
     public var access: AccessSettings
     /// Garbage collection scheduled inside the server.
     public var gc: GarbageCollectionSchedule
+    /// Where blobs live: the data folder (default) or S3, optionally behind a local cache.
+    public var storage: StorageSettings
+
+    public struct StorageSettings: Sendable {
+        public enum Backend: Sendable {
+            case filesystem
+            case s3(S3Configuration)
+        }
+
+        public var backend: Backend
+        /// A bounded local cache in front of the backend (useful with S3).
+        public var cache: (path: String, maxBytes: Int64)?
+        /// Keep freshly pushed blobs in the cache too.
+        public var keepWrites: Bool
+
+        public init(backend: Backend = .filesystem, cache: (path: String, maxBytes: Int64)? = nil, keepWrites: Bool = false) {
+            self.backend = backend
+            self.cache = cache
+            self.keepWrites = keepWrites
+        }
+    }
+
     /// Where Prometheus metrics are served (`GET /metrics`); `nil` for nowhere. Keep it on
     /// a private address.
     public var metricsListen: (host: String, port: Int)?
@@ -60,8 +83,10 @@ public struct ServerConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 5000, dataDirectory: String = "./kura-data",
         limits: RegistryLimits = RegistryLimits(), shutdownGraceSeconds: Int = 30, access: AccessSettings = AccessSettings(),
-        gc: GarbageCollectionSchedule = GarbageCollectionSchedule(), metricsListen: (host: String, port: Int)? = nil
+        gc: GarbageCollectionSchedule = GarbageCollectionSchedule(), metricsListen: (host: String, port: Int)? = nil,
+        storage: StorageSettings = StorageSettings()
     ) {
+        self.storage = storage
         self.gc = gc
         self.metricsListen = metricsListen
         self.access = access

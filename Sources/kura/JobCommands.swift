@@ -27,14 +27,19 @@ struct DurationArgument: ExpressibleByArgument, CustomStringConvertible, Sendabl
 
 /// Options every maintenance job takes.
 struct JobOptions: ParsableArguments {
-    @Option(help: "Data folder (as for kura serve).") var data: String = "./kura-data"
+    @Option(help: "Data folder (as for kura serve).") var data: String?
+    @Option(help: "The server's YAML configuration (storage, data folder), as for kura serve.") var config: String?
     @Flag(help: "Report what would change; change nothing.") var dryRun = false
     @Flag(help: "Print JSON.") var json = false
 
-    func openRegistry() throws -> Registry {
+    func openRegistry() async throws -> Registry {
         var logger = Logger(label: "kura")
         logger.logLevel = .warning
-        return try KuraServer.makeRegistry(ServerConfiguration(dataDirectory: data), logger: logger)
+        let environment = ProcessInfo.processInfo.environment
+        var loader = ServeConfigurationLoader()
+        var configuration = try loader.load(file: config ?? environment["KURA_CONFIG"], environment: environment)
+        if let data { configuration.dataDirectory = data }
+        return try await KuraServer.makeRegistry(configuration, logger: logger)
     }
 }
 
@@ -90,7 +95,7 @@ struct GCCommand: AsyncParsableCommand {
     @Flag(help: "List recent job runs (gc and scrub) instead of collecting.") var runs = false
 
     func run() async throws {
-        let registry = try options.openRegistry()
+        let registry = try await options.openRegistry()
         if runs {
             try await listRuns(registry, json: options.json)
             return
@@ -165,7 +170,7 @@ struct ScrubCommand: AsyncParsableCommand {
     @Option(help: "Blobs verified at once.") var concurrency = 4
 
     func run() async throws {
-        let registry = try options.openRegistry()
+        let registry = try await options.openRegistry()
         let progress = JobProgress(json: options.json)
         let report = try await Scrubber(registry: registry, repair: repair && !options.dryRun, concurrency: concurrency).run {
             progress.update($0)

@@ -16,8 +16,8 @@ struct RetentionCommand: AsyncParsableCommand {
         subcommands: [Set.self, Remove.self, List.self, Run.self]
     )
 
-    static func store(_ options: JobOptions) throws -> (Registry, any RetentionStore) {
-        let registry = try options.openRegistry()
+    static func store(_ options: JobOptions) async throws -> (Registry, any RetentionStore) {
+        let registry = try await options.openRegistry()
         guard let store = registry.catalog as? any RetentionStore else { throw ValidationError("this catalog has no retention support") }
         return (registry, store)
     }
@@ -39,7 +39,7 @@ struct RetentionCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let (_, store) = try RetentionCommand.store(options)
+            let (_, store) = try await RetentionCommand.store(options)
             let policy = RetentionPolicy(scope: scope, keepLast: keepLast, keepPattern: keepPattern, deleteOlderThan: olderThan?.seconds)
             try await store.setRetentionPolicy(policy)
             if options.json { try printJSON(policy) } else { print("retention policy for \(scope) set") }
@@ -50,7 +50,7 @@ struct RetentionCommand: AsyncParsableCommand {
         @OptionGroup var options: JobOptions
         @Argument var scope: String
         func run() async throws {
-            let (_, store) = try RetentionCommand.store(options)
+            let (_, store) = try await RetentionCommand.store(options)
             guard try await store.removeRetentionPolicy(scope: scope) else { throw ValidationError("no policy for \(scope)") }
             print("retention policy for \(scope) removed")
         }
@@ -59,7 +59,7 @@ struct RetentionCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         @OptionGroup var options: JobOptions
         func run() async throws {
-            let (_, store) = try RetentionCommand.store(options)
+            let (_, store) = try await RetentionCommand.store(options)
             let policies = try await store.retentionPolicies()
             if options.json { return try printJSON(policies) }
             if policies.isEmpty { print("(no policies)") }
@@ -73,7 +73,7 @@ struct RetentionCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Apply the policies (use --dry-run to list what would go).")
         @OptionGroup var options: JobOptions
         func run() async throws {
-            let (registry, _) = try RetentionCommand.store(options)
+            let (registry, _) = try await RetentionCommand.store(options)
             let decisions = try await RetentionEvaluator(registry: registry).run(dryRun: options.dryRun)
             if options.json { return try printJSON(decisions) }
             for d in decisions { print("\(options.dryRun ? "would delete" : "deleted") \(d.repository):\(d.tag) (\(d.digest), policy \(d.policy))") }

@@ -1,6 +1,7 @@
 import Foundation
 import KuraHTTP
 import KuraRegistry
+import KuraStorage
 import Yams
 
 /// Reads `kura serve`'s configuration: embedded defaults, then a YAML file, then `KURA_*`
@@ -21,6 +22,29 @@ struct ServeConfigurationLoader {
         var shutdownGraceSeconds: Int?
         var access: Access?
         var gc: GC?
+        var storage: Storage?
+
+        struct Storage: Decodable {
+            var backend: String?
+            var s3: S3?
+            var cache: Cache?
+            var keepWrites: Bool?
+
+            struct S3: Decodable {
+                var endpoint: String?
+                var region: String?
+                var bucket: String?
+                var addressing: String?
+                var accessKeyID: String?
+                var secretAccessKey: String?
+                var keyPrefix: String?
+            }
+
+            struct Cache: Decodable {
+                var path: String?
+                var maxBytes: Int64?
+            }
+        }
         /// HOST:PORT for Prometheus metrics, or "off".
         var metricsListen: String?
 
@@ -52,6 +76,7 @@ struct ServeConfigurationLoader {
     var logLevel = "info"
 
     mutating func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
+        self.environment = environment
         var configuration = ServerConfiguration()
         configuration.metricsListen = ("127.0.0.1", 5001)
         if let file {
@@ -69,6 +94,46 @@ struct ServeConfigurationLoader {
         return configuration
     }
 
+    private var environment: [String: String] = [:]
+
+    private func applyStorage(_ storage: File.Storage, environment: [String: String], to configuration: inout ServerConfiguration) throws {
+        switch storage.backend ?? "filesystem" {
+        case "filesystem":
+            configuration.storage.backend = .filesystem
+        case "s3":
+            guard let s3 = storage.s3, let endpointText = s3.endpoint, let endpoint = URL(string: endpointText), let bucket = s3.bucket else {
+                throw ConfigurationError(description: "storage.s3 needs endpoint and bucket")
+            }
+            let addressing: S3Configuration.Addressing
+            switch s3.addressing ?? "path" {
+            case "path": addressing = .path
+            case "virtual", "virtual-host", "virtualHost": addressing = .virtualHost
+            default: throw ConfigurationError(description: "storage.s3.addressing must be path or virtual")
+            }
+            var credentials: S3Credentials?
+            if let id = s3.accessKeyID, let secret = s3.secretAccessKey {
+                credentials = S3Credentials(accessKeyID: id, secretAccessKey: secret, sessionToken: nil)
+            }
+            do {
+                configuration.storage.backend = .s3(
+                    try S3Configuration.resolve(
+                        endpoint: endpoint, bucket: bucket, region: s3.region, addressing: addressing, credentials: credentials,
+                        keyPrefix: s3.keyPrefix ?? "", environment: environment))
+            } catch {
+                throw ConfigurationError(description: "storage.s3: \(error)")
+            }
+        case let other:
+            throw ConfigurationError(description: "storage.backend must be filesystem or s3, not \(other)")
+        }
+        if let cache = storage.cache {
+            guard let path = cache.path, let maxBytes = cache.maxBytes, maxBytes > 0 else {
+                throw ConfigurationError(description: "storage.cache needs path and a positive maxBytes")
+            }
+            configuration.storage.cache = (path, maxBytes)
+        }
+        if let keep = storage.keepWrites { configuration.storage.keepWrites = keep }
+    }
+
     private mutating func apply(_ file: File, to configuration: inout ServerConfiguration) throws {
         if let listen = file.listen { try setListen(listen, &configuration) }
         if let host = file.host { configuration.host = host }
@@ -84,6 +149,7 @@ struct ServeConfigurationLoader {
         if let value = file.access?.tokenLifetimeSeconds { configuration.access.tokenLifetimeSeconds = value }
         if let value = file.access?.service { configuration.access.service = value }
         if let value = file.metricsListen { try setMetricsListen(value, &configuration) }
+        if let storage = file.storage { try applyStorage(storage, environment: self.environment, to: &configuration) }
         if let value = file.gc?.enabled { configuration.gc.enabled = value }
         if let value = file.gc?.intervalSeconds { configuration.gc.intervalSeconds = value }
         if let value = file.gc?.graceSeconds { configuration.gc.graceSeconds = value }
