@@ -26,6 +26,8 @@ public final class TieredBackend: ObjectBackend {
         public var evictions = 0
         public var fills = 0
         public var rejectedFills = 0
+        /// Cached copies found damaged on read (and dropped).
+        public var corruptCopies = 0
     }
 
     fileprivate struct Entry {
@@ -101,6 +103,12 @@ public final class TieredBackend: ObjectBackend {
                 }
                 Counter(label: "kura_cache_hits_total").increment()
                 Counter(label: "kura_cache_bytes_total", dimensions: [("source", "cache")]).increment(by: read.range.count)
+                // Whole blobs are re-hashed as they leave the cache: a copy damaged on disk is
+                // dropped (the next read refetches it) and never reaches a client whole.
+                if range == nil, let digest = Self.digest(of: key) {
+                    let check = CachedBlobCheck(key: key, digest: digest, body: read.body, owner: self)
+                    return ObjectRead(size: read.size, range: read.range, body: ObjectBody(unfolding: { try await check.next() }))
+                }
                 return read
             } catch StorageError.notFound {
                 forget(key)  // removed behind our back: fall through to the remote
@@ -224,6 +232,54 @@ public final class TieredBackend: ObjectBackend {
         }
     }
 
+    /// Streams a cached blob while hashing it, holding back the last chunk until the digest
+    /// matched. Calls to `next()` never overlap (unfolding stream), hence the unchecked state.
+    private final class CachedBlobCheck: @unchecked Sendable {
+        let key: ObjectKey
+        let digest: Digest
+        let owner: TieredBackend
+        var iterator: ObjectBody.AsyncIterator
+        var hasher: ContentHasher
+        var held: ByteBuffer?
+        var started = false
+        var finished = false
+
+        init(key: ObjectKey, digest: Digest, body: ObjectBody, owner: TieredBackend) {
+            self.key = key
+            self.digest = digest
+            self.owner = owner
+            self.iterator = body.makeAsyncIterator()
+            self.hasher = ContentHasher(digest.algorithm)
+        }
+
+        private func pull() async throws -> ByteBuffer? {
+            guard let chunk = try await iterator.next() else { return nil }
+            hasher.update(chunk)
+            return chunk
+        }
+
+        func next() async throws -> ByteBuffer? {
+            if finished { return nil }
+            if !started {
+                started = true
+                held = try await pull()
+            }
+            if let upcoming = try await pull() {
+                defer { held = upcoming }
+                return held
+            }
+            finished = true
+            guard hasher.finalize() == digest else {
+                owner.forget(key)
+                _ = try? await owner.cache.delete(key)
+                owner.state.withLock { $0.statistics.corruptCopies += 1 }
+                Counter(label: "kura_cache_corrupt_total").increment()
+                throw StorageError.backend("cached copy of \(key) is corrupt; dropped")
+            }
+            return held
+        }
+    }
+
     /// The digest a key names, for keys of verified blobs.
     static func digest(of key: ObjectKey) -> Digest? {
         let parts = key.value.split(separator: "/")
@@ -240,7 +296,7 @@ public final class TieredBackend: ObjectBackend {
         }
     }
 
-    private func forget(_ key: ObjectKey) {
+    fileprivate func forget(_ key: ObjectKey) {
         state.withLock { state in
             if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.size }
         }

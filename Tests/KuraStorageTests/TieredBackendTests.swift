@@ -102,3 +102,31 @@ struct TieredBackendTests {
         }
     }
 }
+
+@Suite("TieredBackend: damaged cache")
+struct TieredBackendDamageTests {
+    @Test func aCorruptedCacheFileIsDetectedDroppedAndRefetched() async throws {
+        try await withTemporaryDirectory { base in
+            let remote = try FileSystemBackend(root: "\(base)/remote")
+            let tiered = try await TieredBackend(remote: remote, cacheDirectory: "\(base)/cache", maxBytes: 1 << 20)
+            let bytes = testBytes(50_000)
+            let key = ObjectKey(blob: sha256(bytes))
+            try await remote.put(key, bytes: ByteBuffer(bytes: bytes))
+            #expect(try await collect(tiered.get(key, range: nil).body) == bytes)  // fills the cache
+            #expect(tiered.isCached(key))
+            // Flip a byte of the cached copy on disk.
+            let path = "\(base)/cache/\(key.value)"
+            var damaged = try Data(contentsOf: URL(fileURLWithPath: path))
+            damaged[25_000] ^= 0x01
+            try damaged.write(to: URL(fileURLWithPath: path))
+            // The read fails instead of delivering a complete wrong blob, and the copy is dropped.
+            await #expect(throws: StorageError.self) { _ = try await collect(tiered.get(key, range: nil).body) }
+            #expect(!tiered.isCached(key))
+            #expect(tiered.statistics.corruptCopies == 1)
+            // The next read refetches from the remote and caches a good copy again.
+            #expect(try await collect(tiered.get(key, range: nil).body) == bytes)
+            #expect(tiered.isCached(key))
+            #expect(try await collect(tiered.get(key, range: nil).body) == bytes)
+        }
+    }
+}
