@@ -14,6 +14,11 @@ public import Prometheus
 public enum KuraServer {
     public typealias App = Application<RouterResponder<KuraRequestContext>>
 
+    /// Why the server cannot start.
+    public struct StartupError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
     /// The services behind the routes.
     public struct Services: Sendable {
         public var registry: Registry
@@ -41,6 +46,12 @@ public enum KuraServer {
     /// Opens the data folder (creating it) and wires the registry and access control.
     public static func open(_ configuration: ServerConfiguration, logger: Logger) async throws -> Services {
         let registry = try await makeRegistry(configuration, logger: logger)
+        // Fail at start, with the backend's own words, rather than on the first push.
+        do {
+            try await HealthEndpoints.probeStorage(registry.blobs.backend)
+        } catch {
+            throw StartupError(description: "storage (\(registry.blobs.backend.name)) is not usable: \(error)")
+        }
         guard let catalog = registry.catalog as? SQLiteMetadataStore else { throw StorageError.backend("catalog has no access store") }
         guard configuration.access.enabled else { return Services(registry: registry, access: nil, rootCredentials: nil) }
         let (access, root) = try await AccessBootstrap.open(
