@@ -54,9 +54,12 @@ public final class S3Backend: ObjectBackend {
     /// (idle) timeout 60 s, no redirects. Never shut down, like `HTTPClient.shared`.
     public static let sharedHTTPClient: HTTPClient = {
         var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
+        // A short connect timeout: the client retries a refused connection until it expires,
+        // so with five attempts a dead endpoint is reported in seconds, not minutes.
+        configuration.timeout = .init(connect: .seconds(3), read: .seconds(60))
         configuration.redirectConfiguration = .disallow
-        configuration.connectionPool = .init(idleTimeout: .seconds(30))
+        // Many uploads and pulls run at once; each holds a connection.
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
