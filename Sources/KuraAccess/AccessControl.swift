@@ -2,6 +2,7 @@ import Foundation
 public import KuraCore
 public import KuraMetadata
 public import Logging
+import Synchronization
 
 /// Authentication and authorisation for the registry: who a request comes from (access key,
 /// bearer token, or nobody) and what it may do to a repository.
@@ -101,10 +102,19 @@ public final class AccessControl: Sendable {
         try await allowedActions(principal, on: repository).contains(.pull)
     }
 
-    /// Whether `repository` appears in the principal's catalog: its grants (not a token's
-    /// scopes, which name single repositories) or a public namespace.
-    public func canList(_ principal: Principal, _ repository: RepositoryName) async throws -> Bool {
-        try await grantedActions(principal, on: repository).contains(.pull)
+    /// Whether a repository appears in the principal's catalog: its grants (not a token's
+    /// scopes, which name single repositories) or a public namespace. The filter remembers
+    /// each namespace's answer, so a page costs one lookup per namespace, not per repository.
+    public func catalogFilter(_ principal: Principal) -> @Sendable (RepositoryName) async throws -> Bool {
+        let known = Mutex<[String: Bool]>([:])
+        return { [store] repository in
+            let namespace = String(repository.firstComponent)
+            if let answer = known.withLock({ $0[namespace] }) { return answer }
+            let isPublic = try await store.namespace(named: namespace)?.isPublic ?? false
+            let answer = principal.grantedActions(in: namespace, isPublic: isPublic).contains(.pull)
+            known.withLock { $0[namespace] = answer }
+            return answer
+        }
     }
 
     /// The scopes a token for `principal` may carry, given what the client asked for.

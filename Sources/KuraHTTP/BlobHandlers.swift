@@ -25,11 +25,11 @@ extension RegistryAPI {
                 for: RegistryError(.rangeInvalid, detail: "blob size is \(info.size)"), isHead: false,
                 headers: [.contentRange: "bytes */\(info.size)", .dockerDistributionAPIVersion: "registry/2.0"])
         case .whole:
-            let read = try await registry.readBlob(digest, in: name, range: nil)
+            let read = try await registry.readBlob(info, range: nil)
             headers[.contentLength] = String(read.size)
             return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: read.body))
         case .partial(let range):
-            let read = try await registry.readBlob(digest, in: name, range: range)
+            let read = try await registry.readBlob(info, range: range)
             headers[.contentLength] = String(range.count)
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(read.size)"
             return Response(status: .partialContent, headers: headers, body: ResponseBody(asyncSequence: read.body))

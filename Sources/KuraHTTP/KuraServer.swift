@@ -52,8 +52,8 @@ public enum KuraServer {
         } catch {
             throw StartupError(description: "storage (\(registry.blobs.backend.name)) is not usable: \(error)")
         }
-        guard let catalog = registry.catalog as? SQLiteMetadataStore else { throw StorageError.backend("catalog has no access store") }
         guard configuration.access.enabled else { return Services(registry: registry, access: nil, rootCredentials: nil) }
+        guard let catalog = registry.catalog as? any AccessStore else { throw StartupError(description: "this catalog has no access store") }
         let (access, root) = try await AccessBootstrap.open(
             dataDirectory: configuration.dataDirectory, store: catalog, autoCreateNamespaces: configuration.access.autoCreateNamespaces,
             service: configuration.access.service, tokenLifetime: TimeInterval(configuration.access.tokenLifetimeSeconds),

@@ -24,18 +24,9 @@ extension RegistryAPI {
     /// GET `/v2/_catalog?n=&last=`.
     func catalog(_ request: Request, caller: Caller) async throws -> Response {
         let (limit, last) = try pagination(request)
-        // Only what the caller may see, paging through the catalog until the page is full.
+        // One more than asked tells whether a next page exists.
         let wanted = (limit ?? registry.limits.maxPageSize) + 1
-        var page: [RepositoryName] = []
-        var cursor = last
-        while page.count < wanted {
-            let batch = try await registry.repositories(after: cursor, limit: 1000)
-            for name in batch where page.count < wanted {
-                if try await callerCanList(caller, name) { page.append(name) }
-            }
-            guard batch.count == 1000, let end = batch.last else { break }
-            cursor = end.value
-        }
+        let page = try await registry.repositories(after: last, limit: wanted, isVisible: catalogFilter(caller))
         let shown = Array(page.prefix(wanted - 1))
         struct Body: Encodable { var repositories: [String] }
         var headers: HTTPFields = [:]

@@ -18,12 +18,12 @@ public struct RegistryAPI: Sendable {
     }
 
     /// Adds the `/v2` routes to a router.
-    public func register<Context: RequestContext>(on router: Router<Context>) {
+    public func register(on router: Router<KuraRequestContext>) {
         let methods: [HTTPRequest.Method] = [.get, .head, .put, .post, .patch, .delete]
         for path in ["/v2", "/v2/**"] {
             for method in methods {
                 router.on(RouterPath(path), method: method) { request, context in
-                    await self.respond(to: request, logger: context.logger, sourceAddress: (context as? KuraRequestContext)?.sourceAddress)
+                    await self.respond(to: request, logger: context.logger, sourceAddress: context.sourceAddress)
                 }
             }
         }

@@ -113,9 +113,10 @@ extension RegistryAPI {
         return try await access.canPull(caller.principal, repository)
     }
 
-    func callerCanList(_ caller: Caller, _ repository: RepositoryName) async throws -> Bool {
-        guard let access, !caller.isOpen else { return true }
-        return try await access.canList(caller.principal, repository)
+    /// Which repositories the caller's catalog shows (all, in open mode).
+    func catalogFilter(_ caller: Caller) -> @Sendable (RepositoryName) async throws -> Bool {
+        guard let access, !caller.isOpen else { return { _ in true } }
+        return access.catalogFilter(caller.principal)
     }
 
     func audit(_ event: AuditEvent, _ caller: Caller) async {

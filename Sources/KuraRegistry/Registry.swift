@@ -50,6 +50,12 @@ public final class Registry: Sendable {
         return try await blobs.read(digest, range: range)
     }
 
+    /// Streams a blob that ``blobInfo(_:in:)`` just found linked, without asking the
+    /// catalog again (a blob GET would otherwise query it twice).
+    public func readBlob(_ info: BlobInfo, range: Range<Int64>?) async throws -> BlobRead {
+        try await blobs.read(info.digest, range: range)
+    }
+
     /// Removes the blob from the repository. The bytes go when garbage collection finds
     /// nothing else referring to them.
     public func deleteBlob(_ digest: Digest, in repository: RepositoryName) async throws {
@@ -286,6 +292,24 @@ public final class Registry: Sendable {
         let count = min(limit ?? limits.maxPageSize, limits.maxPageSize)
         if count <= 0 { return [] }
         return try await catalog.repositories(after: after, limit: count)
+    }
+
+    /// A page of the repository names a caller may see: the catalog is read in batches
+    /// until `limit` names pass `isVisible` (or the catalog ends).
+    public func repositories(
+        after: String?, limit: Int, isVisible: (RepositoryName) async throws -> Bool
+    ) async throws -> [RepositoryName] {
+        var page: [RepositoryName] = []
+        var cursor = after
+        while page.count < limit {
+            let batch = try await catalog.repositories(after: cursor, limit: 1000)
+            for name in batch where page.count < limit {
+                if try await isVisible(name) { page.append(name) }
+            }
+            guard batch.count == 1000, let end = batch.last else { break }
+            cursor = end.value
+        }
+        return page
     }
 
     /// The referrers of `subject` in the repository, as an OCI index.
