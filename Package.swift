@@ -108,11 +108,18 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Shared by the test targets: real servers the tests start (SeaweedFS).
+        .target(
+            name: "KuraTestSupport",
+            dependencies: ["KuraStorage", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/KuraTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(name: "KuraCoreTests", dependencies: ["KuraCore"], swiftSettings: strict),
         .testTarget(
             name: "KuraStorageTests",
             dependencies: [
-                "KuraStorage", "KuraCore", .product(name: "NIOCore", package: "swift-nio"),
+                "KuraStorage", "KuraCore", "KuraTestSupport", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
@@ -128,7 +135,7 @@ let package = Package(
         .testTarget(
             name: "KuraHTTPTests",
             dependencies: [
-                "KuraHTTP", "KuraAccess", "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore",
+                "KuraHTTP", "KuraAccess", "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore", "KuraTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

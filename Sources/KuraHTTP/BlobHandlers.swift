@@ -19,6 +19,12 @@ extension RegistryAPI {
             headers[.contentLength] = String(info.size)
             return Response(status: .ok, headers: headers)
         }
+        // A redirect carries the client's Range header to the object store, which honours it.
+        if let url = try await registry.pullRedirect(for: info) {
+            return Response(
+                status: .temporaryRedirect,
+                headers: [.location: url.absoluteString, .dockerContentDigest: digest.description, .contentLength: "0"])
+        }
         switch HTTPRanges.request(request.headers[.range], size: info.size) {
         case .unsatisfiable:
             return ErrorResponse.response(

@@ -40,7 +40,9 @@ public enum KuraServer {
                 remote: backend, cacheDirectory: cache.path, maxBytes: cache.maxBytes, keepWrites: configuration.storage.keepWrites)
         }
         let catalog = try SQLiteMetadataStore(path: configuration.catalogPath)
-        return Registry(blobs: BlobStore(backend: backend), catalog: catalog, limits: configuration.limits, logger: logger)
+        return Registry(
+            blobs: BlobStore(backend: backend), catalog: catalog, limits: configuration.limits,
+            pullRedirectExpiry: configuration.storage.redirectPullsSeconds.map { .seconds($0) }, logger: logger)
     }
 
     /// Opens the data folder (creating it) and wires the registry and access control.

@@ -29,11 +29,18 @@ public struct ServerConfiguration: Sendable {
         public var cache: (path: String, maxBytes: Int64)?
         /// Keep freshly pushed blobs in the cache too.
         public var keepWrites: Bool
+        /// When set, blob GETs answer `307` to a presigned URL of the object valid this many
+        /// seconds, so the bytes flow from the object store, not through Kura.
+        public var redirectPullsSeconds: Int?
 
-        public init(backend: Backend = .filesystem, cache: (path: String, maxBytes: Int64)? = nil, keepWrites: Bool = false) {
+        public init(
+            backend: Backend = .filesystem, cache: (path: String, maxBytes: Int64)? = nil, keepWrites: Bool = false,
+            redirectPullsSeconds: Int? = nil
+        ) {
             self.backend = backend
             self.cache = cache
             self.keepWrites = keepWrites
+            self.redirectPullsSeconds = redirectPullsSeconds
         }
     }
 

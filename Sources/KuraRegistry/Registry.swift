@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import KuraCore
 public import KuraMetadata
 public import KuraStorage
@@ -11,12 +11,19 @@ public final class Registry: Sendable {
     public let blobs: BlobStore
     public let catalog: any MetadataStore
     public let limits: RegistryLimits
+    /// When set, blob GETs are redirected to a URL of the storage backend valid this long
+    /// (where the backend has such URLs: S3), so the bytes do not flow through Kura.
+    public let pullRedirectExpiry: Duration?
     let logger: Logger
     /// Recently served manifests (immutable by digest), so hot tags skip the storage read.
     let manifestCache = ManifestCache(capacity: 32 << 20)
 
-    public init(blobs: BlobStore, catalog: any MetadataStore, limits: RegistryLimits = RegistryLimits(), logger: Logger) {
+    public init(
+        blobs: BlobStore, catalog: any MetadataStore, limits: RegistryLimits = RegistryLimits(), pullRedirectExpiry: Duration? = nil,
+        logger: Logger
+    ) {
         self.blobs = blobs
+        self.pullRedirectExpiry = pullRedirectExpiry
         self.catalog = catalog
         self.limits = limits
         self.logger = logger
@@ -54,6 +61,13 @@ public final class Registry: Sendable {
     /// catalog again (a blob GET would otherwise query it twice).
     public func readBlob(_ info: BlobInfo, range: Range<Int64>?) async throws -> BlobRead {
         try await blobs.read(info.digest, range: range)
+    }
+
+    /// Where to send a client for the bytes of a blob that ``blobInfo(_:in:)`` just found,
+    /// when pulls are redirected and the backend can hand out URLs; `nil` to serve it here.
+    public func pullRedirect(for info: BlobInfo) async throws -> URL? {
+        guard let expiry = pullRedirectExpiry else { return nil }
+        return try await blobs.directReadURL(for: info.digest, expires: expiry)
     }
 
     /// Removes the blob from the repository. The bytes go when garbage collection finds

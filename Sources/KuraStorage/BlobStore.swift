@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import KuraCore
 public import NIOCore
 
@@ -51,6 +51,12 @@ public final class BlobStore: Sendable {
         } catch StorageError.rangeNotSatisfiable(let size) {
             throw RegistryError(.rangeInvalid, "range not satisfiable", detail: "blob size is \(size)")
         }
+    }
+
+    /// A URL from which a client can fetch the blob straight from the backend (see
+    /// ``ObjectBackend/directReadURL(for:expires:)``), or `nil`.
+    public func directReadURL(for digest: Digest, expires: Duration) async throws -> URL? {
+        try await backend.directReadURL(for: ObjectKey(blob: digest), expires: expires)
     }
 
     /// Removes a blob. Returns whether it was stored.

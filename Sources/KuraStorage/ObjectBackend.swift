@@ -144,6 +144,16 @@ public protocol ObjectBackend: Sendable {
     /// backend allows (a rename on a filesystem). If `key` already exists the staged object
     /// is discarded, since keys are content addresses and the bytes are the same.
     func publish(_ staged: ObjectKey, to key: ObjectKey) async throws -> PublishOutcome
+
+    /// A URL from which a client may `GET` the bytes of `key` itself, valid for `expires`
+    /// (an S3 presigned URL), or `nil` where the backend cannot hand such URLs out. The key
+    /// is not checked: ask only for keys known to exist.
+    func directReadURL(for key: ObjectKey, expires: Duration) async throws -> URL?
+}
+
+extension ObjectBackend {
+    /// Backends without a URL of their own serve every read themselves.
+    public func directReadURL(for key: ObjectKey, expires: Duration) async throws -> URL? { nil }
 }
 
 extension ObjectBackend {

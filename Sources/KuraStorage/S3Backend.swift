@@ -68,6 +68,8 @@ public final class S3Backend: ObjectBackend {
     static let hiddenRoot = ".kura/objects/"
 
     public let configuration: S3Configuration
+    /// Requests sent to the bucket so far, by operation.
+    public let requestStatistics = S3RequestStatistics()
     let client: S3Client
     private let markers: MarkerCache
 
@@ -77,7 +79,7 @@ public final class S3Backend: ObjectBackend {
 
     public init(configuration: S3Configuration, httpClient: HTTPClient = S3Backend.sharedHTTPClient) {
         self.configuration = configuration
-        self.client = S3Client(configuration: configuration, http: httpClient)
+        self.client = S3Client(configuration: configuration, http: httpClient, statistics: requestStatistics)
         self.markers = MarkerCache(capacity: configuration.markerCacheCapacity)
     }
 
@@ -340,6 +342,10 @@ public final class S3Backend: ObjectBackend {
         return presignedURL(physicalKey: path, expires: expires, date: date)
     }
 
+    public func directReadURL(for key: ObjectKey, expires: Duration) async throws -> URL? {
+        try await presignedURL(for: key, expires: expires)
+    }
+
     /// A presigned GET of a physical key, without looking anything up.
     func presignedURL(physicalKey: String, expires: Duration, date: Date) -> URL {
         let seconds = Int(min(max(expires.components.seconds, 1), 604_800))
@@ -394,7 +400,7 @@ public final class S3Backend: ObjectBackend {
                 ("content-type", "application/vnd.kura.marker+json"), (Self.targetHeader, marker.target),
                 (Self.sizeHeader, String(marker.size)),
             ])
-        _ = try await client.perform("PutObject (marker)", call, payload: .signed(ByteBuffer(string: json)))
+        _ = try await client.perform("PutObject(marker)", call, payload: .signed(ByteBuffer(string: json)))
         markers.set(key, marker)
     }
 

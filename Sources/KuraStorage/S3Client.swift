@@ -32,10 +32,12 @@ struct S3Client: Sendable {
     let http: HTTPClient
     let signer: S3Signer
     let retry: S3RetryPolicy
+    let statistics: S3RequestStatistics
 
-    init(configuration: S3Configuration, http: HTTPClient) {
+    init(configuration: S3Configuration, http: HTTPClient, statistics: S3RequestStatistics) {
         self.configuration = configuration
         self.http = http
+        self.statistics = statistics
         self.signer = S3Signer(credentials: configuration.credentials, region: configuration.region)
         self.retry = S3RetryPolicy(
             maxAttempts: configuration.maxAttempts, baseBackoff: configuration.baseBackoff,
@@ -75,15 +77,18 @@ struct S3Client: Sendable {
         var request = HTTPClientRequest(url: url(call.key, query: call.query))
         request.method = call.method
         let payloadHash: String
+        var payloadBytes = 0
         switch payload {
         case .empty:
             payloadHash = S3Signer.emptyPayloadHash
         case .signed(let buffer):
             payloadHash = S3Signer.sha256Hex(buffer.readableBytesView)
             request.body = .bytes(buffer)
+            payloadBytes = buffer.readableBytes
         case .unsigned(let buffer):
             payloadHash = S3Signer.unsignedPayload
             request.body = .bytes(buffer)
+            payloadBytes = buffer.readableBytes
         }
         var headers = call.headers
         headers.append(("host", host))
@@ -92,6 +97,9 @@ struct S3Client: Sendable {
             method: call.method.rawValue, encodedPath: encodedPath(call.key), query: call.query, headers: headers,
             payloadHash: payloadHash)
         for (name, value) in headers + added { request.headers.add(name: name, value: value) }
+        // The operation name without the key some callers append ("GetObject blobs/…").
+        let kind = operation.prefix { $0 != " " }
+        statistics.record(String(kind), bytesSent: payloadBytes)
         let response = try await http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
         let status = Int(response.status.code)
         if (200..<300).contains(status) || accept.contains(status) { return response }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import KuraCore
 import Metrics
 public import NIOCore
@@ -342,6 +342,11 @@ public final class TieredBackend: ObjectBackend {
     }
 
     public func beginAppend(_ key: ObjectKey) async throws -> AppendHandle { try await remote.beginAppend(key) }
+
+    /// The remote's URL: a deployment that redirects pulls sends clients to the object store.
+    public func directReadURL(for key: ObjectKey, expires: Duration) async throws -> URL? {
+        try await remote.directReadURL(for: key, expires: expires)
+    }
 
     public func appendPart(_ handle: AppendHandle, number: Int, offset: Int64, data: ByteBuffer) async throws -> AppendedPart {
         try await remote.appendPart(handle, number: number, offset: offset, data: data)

@@ -29,6 +29,8 @@ struct ServeConfigurationLoader {
             var s3: S3?
             var cache: Cache?
             var keepWrites: Bool?
+            /// Seconds a pull redirect URL stays valid; set to redirect blob GETs (S3 only).
+            var redirectPullsSeconds: Int?
 
             struct S3: Decodable {
                 var endpoint: String?
@@ -132,6 +134,15 @@ struct ServeConfigurationLoader {
             configuration.storage.cache = (path, maxBytes)
         }
         if let keep = storage.keepWrites { configuration.storage.keepWrites = keep }
+        if let seconds = storage.redirectPullsSeconds {
+            guard (1...604_800).contains(seconds) else {
+                throw ConfigurationError(description: "storage.redirectPullsSeconds must be between 1 and 604800 (7 days)")
+            }
+            guard case .s3 = configuration.storage.backend else {
+                throw ConfigurationError(description: "storage.redirectPullsSeconds needs the s3 backend (a filesystem has no URLs)")
+            }
+            configuration.storage.redirectPullsSeconds = seconds
+        }
     }
 
     private mutating func apply(_ file: File, to configuration: inout ServerConfiguration) throws {

@@ -1,5 +1,6 @@
 import Foundation
 import KuraStorage
+import KuraTestSupport
 import Testing
 
 /// A way to make a fresh, empty backend for one test. The contract suite runs every test

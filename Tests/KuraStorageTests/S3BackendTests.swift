@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import KuraCore
 @testable import KuraStorage
+import KuraTestSupport
 import NIOCore
 import Testing
 
