@@ -16,13 +16,13 @@ import Testing
 struct S3StorageTests {
     /// Storage on the shared SeaweedFS under a fresh key prefix, optionally with a cache in
     /// `scratch` and pull redirects.
-    static func storage(scratch: String, cache: Bool = false, redirectSeconds: Int? = nil) async throws
+    static func storage(scratch: String, cache: Bool = false, cacheBytes: Int64 = 64 << 20, redirectSeconds: Int? = nil) async throws
         -> ServerConfiguration.StorageSettings
     {
         let server = try await SeaweedFS.shared
         let s3 = server.configuration(keyPrefix: "http-\(UUID().uuidString.lowercased())/")
         return ServerConfiguration.StorageSettings(
-            backend: .s3(s3), cache: cache ? ("\(scratch)/cache", 64 << 20) : nil, redirectPullsSeconds: redirectSeconds)
+            backend: .s3(s3), cache: cache ? ("\(scratch)/cache", cacheBytes) : nil, redirectPullsSeconds: redirectSeconds)
     }
 
     /// The S3 backend under whatever the server stacked on it.
@@ -160,6 +160,43 @@ struct S3StorageTests {
                 #expect(tiered.statistics.bytesFromCache - afterFirst.cache.bytesFromCache == Int64(bytes.count))
             }
         }
+    }
+
+    @Test("Pulling more than the cache holds keeps it within its byte bound, and every pull is whole")
+    func cacheStaysWithinItsBound() async throws {
+        try await withTemporaryDirectory { scratch in
+            let bound: Int64 = 8 << 20
+            let storage = try await Self.storage(scratch: scratch, cache: true, cacheBytes: bound)
+            try await withLiveServer(dataDirectory: "\(scratch)/data", access: .init(enabled: false), storage: storage) { client, services in
+                let tiered = try #require(services.registry.blobs.backend as? TieredBackend)
+                var blobs: [(Digest, [UInt8])] = []
+                for seed in 20..<26 {
+                    let bytes = testBytes(3 << 20, seed: UInt64(seed))
+                    blobs.append((try await client.pushBlob(bytes, to: "s3/bounded"), bytes))
+                }
+                // Twice round, so later pulls find earlier blobs evicted and fetch them again.
+                for (digest, bytes) in blobs + blobs {
+                    let response = try await client.execute(uri: "/v2/s3/bounded/blobs/\(digest)", method: .get)
+                    #expect(response.status == .ok)
+                    #expect(response.bytes == bytes)
+                    let onDisk = Self.bytesOnDisk("\(scratch)/cache")
+                    #expect(onDisk <= bound, "the cache holds \(onDisk) bytes, bound \(bound)")
+                }
+                #expect(tiered.statistics.evictions >= 6)
+                #expect(tiered.statistics.fills >= 8)
+            }
+        }
+    }
+
+    /// Bytes in regular files under `path`.
+    static func bytesOnDisk(_ path: String) -> Int64 {
+        guard let walker = FileManager.default.enumerator(atPath: path) else { return 0 }
+        var total: Int64 = 0
+        while let relative = walker.nextObject() as? String {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: "\(path)/\(relative)")
+            if attributes?[.type] as? FileAttributeType == .typeRegular { total += (attributes?[.size] as? Int64) ?? 0 }
+        }
+        return total
     }
 
     @Test("With redirects on, a blob GET answers 307 to a presigned URL that serves the bytes (and ranges); skopeo follows it")
