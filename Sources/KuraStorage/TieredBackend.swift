@@ -50,6 +50,8 @@ public final class TieredBackend: ObjectBackend {
     fileprivate let state = Mutex(State())
 
     public var name: String { "tiered" }
+    /// How much of a fill is gathered before it is written to the cache.
+    static let fillBatchBytes = 1 << 20
     public var minimumPartSize: Int { remote.minimumPartSize }
     public var preferredPartSize: Int { remote.preferredPartSize }
 
@@ -147,6 +149,9 @@ public final class TieredBackend: ObjectBackend {
         var staging: ObjectKey?
         var hasher: ContentHasher?
         var offset: Int64 = 0
+        /// Bytes read but not yet written to the copy, and bytes written.
+        var pending = ByteBuffer()
+        var written: Int64 = 0
         var held: ByteBuffer?
         var started = false
         var finished = false
@@ -170,13 +175,32 @@ public final class TieredBackend: ObjectBackend {
             }
         }
 
-        /// Reads a chunk from the remote and appends it to the copy.
+        /// Reads a chunk from the remote and adds it to the copy. The copy is written in
+        /// batches of ``TieredBackend/fillBatchBytes``: a remote delivers small chunks, and a
+        /// write per chunk (a thread hop and a syscall each) halved a cold pull's speed.
         private func pull() async throws -> ByteBuffer? {
             guard let chunk = try await iterator.next() else { return nil }
-            if let handle { _ = try await owner.cache.appendPart(handle, number: 1, offset: offset, data: chunk) }
             hasher?.update(chunk)
             offset += Int64(chunk.readableBytes)
+            if handle != nil {
+                pending.writeImmutableBuffer(chunk)
+                if pending.readableBytes >= TieredBackend.fillBatchBytes { await flush() }
+            }
             return chunk
+        }
+
+        /// Writes the batch to the copy. A failed write costs the copy, never the read.
+        private func flush() async {
+            guard let handle, pending.readableBytes > 0 else { return }
+            do {
+                _ = try await owner.cache.appendPart(handle, number: 1, offset: written, data: pending)
+                written += Int64(pending.readableBytes)
+                pending.clear()
+            } catch {
+                try? await owner.cache.abortAppend(handle)
+                self.handle = nil
+                pending = ByteBuffer()
+            }
         }
 
         func next() async throws -> ByteBuffer? {
@@ -207,6 +231,7 @@ public final class TieredBackend: ObjectBackend {
 
         private func complete() async throws {
             defer { owner.state.withLock { _ = $0.filling.remove(key) } }
+            await flush()
             guard let handle, let staging else { return }
             if let expected = TieredBackend.digest(of: key), let hasher, hasher.finalize() != expected {
                 try? await owner.cache.abortAppend(handle)
@@ -214,7 +239,7 @@ public final class TieredBackend: ObjectBackend {
                 Counter(label: "kura_cache_rejected_fills_total").increment()
                 throw StorageError.backend("remote object \(key) does not match its digest")
             }
-            guard offset == size else {
+            guard offset == size, written == size else {
                 try? await owner.cache.abortAppend(handle)
                 return
             }
