@@ -217,7 +217,9 @@ struct S3BackendTests {
             return
         }
         #expect(message.contains("4 attempts"))
-        #expect(elapsed < .seconds(10))
+        // About 5 s on an idle machine; the bound is generous because the whole suite runs in
+        // parallel on two cores. What matters is that it ends: retries are bounded.
+        #expect(elapsed < .seconds(45))
     }
 
     @Test func aWrongSecretIsAClearError() async throws {
