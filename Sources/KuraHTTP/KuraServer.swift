@@ -125,7 +125,8 @@ public enum KuraServer {
                     registry: services.registry, interval: .seconds(max(1, configuration.gc.intervalSeconds)), options: options,
                     logger: logger))
         }
-        if !certificates.isEmpty {
+        // Trapped even without TLS listeners, so a SIGHUP never stops `kura serve`.
+        if !certificates.isEmpty || configuration.tlsReloadOnSIGHUP {
             background.append(
                 CertificateReloader(
                     stores: certificates.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },

@@ -92,6 +92,19 @@ struct ServeListenerProcessTests {
         }
     }
 
+    @Test
+    func sighupWithoutTLSKeepsServing() async throws {
+        try await withTemporaryDirectory { scratch in
+            let server = try ServeProcessTests.Server(data: "\(scratch)/data", environment: ["KURA_ACCESS_ENABLED": "false"])
+            try await server.waitUntilServing()
+            kill(server.process.processIdentifier, SIGHUP)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(server.process.isRunning, "SIGHUP is trapped, not fatal")
+            #expect(try await httpGet(HTTPClient.shared, "http://127.0.0.1:\(server.port)/v2/").status == 200)
+            #expect(await server.stop() == 0)
+        }
+    }
+
     @Test(arguments: [
         ("listeners:\n  - address: 127.0.0.1:0\n    allow: [10.0.0.1/8]\n", "bits set after the prefix"),
         ("listeners:\n  - address: 127.0.0.1:0\n    apis: [v2, graphql]\n", "unknown API graphql"),
