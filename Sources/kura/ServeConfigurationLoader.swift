@@ -266,6 +266,9 @@ struct ServeConfigurationLoader {
                 }
                 if apis.isEmpty { throw ConfigurationError(description: "\(field).apis is empty") }
             }
+            if entry.allow?.isEmpty == true {
+                throw ConfigurationError(description: "\(field).allow is empty, so no one could connect; omit it to admit everyone")
+            }
             var tls: ListenerConfiguration.TLSFiles?
             if let files = entry.tls {
                 guard let certificate = files.certificate, let key = files.key else {

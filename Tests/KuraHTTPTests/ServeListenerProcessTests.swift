@@ -111,6 +111,8 @@ struct ServeListenerProcessTests {
         ("listeners:\n  - name: a\n    address: nowhere\n", "listeners[a].address must be HOST:PORT"),
         ("listeners:\n  - address: 127.0.0.1:0\n    tls:\n      certificate: /x.crt\n", "tls needs certificate and key"),
         ("listen: 127.0.0.1:0\nlisteners:\n  - address: 127.0.0.1:0\n", "not both"),
+        ("listeners:\n  - name: p\n    address: 127.0.0.1:0\n    allow: []\n", "listeners[p].allow is empty"),
+        ("listeners:\n  - name: p\n    address: 127.0.0.1:0\n  - name: p\n    address: 127.0.0.1:1\n", "two listeners are named p"),
         ("listeners:\n  - address: 127.0.0.1:0\n    tls:\n      certificate: /nonexistent.crt\n      key: /nonexistent.key\n", "cannot read TLS certificate /nonexistent.crt"),
     ])
     func badListenerConfigurationIsRefusedClearly(_ yaml: String, _ message: String) async throws {
