@@ -79,8 +79,13 @@ public final class AccessControl: Sendable {
     // MARK: authorisation
 
     /// The actions the principal may take on `repository`: a token's scopes, or else the
-    /// grants (and a public namespace's pull).
-    public func allowedActions(_ principal: Principal, on repository: RepositoryName) async throws -> Set<RegistryAction> {
+    /// grants (and a public namespace's pull). Without `anonymousPull` (an endpoint that
+    /// admits only signed-in callers) an anonymous principal may do nothing, whatever its
+    /// token says.
+    public func allowedActions(
+        _ principal: Principal, on repository: RepositoryName, anonymousPull: Bool = true
+    ) async throws -> Set<RegistryAction> {
+        if principal.isAnonymous && !anonymousPull { return [] }
         if let access = principal.tokenAccess {
             var actions = Set<RegistryAction>()
             for scope in access where scope.type == "repository" && scope.name == repository.value {
@@ -117,8 +122,12 @@ public final class AccessControl: Sendable {
         }
     }
 
-    /// The scopes a token for `principal` may carry, given what the client asked for.
-    public func grantableScopes(_ principal: Principal, requested: [AccessScope]) async throws -> [AccessScope] {
+    /// The scopes a token for `principal` may carry, given what the client asked for (none
+    /// for an anonymous caller where `anonymousPull` is off).
+    public func grantableScopes(
+        _ principal: Principal, requested: [AccessScope], anonymousPull: Bool = true
+    ) async throws -> [AccessScope] {
+        if principal.isAnonymous && !anonymousPull { return [] }
         var granted: [AccessScope] = []
         for scope in requested {
             switch scope.type {

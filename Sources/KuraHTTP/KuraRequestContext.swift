@@ -2,16 +2,26 @@ public import Hummingbird
 public import NIOCore
 
 /// The request context of Kura's routes: Hummingbird's core context plus the client's
-/// address (for the audit log and login rate limiting).
+/// address (for the audit log and login rate limiting) and the endpoint it reached.
 public struct KuraRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The socket's peer (a proxy, when there is one in front).
     public let remoteAddress: SocketAddress?
+    /// Set by ``ListenerMiddleware``: the client's view of the endpoint, with trusted
+    /// `X-Forwarded-*` applied.
+    public var resolvedOrigin: RequestOrigin?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
     }
 
-    /// The client's IP address as text.
-    var sourceAddress: String? { remoteAddress?.ipAddress }
+    /// The client's IP address as text (from a trusted proxy's `X-Forwarded-For`).
+    var sourceAddress: String? { resolvedOrigin?.clientAddress ?? remoteAddress?.ipAddress }
+
+    /// The endpoint as the client sees it; plain HTTP on the `Host` it sent when no listener
+    /// middleware ran.
+    func origin(of request: Request) -> RequestOrigin {
+        resolvedOrigin ?? RequestOrigin(scheme: "http", host: request.head.authority, clientAddress: remoteAddress?.ipAddress)
+    }
 }

@@ -64,43 +64,98 @@ public enum KuraServer {
         return Services(registry: registry, access: access, rootCredentials: root)
     }
 
-    /// The application serving `services`. `onServerRunning` receives the bound channel
-    /// (its `localAddress` tells the port when the configuration asked for port 0).
-    /// With `metricsRegistry` and `configuration.metricsListen`, a second listener serves
-    /// `GET /metrics` (the caller bootstraps swift-metrics with ``MetricsEndpoint/factory``).
+    /// The application serving `services` on every listener of the configuration (see
+    /// ``ServerConfiguration/effectiveListeners``): the first listener's application, with
+    /// the other listeners, the metrics listener, scheduled GC and certificate reloading as
+    /// its services, so `runService()` runs and stops them together. `onServerRunning`
+    /// receives each listener with its bound channel (its `localAddress` tells the port
+    /// when the listener asked for port 0). With `metricsRegistry` and
+    /// `configuration.metricsListen`, another listener serves `GET /metrics` (the caller
+    /// bootstraps swift-metrics with ``MetricsEndpoint/factory``).
     public static func makeApplication(
         _ configuration: ServerConfiguration, services: Services, logger: Logger, metricsRegistry: PrometheusCollectorRegistry? = nil,
-        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-    ) -> App {
-        let servicesRegistry = services.registry
-        let router = Router(context: KuraRequestContext.self)
-        router.middlewares.add(MetricsMiddleware())
-        router.middlewares.add(LogRequestsMiddleware(.info))
-        RegistryAPI(registry: services.registry, access: services.access).register(on: router)
-        HealthEndpoints(registry: services.registry).register(on: router)
-        if let access = services.access {
-            TokenEndpoint(access: access).register(on: router)
-            AdminAPI(admin: AccessAdmin(access: access, registry: services.registry)).register(on: router)
+        onServerRunning: @escaping @Sendable (ListenerConfiguration, any Channel) async -> Void = { _, _ in }
+    ) throws -> App {
+        try makeEndpoints(configuration, services: services, logger: logger, metricsRegistry: metricsRegistry, onServerRunning: onServerRunning)
+            .application
+    }
+
+    /// What ``makeEndpoints(_:services:logger:metricsRegistry:onServerRunning:)`` builds.
+    public struct Endpoints: Sendable {
+        /// Runs every listener and background service.
+        public var application: App
+        /// The certificate of each TLS listener, by listener name (``TLSCertificateStore/reload()``
+        /// swaps it for new handshakes).
+        public var certificates: [String: TLSCertificateStore]
+    }
+
+    /// As ``makeApplication(_:services:logger:metricsRegistry:onServerRunning:)``, also
+    /// handing back the TLS listeners' certificate stores. Throws when a TLS listener's
+    /// certificate or key cannot be loaded.
+    public static func makeEndpoints(
+        _ configuration: ServerConfiguration, services: Services, logger: Logger, metricsRegistry: PrometheusCollectorRegistry? = nil,
+        onServerRunning: @escaping @Sendable (ListenerConfiguration, any Channel) async -> Void = { _, _ in }
+    ) throws -> Endpoints {
+        var certificates: [String: TLSCertificateStore] = [:]
+        var applications: [App] = []
+        for listener in configuration.effectiveListeners {
+            var store: TLSCertificateStore?
+            if let files = listener.tls {
+                do { store = try TLSCertificateStore(files: files) } catch {
+                    throw StartupError(description: "listener \(listener.name): \(error)")
+                }
+                certificates[listener.name] = store
+            }
+            applications.append(
+                Application(
+                    router: makeRouter(for: listener, services: services),
+                    server: ListenerChannels.serverBuilder(for: listener, certificate: store),
+                    configuration: ApplicationConfiguration(address: .hostname(listener.host, port: listener.port), serverName: "Kura"),
+                    onServerRunning: { channel in await onServerRunning(listener, channel) },
+                    logger: logger))
         }
-        var services: [any Service] = []
+        var background: [any Service] = Array(applications.dropFirst())
         if let metricsRegistry, let listen = configuration.metricsListen {
-            services.append(MetricsEndpoint.application(host: listen.host, port: listen.port, registry: metricsRegistry, logger: logger))
+            background.append(MetricsEndpoint.application(host: listen.host, port: listen.port, registry: metricsRegistry, logger: logger))
         }
         if configuration.gc.enabled {
             var options = GarbageCollectionOptions()
             options.gracePeriod = TimeInterval(configuration.gc.graceSeconds)
             options.uploadExpiry = TimeInterval(configuration.gc.uploadExpirySeconds)
-            services.append(
+            background.append(
                 GarbageCollectionScheduler(
-                    registry: servicesRegistry, interval: .seconds(max(1, configuration.gc.intervalSeconds)), options: options,
+                    registry: services.registry, interval: .seconds(max(1, configuration.gc.intervalSeconds)), options: options,
                     logger: logger))
         }
-        return Application(
-            router: router,
-            configuration: ApplicationConfiguration(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "Kura"),
-            services: services,
-            onServerRunning: onServerRunning,
-            logger: logger)
+        // Trapped even without TLS listeners, so a SIGHUP never stops `kura serve`.
+        if !certificates.isEmpty || configuration.tlsReloadOnSIGHUP {
+            background.append(
+                CertificateReloader(
+                    stores: certificates.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                    interval: .seconds(max(1, configuration.tlsReloadIntervalSeconds)), reloadOnSIGHUP: configuration.tlsReloadOnSIGHUP,
+                    logger: logger))
+        }
+        var first = applications[0]
+        first.services = background
+        return Endpoints(application: first, certificates: certificates)
+    }
+
+    /// The routes one listener serves: health on all, then the APIs it lists.
+    static func makeRouter(for listener: ListenerConfiguration, services: Services) -> Router<KuraRequestContext> {
+        let router = Router(context: KuraRequestContext.self)
+        router.middlewares.add(ListenerMiddleware(listener: listener))
+        router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(LogRequestsMiddleware(.info))
+        HealthEndpoints(registry: services.registry).register(on: router)
+        if listener.apis.contains(.v2) {
+            RegistryAPI(registry: services.registry, access: services.access, anonymousPull: listener.anonymousPull).register(on: router)
+            if let access = services.access {
+                TokenEndpoint(access: access, anonymousPull: listener.anonymousPull).register(on: router)
+            }
+        }
+        if listener.apis.contains(.admin), let access = services.access {
+            AdminAPI(admin: AccessAdmin(access: access, registry: services.registry)).register(on: router)
+        }
+        return router
     }
 }

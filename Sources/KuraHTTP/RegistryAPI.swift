@@ -11,10 +11,13 @@ import NIOCore
 public struct RegistryAPI: Sendable {
     let registry: Registry
     let access: AccessControl?
+    /// Whether anonymous callers may pull public namespaces through this listener.
+    let anonymousPull: Bool
 
-    public init(registry: Registry, access: AccessControl? = nil) {
+    public init(registry: Registry, access: AccessControl? = nil, anonymousPull: Bool = true) {
         self.registry = registry
         self.access = access
+        self.anonymousPull = anonymousPull
     }
 
     /// Adds the `/v2` routes to a router.
@@ -23,21 +26,21 @@ public struct RegistryAPI: Sendable {
         for path in ["/v2", "/v2/**"] {
             for method in methods {
                 router.on(RouterPath(path), method: method) { request, context in
-                    await self.respond(to: request, logger: context.logger, sourceAddress: context.sourceAddress)
+                    await self.respond(to: request, logger: context.logger, origin: context.origin(of: request))
                 }
             }
         }
     }
 
     /// Answers one request; never throws (errors become error responses).
-    func respond(to request: Request, logger: Logger, sourceAddress: String?) async -> Response {
+    func respond(to request: Request, logger: Logger, origin: RequestOrigin) async -> Response {
         let isHead = request.method == .head
         var response: Response
         do {
             guard let endpoint = try V2Endpoint(path: request.uri.path) else {
                 throw RegistryError(.unsupported, "no such endpoint", detail: request.uri.path, status: 404)
             }
-            let caller = try await authorize(endpoint, request: request, sourceAddress: sourceAddress)
+            let caller = try await authorize(endpoint, request: request, origin: origin)
             response = try await dispatch(endpoint, request: request, caller: caller, logger: logger)
         } catch let failure as AuthorizationFailure {
             response = failure.response(isHead: isHead)
@@ -45,6 +48,10 @@ public struct RegistryAPI: Sendable {
             response = ErrorResponse.make(error, isHead: isHead, logger: logger)
         }
         response.headers[.dockerDistributionAPIVersion] = "registry/2.0"
+        // Absolute, on the endpoint the client came in on (behind a proxy: the proxy's).
+        if let location = response.headers[.location], location.hasPrefix("/") {
+            response.headers[.location] = origin.baseURL + location
+        }
         return response
     }
 

@@ -55,14 +55,15 @@ extension RegistryAPI {
     }
 
     /// Authenticates the request and checks it may do what the endpoint does.
-    func authorize(_ endpoint: V2Endpoint, request: Request, sourceAddress: String?) async throws -> Caller {
+    func authorize(_ endpoint: V2Endpoint, request: Request, origin: RequestOrigin) async throws -> Caller {
+        let sourceAddress = origin.clientAddress
         guard let access else { return .open(sourceAddress) }
         let authenticator = RequestAuthenticator(access: access)
         let principal: Principal
         do {
             principal = try await authenticator.principal(of: request, sourceAddress: sourceAddress)
         } catch let failure as RequestAuthenticator.Failure {
-            var headers: HTTPFields = [.wwwAuthenticate: authenticator.challenge(for: request, scope: nil)]
+            var headers: HTTPFields = [.wwwAuthenticate: authenticator.challenge(origin: origin, scope: nil)]
             if let retry = failure.retryAfter {
                 headers[.retryAfter] = String(retry)
                 throw AuthorizationFailure(error: RegistryError(.tooManyRequests, failure.message), headers: headers)
@@ -78,10 +79,10 @@ extension RegistryAPI {
             if principal.isAnonymous && !(hasToken && endpoint == .base) {
                 let scope = endpoint == .catalog ? "registry:catalog:*" : nil
                 throw AuthorizationFailure(
-                    error: RegistryError(.unauthorized), headers: [.wwwAuthenticate: authenticator.challenge(for: request, scope: scope)])
+                    error: RegistryError(.unauthorized), headers: [.wwwAuthenticate: authenticator.challenge(origin: origin, scope: scope)])
             }
         case .action(let action, let repository):
-            let allowed = try await access.allowedActions(principal, on: repository)
+            let allowed = try await access.allowedActions(principal, on: repository, anonymousPull: anonymousPull)
             if !allowed.contains(action) {
                 let scope = AccessScope.repository(repository.value, action == .pull ? [.pull] : [.pull, action]).description
                 // A token that lacks a scope the account holds: send the client for a new one.
@@ -92,7 +93,7 @@ extension RegistryAPI {
                 if principal.isAnonymous || accountMayDoIt {
                     throw AuthorizationFailure(
                         error: RegistryError(.unauthorized, "authentication required for \(action.rawValue) on \(repository)"),
-                        headers: [.wwwAuthenticate: authenticator.challenge(for: request, scope: scope)])
+                        headers: [.wwwAuthenticate: authenticator.challenge(origin: origin, scope: scope)])
                 }
                 throw AuthorizationFailure(
                     error: RegistryError(.denied, "\(principal.accountName ?? "caller") may not \(action.rawValue) \(repository)"),

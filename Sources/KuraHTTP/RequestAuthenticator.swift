@@ -44,11 +44,10 @@ struct RequestAuthenticator: Sendable {
         return (String(text[..<colon]), String(text[text.index(after: colon)...]))
     }
 
-    /// `WWW-Authenticate: Bearer realm=…,service=…[,scope=…]`, with the realm on the host the
-    /// client came in on.
-    func challenge(for request: Request, scope: String?) -> String {
-        let host = request.head.authority ?? "127.0.0.1"
-        var value = "Bearer realm=\"http://\(host)/token\",service=\"\(access.tokens.service)\""
+    /// `WWW-Authenticate: Bearer realm=…,service=…[,scope=…]`, with the realm on the endpoint
+    /// the client came in on.
+    func challenge(origin: RequestOrigin, scope: String?) -> String {
+        var value = "Bearer realm=\"\(origin.baseURL)/token\",service=\"\(access.tokens.service)\""
         if let scope { value += ",scope=\"\(scope)\"" }
         return value
     }

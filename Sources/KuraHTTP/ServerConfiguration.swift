@@ -44,6 +44,20 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
+    /// The endpoints to serve. Empty: one listener on `host:port` serving every API, with
+    /// anonymous pull of public namespaces (the `--listen` shorthand).
+    public var listeners: [ListenerConfiguration] = []
+    /// How often TLS listeners' certificate and key files are checked for changes.
+    public var tlsReloadIntervalSeconds = 5
+    /// Whether SIGHUP reloads TLS certificates (`kura serve`; off in tests sharing a process).
+    public var tlsReloadOnSIGHUP = false
+
+    /// ``listeners``, or the shorthand's single listener when none are configured.
+    public var effectiveListeners: [ListenerConfiguration] {
+        if !listeners.isEmpty { return listeners }
+        return [ListenerConfiguration(name: "default", host: host, port: port)]
+    }
+
     /// Where Prometheus metrics are served (`GET /metrics`); `nil` for nowhere. Keep it on
     /// a private address.
     public var metricsListen: (host: String, port: Int)?

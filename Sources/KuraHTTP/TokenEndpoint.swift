@@ -8,6 +8,8 @@ import NIOCore
 /// credentials (or none, for public pulls), and the OAuth2 form `POST /token`.
 struct TokenEndpoint: Sendable {
     let access: AccessControl
+    /// Whether anonymous callers get tokens for public namespaces on this listener.
+    var anonymousPull = true
 
     func register(on router: Router<KuraRequestContext>) {
         router.get("/token") { request, context in
@@ -57,7 +59,7 @@ struct TokenEndpoint: Sendable {
                 // Several scopes may share one parameter, separated by spaces.
                 text.split(separator: " ").compactMap { AccessScope(parsing: String($0)) }
             }
-            let granted = try await access.grantableScopes(principal, requested: requested)
+            let granted = try await access.grantableScopes(principal, requested: requested, anonymousPull: anonymousPull)
             let token = try await access.tokens.issue(account: principal.accountName ?? "", keyID: principal.keyID, access: granted)
             struct Body: Encodable {
                 var token: String

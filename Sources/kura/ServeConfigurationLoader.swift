@@ -1,4 +1,5 @@
 import Foundation
+import KuraCore
 import KuraHTTP
 import KuraRegistry
 import KuraStorage
@@ -23,6 +24,29 @@ struct ServeConfigurationLoader {
         var access: Access?
         var gc: GC?
         var storage: Storage?
+        var listeners: [Listener]?
+        var tls: TLS?
+
+        /// One endpoint; see ``ListenerConfiguration``.
+        struct Listener: Decodable {
+            var name: String?
+            /// HOST:PORT
+            var address: String?
+            var apis: [String]?
+            var anonymousPull: Bool?
+            var allow: [String]?
+            var tls: ListenerTLS?
+            var trustedProxies: [String]?
+        }
+
+        struct ListenerTLS: Decodable {
+            var certificate: String?
+            var key: String?
+        }
+
+        struct TLS: Decodable {
+            var reloadIntervalSeconds: Int?
+        }
 
         struct Storage: Decodable {
             var backend: String?
@@ -146,6 +170,14 @@ struct ServeConfigurationLoader {
     }
 
     private mutating func apply(_ file: File, to configuration: inout ServerConfiguration) throws {
+        if file.listeners != nil && (file.listen != nil || file.host != nil || file.port != nil) {
+            throw ConfigurationError(description: "use either listen (or host and port) or listeners, not both")
+        }
+        if let listeners = file.listeners { configuration.listeners = try parseListeners(listeners) }
+        if let seconds = file.tls?.reloadIntervalSeconds {
+            guard seconds > 0 else { throw ConfigurationError(description: "tls.reloadIntervalSeconds must be positive") }
+            configuration.tlsReloadIntervalSeconds = seconds
+        }
         if let listen = file.listen { try setListen(listen, &configuration) }
         if let host = file.host { configuration.host = host }
         if let port = file.port { configuration.port = port }
@@ -202,18 +234,81 @@ struct ServeConfigurationLoader {
             configuration.metricsListen = nil
             return
         }
-        var probe = ServerConfiguration()
-        try setListen(value, &probe)
-        configuration.metricsListen = (probe.host, probe.port)
+        configuration.metricsListen = try hostAndPort(value, field: "metrics listen")
     }
 
+    /// Sets the single listener of the shorthand; it replaces any `listeners` list (flags
+    /// and environment override the file).
     func setListen(_ listen: String, _ configuration: inout ServerConfiguration) throws {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
-            throw ConfigurationError(description: "listen must be HOST:PORT, not \(listen)")
-        }
-        var host = String(listen[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let (host, port) = try hostAndPort(listen, field: "listen")
         configuration.host = host
         configuration.port = port
+        configuration.listeners = []
+    }
+
+    /// `HOST:PORT`, `[IPv6]:PORT`.
+    func hostAndPort(_ text: String, field: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ConfigurationError(description: "\(field) must be HOST:PORT, not \(text)")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ConfigurationError(description: "\(field) needs a host, not \(text)") }
+        return (host, port)
+    }
+
+    func parseListeners(_ entries: [File.Listener]) throws -> [ListenerConfiguration] {
+        guard !entries.isEmpty else { throw ConfigurationError(description: "listeners is empty; omit it for the default listener") }
+        var result: [ListenerConfiguration] = []
+        for (index, entry) in entries.enumerated() {
+            let name = entry.name ?? "listener\(index + 1)"
+            let field = "listeners[\(name)]"
+            guard let address = entry.address else { throw ConfigurationError(description: "\(field) needs an address (HOST:PORT)") }
+            let (host, port) = try hostAndPort(address, field: "\(field).address")
+            var apis = Set(ListenerConfiguration.API.allCases)
+            if let names = entry.apis {
+                apis = []
+                for api in names {
+                    guard let parsed = ListenerConfiguration.API(rawValue: api) else {
+                        let known = ListenerConfiguration.API.allCases.map(\.rawValue).joined(separator: ", ")
+                        throw ConfigurationError(description: "\(field).apis: unknown API \(api) (known: \(known))")
+                    }
+                    apis.insert(parsed)
+                }
+                if apis.isEmpty { throw ConfigurationError(description: "\(field).apis is empty") }
+            }
+            if entry.allow?.isEmpty == true {
+                throw ConfigurationError(description: "\(field).allow is empty, so no one could connect; omit it to admit everyone")
+            }
+            var tls: ListenerConfiguration.TLSFiles?
+            if let files = entry.tls {
+                guard let certificate = files.certificate, let key = files.key else {
+                    throw ConfigurationError(description: "\(field).tls needs certificate and key (PEM file paths)")
+                }
+                tls = .init(certificatePath: certificate, keyPath: key)
+            }
+            result.append(
+                ListenerConfiguration(
+                    name: name, host: host, port: port, apis: apis, anonymousPull: entry.anonymousPull ?? true,
+                    allow: try entry.allow.map { try ranges($0, field: "\(field).allow") }, tls: tls,
+                    trustedProxies: try ranges(entry.trustedProxies ?? [], field: "\(field).trustedProxies")))
+        }
+        var seenNames = Set<String>()
+        var seenAddresses = Set<String>()
+        for listener in result {
+            guard seenNames.insert(listener.name).inserted else {
+                throw ConfigurationError(description: "two listeners are named \(listener.name)")
+            }
+            guard listener.port == 0 || seenAddresses.insert("\(listener.host):\(listener.port)").inserted else {
+                throw ConfigurationError(description: "two listeners use \(listener.host):\(listener.port)")
+            }
+        }
+        return result
+    }
+
+    private func ranges(_ texts: [String], field: String) throws -> [NetworkRange] {
+        try texts.map { text in
+            do { return try NetworkRange(parsing: text) } catch { throw ConfigurationError(description: "\(field): \(error)") }
+        }
     }
 }

@@ -31,7 +31,7 @@ func withLiveServer<T: Sendable>(
     let configuration = ServerConfiguration(
         host: "127.0.0.1", port: 0, dataDirectory: dataDirectory, limits: limits, access: access, gc: gc, storage: storage)
     let services = try await KuraServer.open(configuration, logger: logger)
-    let app = KuraServer.makeApplication(configuration, services: services, logger: logger)
+    let app = try KuraServer.makeApplication(configuration, services: services, logger: logger)
     return try await app.test(.live) { client in try await body(client, services) }
 }
 

@@ -35,7 +35,7 @@ struct ManifestAPITests {
                 let put = try await client.pushManifest(manifest, mediaType: MediaType.ociManifest, to: "app", reference: "v1")
                 #expect(put.status == .created)
                 #expect(put.headers[.testDockerContentDigest] == digest.description)
-                #expect(put.headers[.location] == "/v2/app/manifests/\(digest)")
+                #expect(put.headers[.location] == "http://localhost/v2/app/manifests/\(digest)")
 
                 for reference in ["v1", digest.description] {
                     let get = try await client.execute(uri: "/v2/app/manifests/\(reference)", method: .get,

@@ -41,26 +41,33 @@ struct ServeProcessTests {
 
         let metricsPort: Int
 
-        init(data: String, environment: [String: String] = [:]) throws {
+        let stderrPath: String
+
+        /// `kura serve` on a free port; `listen: false` leaves the endpoints to `arguments`
+        /// (a configuration file with `listeners:`).
+        init(data: String, environment: [String: String] = [:], arguments: [String] = [], listen: Bool = true) throws {
             port = try ServeProcessTests.freePort()
             metricsPort = try ServeProcessTests.freePort()
             stdoutPath = "\(data).stdout-\(UUID().uuidString.prefix(6))"
+            stderrPath = "\(data).stderr-\(UUID().uuidString.prefix(6))"
             guard FileManager.default.isExecutableFile(atPath: ServeProcessTests.executable) else {
                 throw TestFailure("\(ServeProcessTests.executable) is missing: build it first (scripts/test runs swift build --build-tests)")
             }
-            guard FileManager.default.createFile(atPath: stdoutPath, contents: nil) else { throw TestFailure("cannot create \(stdoutPath)") }
+            for path in [stdoutPath, stderrPath] where !FileManager.default.createFile(atPath: path, contents: nil) {
+                throw TestFailure("cannot create \(path)")
+            }
             process.executableURL = URL(fileURLWithPath: ServeProcessTests.executable)
-            process.arguments = [
-                "serve", "--listen", "127.0.0.1:\(port)", "--data", data, "--log-level", "warning",
-                "--metrics-listen", "127.0.0.1:\(metricsPort)",
-            ]
+            process.arguments =
+                ["serve", "--data", data, "--log-level", "warning", "--metrics-listen", "127.0.0.1:\(metricsPort)"]
+                + (listen ? ["--listen", "127.0.0.1:\(port)"] : []) + arguments
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-            process.standardError = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
             try process.run()
         }
 
         var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+        var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
         /// Waits until `/v2/` answers (any status), at most 30 s.
         func waitUntilServing() async throws {
