@@ -25,6 +25,8 @@ public enum KuraServer {
         public var access: AccessControl?
         /// Set on the first start with access control: shown once, never logged.
         public var rootCredentials: RootCredentials?
+        /// Counts usage when metering is on (and the catalog keeps usage).
+        public var usage: UsageMeter? = nil
     }
 
     /// Opens the data folder (creating it) and wires the registry alone (jobs, tools).
@@ -52,14 +54,15 @@ public enum KuraServer {
         } catch {
             throw StartupError(description: "storage (\(registry.blobs.backend.name)) is not usable: \(error)")
         }
-        guard configuration.access.enabled else { return Services(registry: registry, access: nil, rootCredentials: nil) }
+        let meter = configuration.usage.enabled ? (registry.catalog as? any UsageStore).map { UsageMeter(store: $0) } : nil
+        guard configuration.access.enabled else { return Services(registry: registry, access: nil, rootCredentials: nil, usage: meter) }
         guard let catalog = registry.catalog as? any AccessStore else { throw StartupError(description: "this catalog has no access store") }
         let (access, root) = try await AccessBootstrap.open(
             dataDirectory: configuration.dataDirectory, store: catalog, autoCreateNamespaces: configuration.access.autoCreateNamespaces,
             service: configuration.access.service, tokenLifetime: TimeInterval(configuration.access.tokenLifetimeSeconds),
             limiter: LoginRateLimiter(keyLimit: configuration.access.loginFailuresPerKey, addressLimit: configuration.access.loginFailuresPerAddress),
             logger: logger)
-        return Services(registry: registry, access: access, rootCredentials: root)
+        return Services(registry: registry, access: access, rootCredentials: root, usage: meter)
     }
 
     /// The application serving `services`. `onServerRunning` receives the bound channel
@@ -72,15 +75,32 @@ public enum KuraServer {
     ) -> App {
         let servicesRegistry = services.registry
         let router = Router(context: KuraRequestContext.self)
-        router.middlewares.add(MetricsMiddleware())
+        let metricsFactory = metricsRegistry.map { MetricsEndpoint.factory(registry: $0) }
+        let httpMetrics = configuration.metricsListen == nil ? nil : metricsFactory.map { HTTPMetrics(factory: $0) }
+        let accessLog = configuration.accessLog.enabled ? AccessLog(path: configuration.accessLog.path, logger: logger) : nil
+        router.middlewares.add(RequestObserver(metrics: httpMetrics, meter: services.usage, accessLog: accessLog))
         router.middlewares.add(LogRequestsMiddleware(.info))
-        RegistryAPI(registry: services.registry, access: services.access).register(on: router)
+        let rates = configuration.requestRates
+        let rateLimiter = RequestRateLimiter(perKeyPerMinute: rates.perKeyPerMinute, perAddressPerMinute: rates.perAddressPerMinute)
+        RegistryAPI(registry: services.registry, access: services.access, rateLimiter: rateLimiter.isEnabled ? rateLimiter : nil)
+            .register(on: router)
         HealthEndpoints(registry: services.registry).register(on: router)
         if let access = services.access {
             TokenEndpoint(access: access).register(on: router)
-            AdminAPI(admin: AccessAdmin(access: access, registry: services.registry)).register(on: router)
+            AdminAPI(admin: AccessAdmin(access: access, registry: services.registry), meter: services.usage).register(on: router)
         }
+        var gauges: StorageGauges?
+        if httpMetrics != nil, let store = servicesRegistry.catalog as? any UsageStore, let metricsFactory {
+            gauges = StorageGauges(store: store, factory: metricsFactory)
+        }
+        let meter = services.usage
         var services: [any Service] = []
+        if meter != nil || gauges != nil {
+            services.append(
+                UsageFlushService(
+                    meter: meter, gauges: gauges, interval: .seconds(Swift.max(1, configuration.usage.flushIntervalSeconds)), logger: logger))
+        }
+        if let accessLog { services.append(accessLog) }
         if let metricsRegistry, let listen = configuration.metricsListen {
             services.append(MetricsEndpoint.application(host: listen.host, port: listen.port, registry: metricsRegistry, logger: logger))
         }

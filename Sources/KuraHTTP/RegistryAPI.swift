@@ -11,10 +11,12 @@ import NIOCore
 public struct RegistryAPI: Sendable {
     let registry: Registry
     let access: AccessControl?
+    let rateLimiter: RequestRateLimiter?
 
-    public init(registry: Registry, access: AccessControl? = nil) {
+    public init(registry: Registry, access: AccessControl? = nil, rateLimiter: RequestRateLimiter? = nil) {
         self.registry = registry
         self.access = access
+        self.rateLimiter = rateLimiter
     }
 
     /// Adds the `/v2` routes to a router.
@@ -37,7 +39,11 @@ public struct RegistryAPI: Sendable {
             guard let endpoint = try V2Endpoint(path: request.uri.path) else {
                 throw RegistryError(.unsupported, "no such endpoint", detail: request.uri.path, status: 404)
             }
+            let observation = RequestObservation.current
+            observation?.update { $0.route = endpoint.routePattern }
             let caller = try await authorize(endpoint, request: request, sourceAddress: sourceAddress)
+            try admit(caller)
+            if let observation { observe(endpoint, request: request, caller: caller, into: observation) }
             response = try await dispatch(endpoint, request: request, caller: caller, logger: logger)
         } catch let failure as AuthorizationFailure {
             response = failure.response(isHead: isHead)

@@ -15,6 +15,7 @@ enum SQLiteSchema {
         SQLiteGCSchema.register(&migrator)
         SQLiteAccessSchema.register(&migrator)
         SQLiteRetentionSchema.register(&migrator)
+        SQLiteUsageSchema.register(&migrator)
         return migrator
     }
 

@@ -26,7 +26,39 @@ struct AdminCommand: AsyncParsableCommand {
 
 struct NamespaceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "namespace", abstract: "Namespaces.", subcommands: [List.self, Create.self, SetPublic.self, Delete.self])
+        commandName: "namespace", abstract: "Namespaces.", subcommands: [List.self, Create.self, SetPublic.self, Delete.self, Quota.self])
+
+    struct Quota: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show, set (--bytes) or remove (--remove) a namespace's storage quota (bytes after dedup).")
+        @OptionGroup var options: AdminOptions
+        @Argument var name: String
+        @Option(help: "Maximum stored bytes.") var bytes: Int64?
+        @Flag(help: "Remove the quota.") var remove = false
+
+        func validate() throws {
+            if bytes != nil && remove { throw ValidationError("choose --bytes or --remove, not both") }
+            if let bytes, bytes < 0 { throw ValidationError("--bytes must not be negative") }
+        }
+
+        func run() async throws {
+            let client = try AdminClient(options)
+            if remove {
+                try client.show(try await client.call(.DELETE, "namespaces/\(name)/quota")) { _ in "removed the quota of \(name)" }
+                return
+            }
+            let status: Any?
+            if let bytes {
+                status = try await client.call(.PUT, "namespaces/\(name)/quota", body: ["maxBytes": bytes])
+            } else {
+                status = try await client.call(.GET, "namespaces/\(name)/quota")
+            }
+            try client.show(status) { value in
+                let object = value as? [String: Any] ?? [:]
+                return "\(name): stores \(object["physicalBytes"] ?? "?") bytes, quota \(object["maxBytes"].map { "\($0) bytes" } ?? "none")"
+            }
+        }
+    }
 
     struct List: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions

@@ -1,0 +1,28 @@
+import Hummingbird
+import KuraAccess
+import KuraCore
+
+extension RegistryAPI {
+    /// Tells the request's observation who called and what to meter.
+    func observe(_ endpoint: V2Endpoint, request: Request, caller: Caller, into observation: RequestObservation) {
+        let isMount = request.method == .post && request.uri.queryParameters["mount"] != nil
+        let kind = endpoint.usageKind(request.method, isMount: isMount)
+        let repository = endpoint.repository
+        observation.update { facts in
+            facts.account = caller.principal.accountName
+            facts.accessKeyID = caller.principal.keyID
+            if let kind {
+                facts.usage = .init(
+                    namespace: repository.map { String($0.firstComponent) } ?? "", repository: repository?.value ?? "", kind: kind)
+            }
+        }
+    }
+
+    /// Refuses a caller over its request rate (per access key and per source address) with
+    /// 429 and `Retry-After`.
+    func admit(_ caller: Caller) throws {
+        guard let rateLimiter, let wait = rateLimiter.admit(address: caller.sourceAddress, keyID: caller.principal.keyID) else { return }
+        throw AuthorizationFailure(
+            error: RegistryError(.tooManyRequests, "request rate limit reached; retry in \(wait) s"), headers: [.retryAfter: String(wait)])
+    }
+}

@@ -1,0 +1,38 @@
+extension ServerConfiguration {
+    /// Usage metering: counted in memory, written to the catalog every `flushIntervalSeconds`
+    /// and at shutdown.
+    public struct UsageSettings: Sendable, Hashable {
+        public var enabled: Bool
+        public var flushIntervalSeconds: Int
+
+        public init(enabled: Bool = true, flushIntervalSeconds: Int = 5) {
+            self.enabled = enabled
+            self.flushIntervalSeconds = flushIntervalSeconds
+        }
+    }
+
+    /// Requests per minute allowed per access key and per source address on the `/v2/` API;
+    /// 0 turns a limit off. Over the limit: 429 `TOOMANYREQUESTS` with `Retry-After`.
+    public struct RequestRateSettings: Sendable, Hashable {
+        public var perKeyPerMinute: Int
+        public var perAddressPerMinute: Int
+
+        public init(perKeyPerMinute: Int = 0, perAddressPerMinute: Int = 0) {
+            self.perKeyPerMinute = perKeyPerMinute
+            self.perAddressPerMinute = perAddressPerMinute
+        }
+    }
+
+    /// Access logs as JSON lines: request id, account, access key id, method, route, status,
+    /// bytes in and out, duration, remote address.
+    public struct AccessLogSettings: Sendable, Hashable {
+        public var enabled: Bool
+        /// A file to append to; `nil` for standard output.
+        public var path: String?
+
+        public init(enabled: Bool = false, path: String? = nil) {
+            self.enabled = enabled
+            self.path = path
+        }
+    }
+}
