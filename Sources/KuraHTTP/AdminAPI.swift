@@ -304,7 +304,7 @@ struct RequestJSON: Sendable {
         /// A whole number, or `nil` when absent or JSON null.
         func int64(_ key: String) throws -> Int64? {
             guard let value = values[key], !(value is NSNull) else { return nil }
-            guard !(value is Bool), let number = value as? Int else { throw AdminError.invalid("\(key) must be a whole number") }
+            guard let number = value as? Int else { throw AdminError.invalid("\(key) must be a whole number") }
             return Int64(number)
         }
 
