@@ -98,7 +98,8 @@ public enum KuraServer {
         if meter != nil || gauges != nil {
             services.append(
                 UsageFlushService(
-                    meter: meter, gauges: gauges, interval: .seconds(Swift.max(1, configuration.usage.flushIntervalSeconds)), logger: logger))
+                    meter: meter, gauges: gauges, interval: .seconds(Swift.max(1, configuration.usage.flushIntervalSeconds)),
+                    gaugeInterval: .seconds(Swift.max(1, configuration.usage.gaugeIntervalSeconds)), logger: logger))
         }
         if let accessLog { services.append(accessLog) }
         if let metricsRegistry, let listen = configuration.metricsListen {

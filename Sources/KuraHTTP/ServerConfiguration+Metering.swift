@@ -1,13 +1,16 @@
 extension ServerConfiguration {
     /// Usage metering: counted in memory, written to the catalog every `flushIntervalSeconds`
-    /// and at shutdown.
+    /// and at shutdown. The storage gauges (a catalog scan) refresh every
+    /// `gaugeIntervalSeconds`.
     public struct UsageSettings: Sendable, Hashable {
         public var enabled: Bool
         public var flushIntervalSeconds: Int
+        public var gaugeIntervalSeconds: Int
 
-        public init(enabled: Bool = true, flushIntervalSeconds: Int = 5) {
+        public init(enabled: Bool = true, flushIntervalSeconds: Int = 5, gaugeIntervalSeconds: Int = 60) {
             self.enabled = enabled
             self.flushIntervalSeconds = flushIntervalSeconds
+            self.gaugeIntervalSeconds = gaugeIntervalSeconds
         }
     }
 

@@ -5,15 +5,18 @@ import Metrics
 import ServiceLifecycle
 
 /// Writes the usage meter to the catalog every `interval` and once more at shutdown, and
-/// refreshes the storage gauges (stored bytes per namespace, upload sessions open).
+/// refreshes the storage gauges (stored bytes per namespace, upload sessions open) every
+/// `gaugeInterval`.
 struct UsageFlushService: Service {
     let meter: UsageMeter?
     let gauges: StorageGauges?
     let interval: Duration
+    let gaugeInterval: Duration
     let logger: Logger
 
     func run() async throws {
-        var gaugeCountdown = 0
+        let clock = ContinuousClock()
+        var gaugesDue = clock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
@@ -21,12 +24,10 @@ struct UsageFlushService: Service {
                 break
             }
             await flush()
-            // Gauges cost a catalog scan: refresh them every sixth round only.
-            if let gauges, gaugeCountdown <= 0 {
+            if let gauges, clock.now >= gaugesDue {
                 do { try await gauges.refresh() } catch { logger.warning("storage gauges not refreshed", metadata: ["error": "\(error)"]) }
-                gaugeCountdown = 6
+                gaugesDue = clock.now.advanced(by: gaugeInterval)
             }
-            gaugeCountdown -= 1
         }
         await flush()
     }

@@ -29,6 +29,7 @@ struct ServeConfigurationLoader {
         struct Usage: Decodable {
             var enabled: Bool?
             var flushIntervalSeconds: Int?
+            var gaugeIntervalSeconds: Int?
         }
 
         /// `path` is a file, or "stdout".
@@ -181,6 +182,10 @@ struct ServeConfigurationLoader {
         if let value = file.usage?.flushIntervalSeconds {
             guard value > 0 else { throw ConfigurationError(description: "usage.flushIntervalSeconds must be positive, not \(value)") }
             configuration.usage.flushIntervalSeconds = value
+        }
+        if let value = file.usage?.gaugeIntervalSeconds {
+            guard value > 0 else { throw ConfigurationError(description: "usage.gaugeIntervalSeconds must be positive, not \(value)") }
+            configuration.usage.gaugeIntervalSeconds = value
         }
         if let value = file.accessLog?.enabled { configuration.accessLog.enabled = value }
         if let value = file.accessLog?.path { configuration.accessLog.path = value == "stdout" ? nil : value }
