@@ -13,6 +13,8 @@ struct AdminAPI: Sendable {
     let admin: AccessAdmin
     /// Flushed before a usage report, so the report includes the latest requests.
     var meter: UsageMeter? = nil
+    /// Forgets its cached webhooks when they change here.
+    var webhooks: WebhookDispatcher? = nil
 
     func register(on router: Router<KuraRequestContext>) {
         let api = router.group("/api/v1")
@@ -141,6 +143,7 @@ struct AdminAPI: Sendable {
             }
         }
         registerUsage(on: api)
+        registerWebhooks(on: api)
     }
 
     /// An ISO 8601 date-time query parameter.
@@ -299,6 +302,13 @@ struct RequestJSON: Sendable {
 
         func string(_ key: String, default fallback: String) throws -> String {
             values[key] == nil ? fallback : try string(key)
+        }
+
+        /// A list of strings, or `nil` when absent.
+        func strings(_ key: String) throws -> [String]? {
+            guard let value = values[key] else { return nil }
+            guard let list = value as? [Any], let texts = list as? [String] else { throw AdminError.invalid("\(key) must be a list of strings") }
+            return texts
         }
 
         /// A whole number, or `nil` when absent or JSON null.

@@ -12,6 +12,8 @@ public struct RegistryAPI: Sendable {
     let registry: Registry
     let access: AccessControl?
     let rateLimiter: RequestRateLimiter?
+    /// Told of pushes, deletes and pulls.
+    var webhooks: WebhookDispatcher?
 
     public init(registry: Registry, access: AccessControl? = nil, rateLimiter: RequestRateLimiter? = nil) {
         self.registry = registry
@@ -45,6 +47,7 @@ public struct RegistryAPI: Sendable {
             try admit(caller)
             if let observation { observe(endpoint, request: request, caller: caller, into: observation) }
             response = try await dispatch(endpoint, request: request, caller: caller, logger: logger)
+            if let webhooks { notify(webhooks, endpoint, request: request, caller: caller, response: response) }
         } catch let failure as AuthorizationFailure {
             response = failure.response(isHead: isHead)
         } catch {

@@ -38,4 +38,23 @@ extension ServerConfiguration {
             self.path = path
         }
     }
+
+    /// Webhook delivery (webhooks themselves are configured per namespace through the admin
+    /// API): attempts per event, the first retry's delay (doubling after), the timeout of
+    /// one attempt, and how many events may wait.
+    public struct WebhookSettings: Sendable, Hashable {
+        public var enabled: Bool
+        public var maxAttempts: Int
+        public var initialBackoffMilliseconds: Int
+        public var timeoutSeconds: Int
+        public var queueCapacity: Int
+
+        public init(enabled: Bool = true, maxAttempts: Int = 5, initialBackoffMilliseconds: Int = 1000, timeoutSeconds: Int = 10, queueCapacity: Int = 1000) {
+            self.enabled = enabled
+            self.maxAttempts = maxAttempts
+            self.initialBackoffMilliseconds = initialBackoffMilliseconds
+            self.timeoutSeconds = timeoutSeconds
+            self.queueCapacity = queueCapacity
+        }
+    }
 }

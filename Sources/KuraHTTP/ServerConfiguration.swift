@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var requestRates = RequestRateSettings()
     /// Structured access logs, one JSON line per request (off by default).
     public var accessLog = AccessLogSettings()
+    /// Webhook delivery (on by default; webhooks are configured per namespace).
+    public var webhooks = WebhookSettings()
 
     public struct StorageSettings: Sendable {
         public enum Backend: Sendable {

@@ -16,6 +16,7 @@ enum SQLiteSchema {
         SQLiteAccessSchema.register(&migrator)
         SQLiteRetentionSchema.register(&migrator)
         SQLiteUsageSchema.register(&migrator)
+        SQLiteWebhookSchema.register(&migrator)
         return migrator
     }
 
