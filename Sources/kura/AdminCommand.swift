@@ -7,7 +7,7 @@ struct AdminCommand: AsyncParsableCommand {
         abstract: "Manage namespaces, accounts, access keys, grants, descriptions; read the audit log (through the admin API).",
         subcommands: [
             WhoAmI.self, NamespaceCommand.self, AccountCommand.self, KeyCommand.self, GrantCommand.self, DescriptionCommand.self,
-            AuditCommand.self,
+            AuditCommand.self, WebhookCommand.self,
         ]
     )
 
@@ -313,6 +313,49 @@ struct AuditCommand: AsyncParsableCommand {
         }
         try client.show(try await client.call(.GET, "audit?" + query.joined(separator: "&"))) {
             AdminClient.table($0, columns: ["time", "action", "account", "accessKeyID", "sourceAddress", "repository", "detail"])
+        }
+    }
+}
+
+struct WebhookCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "webhook", abstract: "Webhooks of a namespace (signed JSON POSTs on push, delete, pull, job).",
+        subcommands: [List.self, Create.self, Delete.self])
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var options: AdminOptions
+        @Argument var namespace: String
+        func run() async throws {
+            let client = try AdminClient(options)
+            try client.show(try await client.call(.GET, "namespaces/\(namespace)/webhooks")) { AdminClient.table($0, columns: ["id", "url", "events", "createdAt"]) }
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        @OptionGroup var options: AdminOptions
+        @Argument var namespace: String
+        @Argument(help: "The http or https URL that receives the POSTs.") var url: String
+        @Option(help: "The HMAC secret (KURA_WEBHOOK_SECRET); it is stored sealed and never shown again.") var secret: String?
+        @Option(help: "Comma-separated: push, delete, pull, job.") var events: String = "push,delete"
+        func run() async throws {
+            guard let secret = secret ?? ProcessInfo.processInfo.environment["KURA_WEBHOOK_SECRET"] else {
+                throw ValidationError("a secret is needed: --secret or KURA_WEBHOOK_SECRET")
+            }
+            let client = try AdminClient(options)
+            let list = events.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            try client.show(
+                try await client.call(.POST, "namespaces/\(namespace)/webhooks", body: ["url": url, "secret": secret, "events": list])
+            ) { value in "created webhook \((value as? [String: Any])?["id"] ?? "?") for \(namespace)" }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        @OptionGroup var options: AdminOptions
+        @Argument var namespace: String
+        @Argument var id: String
+        func run() async throws {
+            let client = try AdminClient(options)
+            try client.show(try await client.call(.DELETE, "namespaces/\(namespace)/webhooks/\(id)")) { _ in "deleted webhook \(id)" }
         }
     }
 }

@@ -25,6 +25,15 @@ struct ServeConfigurationLoader {
         var storage: Storage?
         var usage: Usage?
         var accessLog: AccessLog?
+        var webhooks: Webhooks?
+
+        struct Webhooks: Decodable {
+            var enabled: Bool?
+            var maxAttempts: Int?
+            var initialBackoffMilliseconds: Int?
+            var timeoutSeconds: Int?
+            var queueCapacity: Int?
+        }
 
         struct Usage: Decodable {
             var enabled: Bool?
@@ -179,16 +188,24 @@ struct ServeConfigurationLoader {
             configuration.requestRates.perAddressPerMinute = try nonNegative("limits.requestsPerMinutePerAddress", value)
         }
         if let value = file.usage?.enabled { configuration.usage.enabled = value }
-        if let value = file.usage?.flushIntervalSeconds {
-            guard value > 0 else { throw ConfigurationError(description: "usage.flushIntervalSeconds must be positive, not \(value)") }
-            configuration.usage.flushIntervalSeconds = value
-        }
-        if let value = file.usage?.gaugeIntervalSeconds {
-            guard value > 0 else { throw ConfigurationError(description: "usage.gaugeIntervalSeconds must be positive, not \(value)") }
-            configuration.usage.gaugeIntervalSeconds = value
-        }
+        if let value = file.usage?.flushIntervalSeconds { configuration.usage.flushIntervalSeconds = try positive("usage.flushIntervalSeconds", value) }
+        if let value = file.usage?.gaugeIntervalSeconds { configuration.usage.gaugeIntervalSeconds = try positive("usage.gaugeIntervalSeconds", value) }
         if let value = file.accessLog?.enabled { configuration.accessLog.enabled = value }
         if let value = file.accessLog?.path { configuration.accessLog.path = value == "stdout" ? nil : value }
+        if let hooks = file.webhooks {
+            if let value = hooks.enabled { configuration.webhooks.enabled = value }
+            if let value = hooks.maxAttempts { configuration.webhooks.maxAttempts = try positive("webhooks.maxAttempts", value) }
+            if let value = hooks.initialBackoffMilliseconds {
+                configuration.webhooks.initialBackoffMilliseconds = try nonNegative("webhooks.initialBackoffMilliseconds", value)
+            }
+            if let value = hooks.timeoutSeconds { configuration.webhooks.timeoutSeconds = try positive("webhooks.timeoutSeconds", value) }
+            if let value = hooks.queueCapacity { configuration.webhooks.queueCapacity = try positive("webhooks.queueCapacity", value) }
+        }
+    }
+
+    private func positive(_ key: String, _ value: Int) throws -> Int {
+        guard value > 0 else { throw ConfigurationError(description: "\(key) must be positive, not \(value)") }
+        return value
     }
 
     private func nonNegative(_ key: String, _ value: Int) throws -> Int {
