@@ -30,18 +30,18 @@ public struct AccessAdmin: Sendable {
         }
     }
 
-    private func audit(_ caller: Caller, _ action: String, namespace: String? = nil, repository: String? = nil, detail: String? = nil) async {
+    func audit(_ caller: Caller, _ action: String, namespace: String? = nil, repository: String? = nil, detail: String? = nil) async {
         await access.audit(
             AuditEvent(
                 account: caller.principal.accountName, accessKeyID: caller.principal.keyID, sourceAddress: caller.sourceAddress,
                 action: action, namespace: namespace, repository: repository, detail: detail))
     }
 
-    private func requireAdmin(_ caller: Caller) throws {
+    func requireAdmin(_ caller: Caller) throws {
         guard caller.principal.isAdmin else { throw AdminError.denied("only root or an account admin may do this") }
     }
 
-    private func requireManager(_ caller: Caller, of namespace: String) throws {
+    func requireManager(_ caller: Caller, of namespace: String) throws {
         guard caller.principal.isAdmin || caller.principal.role(in: namespace) == .manager else {
             throw AdminError.denied("only a manager of namespace \(namespace) may do this")
         }

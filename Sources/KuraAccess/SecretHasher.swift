@@ -15,6 +15,12 @@ public struct SecretHasher: Sendable {
         Array(HMAC<SHA256>.authenticationCode(for: Data(secret.utf8), using: key))
     }
 
+    /// A key for another purpose derived from the server key (HKDF), so one key file
+    /// serves them all without reusing the key itself.
+    func derivedKey(purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data(purpose.utf8), outputByteCount: 32)
+    }
+
     /// Whether `secret` hashes to `expected`, comparing in constant time.
     public func verify(_ secret: String, against expected: [UInt8]) -> Bool {
         HMAC<SHA256>.isValidAuthenticationCode(expected, authenticating: Data(secret.utf8), using: key)

@@ -3,6 +3,7 @@ import Hummingbird
 import KuraAccess
 import KuraCore
 import KuraMetadata
+import KuraRegistry
 import NIOCore
 
 /// The admin API under `/api/v1/`: JSON over the same credentials as the registry (Basic
@@ -10,6 +11,10 @@ import NIOCore
 /// ``AccessAdmin``.
 struct AdminAPI: Sendable {
     let admin: AccessAdmin
+    /// Flushed before a usage report, so the report includes the latest requests.
+    var meter: UsageMeter? = nil
+    /// Forgets its cached webhooks when they change here.
+    var webhooks: WebhookDispatcher? = nil
 
     func register(on router: Router<KuraRequestContext>) {
         let api = router.group("/api/v1")
@@ -131,19 +136,23 @@ struct AdminAPI: Sendable {
         api.get("audit") { r, c in
             await handle(r, c) { caller, _ in
                 let q = r.uri.queryParameters
-                func date(_ key: String) throws -> Date? {
-                    guard let text = q[Substring(key)] else { return nil }
-                    guard let date = ISO8601DateFormatter().date(from: String(text)) else {
-                        throw AdminError.invalid("\(key) must be an ISO 8601 date-time, e.g. 2026-11-29T10:00:00Z")
-                    }
-                    return date
-                }
                 let query = AuditQuery(
                     account: q["account"].map(String.init), namespace: q["namespace"].map(String.init), action: q["action"].map { String($0) },
-                    since: try date("since"), until: try date("until"), limit: q["limit"].flatMap { Int($0) } ?? 1000)
+                    since: try Self.date(q, "since"), until: try Self.date(q, "until"), limit: q["limit"].flatMap { Int($0) } ?? 1000)
                 return try encode(await admin.auditEvents(caller, query))
             }
         }
+        registerUsage(on: api)
+        registerWebhooks(on: api)
+    }
+
+    /// An ISO 8601 date-time query parameter.
+    static func date(_ query: Parameters, _ key: String) throws -> Date? {
+        guard let text = query[Substring(key)] else { return nil }
+        guard let date = ISO8601DateFormatter().date(from: String(text)) else {
+            throw AdminError.invalid("\(key) must be an ISO 8601 date-time, e.g. 2026-11-29T10:00:00Z")
+        }
+        return date
     }
 
     static func namespaceParameter(_ text: String) -> String { text == "_all" ? Grant.allNamespaces : text }
@@ -152,8 +161,9 @@ struct AdminAPI: Sendable {
 
     typealias Result = (HTTPResponse.Status, [UInt8]?)
 
-    private func handle(
-        _ request: Request, _ context: KuraRequestContext, _ body: @Sendable (AccessAdmin.Caller, RequestJSON) async throws -> Result
+    func handle(
+        _ request: Request, _ context: KuraRequestContext, contentType: String = "application/json",
+        _ body: @Sendable (AccessAdmin.Caller, RequestJSON) async throws -> Result
     ) async -> Response {
         let authenticator = RequestAuthenticator(access: admin.access)
         do {
@@ -168,7 +178,7 @@ struct AdminAPI: Sendable {
             let bytes = try await request.collectBody(upTo: 128 << 10)
             let (status, json) = try await body(AccessAdmin.Caller(principal: principal, sourceAddress: context.sourceAddress), RequestJSON(bytes: bytes))
             var headers: HTTPFields = [.contentLength: String(json?.count ?? 0)]
-            if json != nil { headers[.contentType] = "application/json" }
+            if json != nil { headers[.contentType] = contentType }
             return Response(status: status, headers: headers, body: json.map { ResponseBody(byteBuffer: ByteBuffer(bytes: $0)) } ?? ResponseBody())
         } catch let error as AdminError {
             return Self.errorResponse(error)
@@ -196,14 +206,14 @@ struct AdminAPI: Sendable {
     }
 }
 
-private func encode(_ value: some Encodable) throws -> AdminAPI.Result {
+func encode(_ value: some Encodable) throws -> AdminAPI.Result {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
     return (.ok, Array(try encoder.encode(value)))
 }
 
-private func noContent() throws -> AdminAPI.Result { (.noContent, nil) }
+func noContent() throws -> AdminAPI.Result { (.noContent, nil) }
 
 struct WhoAmI: Encodable {
     var account: String
@@ -292,6 +302,20 @@ struct RequestJSON: Sendable {
 
         func string(_ key: String, default fallback: String) throws -> String {
             values[key] == nil ? fallback : try string(key)
+        }
+
+        /// A list of strings, or `nil` when absent.
+        func strings(_ key: String) throws -> [String]? {
+            guard let value = values[key] else { return nil }
+            guard let list = value as? [Any], let texts = list as? [String] else { throw AdminError.invalid("\(key) must be a list of strings") }
+            return texts
+        }
+
+        /// A whole number, or `nil` when absent or JSON null.
+        func int64(_ key: String) throws -> Int64? {
+            guard let value = values[key], !(value is NSNull) else { return nil }
+            guard let number = value as? Int else { throw AdminError.invalid("\(key) must be a whole number") }
+            return Int64(number)
         }
 
         func bool(_ key: String) throws -> Bool? {

@@ -11,6 +11,8 @@ struct GarbageCollectionScheduler: Service {
     let interval: Duration
     let options: GarbageCollectionOptions
     let logger: Logger
+    /// Told when a run finishes (the `job` webhook event).
+    var webhooks: WebhookDispatcher? = nil
 
     func run() async throws {
         while !Task.isCancelled {
@@ -31,6 +33,13 @@ struct GarbageCollectionScheduler: Service {
                         "run": "\(summary.runID)", "blobsFreed": "\(summary.blobsFreed)", "bytesFreed": "\(summary.bytesFreed)",
                         "manifestsDeleted": "\(summary.manifestsDeleted)", "uploadsExpired": "\(summary.uploadsExpired)",
                     ])
+                webhooks?.emit(
+                    .init(
+                        event: .job, job: "gc",
+                        summary: [
+                            "run": summary.runID, "blobsFreed": Int64(summary.blobsFreed), "bytesFreed": summary.bytesFreed,
+                            "manifestsDeleted": Int64(summary.manifestsDeleted), "uploadsExpired": Int64(summary.uploadsExpired),
+                        ]))
             } catch JobError.locked(let name) {
                 logger.info("garbage collection skipped: another runner holds the lease", metadata: ["lease": "\(name)"])
             } catch {

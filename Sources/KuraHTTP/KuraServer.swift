@@ -25,6 +25,8 @@ public enum KuraServer {
         public var access: AccessControl?
         /// Set on the first start with access control: shown once, never logged.
         public var rootCredentials: RootCredentials?
+        /// Counts usage when metering is on (and the catalog keeps usage).
+        public var usage: UsageMeter? = nil
     }
 
     /// Opens the data folder (creating it) and wires the registry alone (jobs, tools).
@@ -54,14 +56,15 @@ public enum KuraServer {
         } catch {
             throw StartupError(description: "storage (\(registry.blobs.backend.name)) is not usable: \(error)")
         }
-        guard configuration.access.enabled else { return Services(registry: registry, access: nil, rootCredentials: nil) }
+        let meter = configuration.usage.enabled ? (registry.catalog as? any UsageStore).map { UsageMeter(store: $0) } : nil
+        guard configuration.access.enabled else { return Services(registry: registry, access: nil, rootCredentials: nil, usage: meter) }
         guard let catalog = registry.catalog as? any AccessStore else { throw StartupError(description: "this catalog has no access store") }
         let (access, root) = try await AccessBootstrap.open(
             dataDirectory: configuration.dataDirectory, store: catalog, autoCreateNamespaces: configuration.access.autoCreateNamespaces,
             service: configuration.access.service, tokenLifetime: TimeInterval(configuration.access.tokenLifetimeSeconds),
             limiter: LoginRateLimiter(keyLimit: configuration.access.loginFailuresPerKey, addressLimit: configuration.access.loginFailuresPerAddress),
             logger: logger)
-        return Services(registry: registry, access: access, rootCredentials: root)
+        return Services(registry: registry, access: access, rootCredentials: root, usage: meter)
     }
 
     /// The application serving `services` on every listener of the configuration (see
@@ -89,6 +92,14 @@ public enum KuraServer {
         public var certificates: [String: TLSCertificateStore]
     }
 
+    /// What every listener's routes share: one observer (metrics, metering, access log), one
+    /// rate limiter and one webhook queue for the whole server.
+    struct SharedParts: Sendable {
+        var observer: RequestObserver
+        var rateLimiter: RequestRateLimiter?
+        var webhooks: WebhookDispatcher?
+    }
+
     /// As ``makeApplication(_:services:logger:metricsRegistry:onServerRunning:)``, also
     /// handing back the TLS listeners' certificate stores. Throws when a TLS listener's
     /// certificate or key cannot be loaded.
@@ -96,6 +107,16 @@ public enum KuraServer {
         _ configuration: ServerConfiguration, services: Services, logger: Logger, metricsRegistry: PrometheusCollectorRegistry? = nil,
         onServerRunning: @escaping @Sendable (ListenerConfiguration, any Channel) async -> Void = { _, _ in }
     ) throws -> Endpoints {
+        let metricsFactory = metricsRegistry.map { MetricsEndpoint.factory(registry: $0) }
+        let httpMetrics = configuration.metricsListen == nil ? nil : metricsFactory.map { HTTPMetrics(factory: $0) }
+        let accessLog = configuration.accessLog.enabled ? AccessLog(path: configuration.accessLog.path, logger: logger) : nil
+        let rates = configuration.requestRates
+        let rateLimiter = RequestRateLimiter(perKeyPerMinute: rates.perKeyPerMinute, perAddressPerMinute: rates.perAddressPerMinute)
+        let webhooks = makeWebhookDispatcher(configuration, services: services, logger: logger)
+        let shared = SharedParts(
+            observer: RequestObserver(metrics: httpMetrics, meter: services.usage, accessLog: accessLog),
+            rateLimiter: rateLimiter.isEnabled ? rateLimiter : nil, webhooks: webhooks)
+
         var certificates: [String: TLSCertificateStore] = [:]
         var applications: [App] = []
         for listener in configuration.effectiveListeners {
@@ -108,13 +129,25 @@ public enum KuraServer {
             }
             applications.append(
                 Application(
-                    router: makeRouter(for: listener, services: services),
+                    router: makeRouter(for: listener, services: services, shared: shared),
                     server: ListenerChannels.serverBuilder(for: listener, certificate: store),
                     configuration: ApplicationConfiguration(address: .hostname(listener.host, port: listener.port), serverName: "Kura"),
                     onServerRunning: { channel in await onServerRunning(listener, channel) },
                     logger: logger))
         }
         var background: [any Service] = Array(applications.dropFirst())
+        var gauges: StorageGauges?
+        if httpMetrics != nil, let store = services.registry.catalog as? any UsageStore, let metricsFactory {
+            gauges = StorageGauges(store: store, factory: metricsFactory)
+        }
+        if services.usage != nil || gauges != nil {
+            background.append(
+                UsageFlushService(
+                    meter: services.usage, gauges: gauges, interval: .seconds(Swift.max(1, configuration.usage.flushIntervalSeconds)),
+                    gaugeInterval: .seconds(Swift.max(1, configuration.usage.gaugeIntervalSeconds)), logger: logger))
+        }
+        if let accessLog { background.append(accessLog) }
+        if let webhooks { background.append(webhooks) }
         if let metricsRegistry, let listen = configuration.metricsListen {
             background.append(MetricsEndpoint.application(host: listen.host, port: listen.port, registry: metricsRegistry, logger: logger))
         }
@@ -124,15 +157,15 @@ public enum KuraServer {
             options.uploadExpiry = TimeInterval(configuration.gc.uploadExpirySeconds)
             background.append(
                 GarbageCollectionScheduler(
-                    registry: services.registry, interval: .seconds(max(1, configuration.gc.intervalSeconds)), options: options,
-                    logger: logger))
+                    registry: services.registry, interval: .seconds(Swift.max(1, configuration.gc.intervalSeconds)), options: options,
+                    logger: logger, webhooks: webhooks))
         }
         // Trapped even without TLS listeners, so a SIGHUP never stops `kura serve`.
         if !certificates.isEmpty || configuration.tlsReloadOnSIGHUP {
             background.append(
                 CertificateReloader(
                     stores: certificates.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                    interval: .seconds(max(1, configuration.tlsReloadIntervalSeconds)), reloadOnSIGHUP: configuration.tlsReloadOnSIGHUP,
+                    interval: .seconds(Swift.max(1, configuration.tlsReloadIntervalSeconds)), reloadOnSIGHUP: configuration.tlsReloadOnSIGHUP,
                     logger: logger))
         }
         var first = applications[0]
@@ -141,21 +174,38 @@ public enum KuraServer {
     }
 
     /// The routes one listener serves: health on all, then the APIs it lists.
-    static func makeRouter(for listener: ListenerConfiguration, services: Services) -> Router<KuraRequestContext> {
+    static func makeRouter(for listener: ListenerConfiguration, services: Services, shared: SharedParts) -> Router<KuraRequestContext> {
         let router = Router(context: KuraRequestContext.self)
         router.middlewares.add(ListenerMiddleware(listener: listener))
-        router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(shared.observer)
         router.middlewares.add(LogRequestsMiddleware(.info))
         HealthEndpoints(registry: services.registry).register(on: router)
         if listener.apis.contains(.v2) {
-            RegistryAPI(registry: services.registry, access: services.access, anonymousPull: listener.anonymousPull).register(on: router)
+            var registryAPI = RegistryAPI(
+                registry: services.registry, access: services.access, anonymousPull: listener.anonymousPull, rateLimiter: shared.rateLimiter)
+            registryAPI.webhooks = shared.webhooks
+            registryAPI.register(on: router)
             if let access = services.access {
                 TokenEndpoint(access: access, anonymousPull: listener.anonymousPull).register(on: router)
             }
         }
         if listener.apis.contains(.admin), let access = services.access {
-            AdminAPI(admin: AccessAdmin(access: access, registry: services.registry)).register(on: router)
+            AdminAPI(admin: AccessAdmin(access: access, registry: services.registry), meter: services.usage, webhooks: shared.webhooks)
+                .register(on: router)
         }
         return router
+    }
+
+    /// Webhooks need the admin API (access control) to be configured, and a catalog that
+    /// keeps them.
+    static func makeWebhookDispatcher(_ configuration: ServerConfiguration, services: Services, logger: Logger) -> WebhookDispatcher? {
+        let settings = configuration.webhooks
+        guard settings.enabled, let access = services.access, let store = services.registry.catalog as? any WebhookStore else { return nil }
+        return WebhookDispatcher(
+            store: store, secrets: access.webhookSecrets,
+            settings: .init(
+                maxAttempts: Swift.max(1, settings.maxAttempts), initialBackoff: .milliseconds(Swift.max(0, settings.initialBackoffMilliseconds)),
+                timeout: .seconds(Swift.max(1, settings.timeoutSeconds)), queueCapacity: settings.queueCapacity, concurrency: 16),
+            logger: logger)
     }
 }

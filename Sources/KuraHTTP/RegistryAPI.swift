@@ -13,11 +13,15 @@ public struct RegistryAPI: Sendable {
     let access: AccessControl?
     /// Whether anonymous callers may pull public namespaces through this listener.
     let anonymousPull: Bool
+    let rateLimiter: RequestRateLimiter?
+    /// Told of pushes, deletes and pulls.
+    var webhooks: WebhookDispatcher?
 
-    public init(registry: Registry, access: AccessControl? = nil, anonymousPull: Bool = true) {
+    public init(registry: Registry, access: AccessControl? = nil, anonymousPull: Bool = true, rateLimiter: RequestRateLimiter? = nil) {
         self.registry = registry
         self.access = access
         self.anonymousPull = anonymousPull
+        self.rateLimiter = rateLimiter
     }
 
     /// Adds the `/v2` routes to a router.
@@ -40,8 +44,13 @@ public struct RegistryAPI: Sendable {
             guard let endpoint = try V2Endpoint(path: request.uri.path) else {
                 throw RegistryError(.unsupported, "no such endpoint", detail: request.uri.path, status: 404)
             }
+            let observation = RequestObservation.current
+            observation?.update { $0.route = endpoint.routePattern }
             let caller = try await authorize(endpoint, request: request, origin: origin)
+            try admit(caller)
+            if let observation { observe(endpoint, request: request, caller: caller, into: observation) }
             response = try await dispatch(endpoint, request: request, caller: caller, logger: logger)
+            if let webhooks { notify(webhooks, endpoint, request: request, caller: caller, response: response) }
         } catch let failure as AuthorizationFailure {
             response = failure.response(isHead: isHead)
         } catch {

@@ -17,6 +17,14 @@ public struct ServerConfiguration: Sendable {
     public var gc: GarbageCollectionSchedule
     /// Where blobs live: the data folder (default) or S3, optionally behind a local cache.
     public var storage: StorageSettings
+    /// Usage metering per namespace, repository and access key (on by default).
+    public var usage = UsageSettings()
+    /// Request-rate limits per access key and per source address (off by default).
+    public var requestRates = RequestRateSettings()
+    /// Structured access logs, one JSON line per request (off by default).
+    public var accessLog = AccessLogSettings()
+    /// Webhook delivery (on by default; webhooks are configured per namespace).
+    public var webhooks = WebhookSettings()
 
     public struct StorageSettings: Sendable {
         public enum Backend: Sendable {

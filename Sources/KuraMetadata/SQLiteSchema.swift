@@ -15,6 +15,8 @@ enum SQLiteSchema {
         SQLiteGCSchema.register(&migrator)
         SQLiteAccessSchema.register(&migrator)
         SQLiteRetentionSchema.register(&migrator)
+        SQLiteUsageSchema.register(&migrator)
+        SQLiteWebhookSchema.register(&migrator)
         return migrator
     }
 

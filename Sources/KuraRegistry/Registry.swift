@@ -17,6 +17,8 @@ public final class Registry: Sendable {
     let logger: Logger
     /// Recently served manifests (immutable by digest), so hot tags skip the storage read.
     let manifestCache = ManifestCache(capacity: 32 << 20)
+    /// Namespace storage quotas, when the catalog keeps them.
+    let quotas: (any QuotaStore)?
 
     public init(
         blobs: BlobStore, catalog: any MetadataStore, limits: RegistryLimits = RegistryLimits(), pullRedirectExpiry: Duration? = nil,
@@ -27,6 +29,7 @@ public final class Registry: Sendable {
         self.catalog = catalog
         self.limits = limits
         self.logger = logger
+        quotas = catalog as? any QuotaStore
     }
 
     /// The smallest chunk the storage accepts except for the last (`OCI-Chunk-Min-Length`).
@@ -96,6 +99,7 @@ public final class Registry: Sendable {
             }
         }
         guard found, let info = try await blobs.stat(digest) else { return nil }
+        try await checkQuota(storing: digest, size: info.size, in: repository)
         guard try await linkStoredBlob(info, in: repository) else { return nil }
         return info
     }
@@ -107,7 +111,11 @@ public final class Registry: Sendable {
         _ body: Body, digest: Digest, length: Int64?, into repository: RepositoryName
     ) async throws -> BlobInfo where Body.Element == ByteBuffer {
         try checkBlobLength(length)
+        // With the length known, an upload over the quota is refused before any byte is stored.
+        if let length { try await checkQuota(storing: digest, size: length, in: repository) }
         let info = try await blobs.ingest(limited(body), expected: digest, expectedLength: length)
+        // Stored but never linked when refused here: garbage collection removes the object.
+        if length == nil { try await checkQuota(storing: info.digest, size: info.size, in: repository) }
         try await linkUploadedBlob(info, in: repository)
         return info
     }
@@ -140,8 +148,28 @@ public final class Registry: Sendable {
         _ id: String, in repository: RepositoryName, digest: Digest, start: Int64?, length: Int64?, lastChunk: Body?
     ) async throws -> BlobInfo where Body.Element == ByteBuffer {
         let upload = try await session(id, in: repository)
+        if try await hasQuota(repository) {
+            // The size is known before the commit unless the last chunk has no length: a
+            // session over the quota is cancelled, its bytes deleted.
+            let offset = try await blobs.uploadStatus(upload).offset
+            if length != nil || lastChunk == nil {
+                do {
+                    try await checkQuota(storing: digest, size: offset + (length ?? 0), in: repository)
+                } catch {
+                    _ = try? await cancelUpload(id, in: repository)
+                    throw error
+                }
+            }
+        }
         let info = try await blobs.commitUpload(
             upload, expected: digest, lastChunk: lastChunk.map { limited($0) }, lastChunkOffset: start, expectedLength: length)
+        do {
+            try await checkQuota(storing: info.digest, size: info.size, in: repository)
+        } catch {
+            // Stored but never linked: garbage collection removes the object.
+            _ = try? await catalog.deleteUpload(id)
+            throw error
+        }
         try await linkUploadedBlob(info, in: repository)
         try await catalog.deleteUpload(id)
         return info
@@ -206,6 +234,7 @@ public final class Registry: Sendable {
         }
         let manifest = try ManifestParser.parse(view, contentType: contentType)
         try await checkReferences(of: manifest, in: repository)
+        try await checkQuota(storing: digest, size: Int64(bytes.readableBytes), in: repository)
 
         _ = try await blobs.ingest(bytes: bytes, expected: digest)
         let record = ManifestRecord(

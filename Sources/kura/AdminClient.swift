@@ -36,6 +36,12 @@ struct AdminClient {
 
     /// Sends a request; returns the parsed JSON body (or nil for 204). Throws the API's message.
     func call(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> Any? {
+        let bytes = try await raw(method, path, body: body)
+        return bytes.readableBytes == 0 ? nil : try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView))
+    }
+
+    /// Sends a request; returns the body as it came. Throws the API's message.
+    func raw(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> ByteBuffer {
         var request = HTTPClientRequest(url: "\(base)/api/v1/\(path)")
         request.method = method
         request.headers.add(name: "Authorization", value: authorization)
@@ -45,12 +51,12 @@ struct AdminClient {
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
         let bytes = try await response.body.collect(upTo: 16 << 20)
-        let parsed = bytes.readableBytes == 0 ? nil : try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView))
         guard (200..<300).contains(Int(response.status.code)) else {
+            let parsed = try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView))
             let message = ((parsed as? [String: Any])?["errors"] as? [[String: Any]])?.first?["message"] as? String
             throw Failure(description: "\(response.status.code): \(message ?? String(buffer: bytes))")
         }
-        return parsed
+        return bytes
     }
 
     /// Prints a result: JSON with --json, else `human`.

@@ -7,7 +7,7 @@ struct AdminCommand: AsyncParsableCommand {
         abstract: "Manage namespaces, accounts, access keys, grants, descriptions; read the audit log (through the admin API).",
         subcommands: [
             WhoAmI.self, NamespaceCommand.self, AccountCommand.self, KeyCommand.self, GrantCommand.self, DescriptionCommand.self,
-            AuditCommand.self,
+            AuditCommand.self, WebhookCommand.self,
         ]
     )
 
@@ -26,7 +26,39 @@ struct AdminCommand: AsyncParsableCommand {
 
 struct NamespaceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "namespace", abstract: "Namespaces.", subcommands: [List.self, Create.self, SetPublic.self, Delete.self])
+        commandName: "namespace", abstract: "Namespaces.", subcommands: [List.self, Create.self, SetPublic.self, Delete.self, Quota.self])
+
+    struct Quota: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show, set (--bytes) or remove (--remove) a namespace's storage quota (bytes after dedup).")
+        @OptionGroup var options: AdminOptions
+        @Argument var name: String
+        @Option(help: "Maximum stored bytes.") var bytes: Int64?
+        @Flag(help: "Remove the quota.") var remove = false
+
+        func validate() throws {
+            if bytes != nil && remove { throw ValidationError("choose --bytes or --remove, not both") }
+            if let bytes, bytes < 0 { throw ValidationError("--bytes must not be negative") }
+        }
+
+        func run() async throws {
+            let client = try AdminClient(options)
+            if remove {
+                try client.show(try await client.call(.DELETE, "namespaces/\(name)/quota")) { _ in "removed the quota of \(name)" }
+                return
+            }
+            let status: Any?
+            if let bytes {
+                status = try await client.call(.PUT, "namespaces/\(name)/quota", body: ["maxBytes": bytes])
+            } else {
+                status = try await client.call(.GET, "namespaces/\(name)/quota")
+            }
+            try client.show(status) { value in
+                let object = value as? [String: Any] ?? [:]
+                return "\(name): stores \(object["physicalBytes"] ?? "?") bytes, quota \(object["maxBytes"].map { "\($0) bytes" } ?? "none")"
+            }
+        }
+    }
 
     struct List: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
@@ -281,6 +313,49 @@ struct AuditCommand: AsyncParsableCommand {
         }
         try client.show(try await client.call(.GET, "audit?" + query.joined(separator: "&"))) {
             AdminClient.table($0, columns: ["time", "action", "account", "accessKeyID", "sourceAddress", "repository", "detail"])
+        }
+    }
+}
+
+struct WebhookCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "webhook", abstract: "Webhooks of a namespace (signed JSON POSTs on push, delete, pull, job).",
+        subcommands: [List.self, Create.self, Delete.self])
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var options: AdminOptions
+        @Argument var namespace: String
+        func run() async throws {
+            let client = try AdminClient(options)
+            try client.show(try await client.call(.GET, "namespaces/\(namespace)/webhooks")) { AdminClient.table($0, columns: ["id", "url", "events", "createdAt"]) }
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        @OptionGroup var options: AdminOptions
+        @Argument var namespace: String
+        @Argument(help: "The http or https URL that receives the POSTs.") var url: String
+        @Option(help: "The HMAC secret (KURA_WEBHOOK_SECRET); it is stored sealed and never shown again.") var secret: String?
+        @Option(help: "Comma-separated: push, delete, pull, job.") var events: String = "push,delete"
+        func run() async throws {
+            guard let secret = secret ?? ProcessInfo.processInfo.environment["KURA_WEBHOOK_SECRET"] else {
+                throw ValidationError("a secret is needed: --secret or KURA_WEBHOOK_SECRET")
+            }
+            let client = try AdminClient(options)
+            let list = events.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            try client.show(
+                try await client.call(.POST, "namespaces/\(namespace)/webhooks", body: ["url": url, "secret": secret, "events": list])
+            ) { value in "created webhook \((value as? [String: Any])?["id"] ?? "?") for \(namespace)" }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        @OptionGroup var options: AdminOptions
+        @Argument var namespace: String
+        @Argument var id: String
+        func run() async throws {
+            let client = try AdminClient(options)
+            try client.show(try await client.call(.DELETE, "namespaces/\(namespace)/webhooks/\(id)")) { _ in "deleted webhook \(id)" }
         }
     }
 }

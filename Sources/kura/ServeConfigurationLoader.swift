@@ -24,6 +24,30 @@ struct ServeConfigurationLoader {
         var access: Access?
         var gc: GC?
         var storage: Storage?
+        var usage: Usage?
+        var accessLog: AccessLog?
+        var webhooks: Webhooks?
+
+        struct Webhooks: Decodable {
+            var enabled: Bool?
+            var maxAttempts: Int?
+            var initialBackoffMilliseconds: Int?
+            var timeoutSeconds: Int?
+            var queueCapacity: Int?
+        }
+
+        struct Usage: Decodable {
+            var enabled: Bool?
+            var flushIntervalSeconds: Int?
+            var gaugeIntervalSeconds: Int?
+        }
+
+        /// `path` is a file, or "stdout".
+        struct AccessLog: Decodable {
+            var enabled: Bool?
+            var path: String?
+        }
+
         var listeners: [Listener]?
         var tls: TLS?
 
@@ -92,6 +116,8 @@ struct ServeConfigurationLoader {
             var maxManifestBytes: Int?
             var maxBlobBytes: Int64?
             var maxPageSize: Int?
+            var requestsPerMinutePerKey: Int?
+            var requestsPerMinutePerAddress: Int?
         }
 
         struct Log: Decodable {
@@ -197,6 +223,38 @@ struct ServeConfigurationLoader {
         if let value = file.gc?.intervalSeconds { configuration.gc.intervalSeconds = value }
         if let value = file.gc?.graceSeconds { configuration.gc.graceSeconds = value }
         if let value = file.gc?.uploadExpirySeconds { configuration.gc.uploadExpirySeconds = value }
+        try applyMetering(file, to: &configuration)
+    }
+
+    private func applyMetering(_ file: File, to configuration: inout ServerConfiguration) throws {
+        if let value = file.limits?.requestsPerMinutePerKey { configuration.requestRates.perKeyPerMinute = try nonNegative("limits.requestsPerMinutePerKey", value) }
+        if let value = file.limits?.requestsPerMinutePerAddress {
+            configuration.requestRates.perAddressPerMinute = try nonNegative("limits.requestsPerMinutePerAddress", value)
+        }
+        if let value = file.usage?.enabled { configuration.usage.enabled = value }
+        if let value = file.usage?.flushIntervalSeconds { configuration.usage.flushIntervalSeconds = try positive("usage.flushIntervalSeconds", value) }
+        if let value = file.usage?.gaugeIntervalSeconds { configuration.usage.gaugeIntervalSeconds = try positive("usage.gaugeIntervalSeconds", value) }
+        if let value = file.accessLog?.enabled { configuration.accessLog.enabled = value }
+        if let value = file.accessLog?.path { configuration.accessLog.path = value == "stdout" ? nil : value }
+        if let hooks = file.webhooks {
+            if let value = hooks.enabled { configuration.webhooks.enabled = value }
+            if let value = hooks.maxAttempts { configuration.webhooks.maxAttempts = try positive("webhooks.maxAttempts", value) }
+            if let value = hooks.initialBackoffMilliseconds {
+                configuration.webhooks.initialBackoffMilliseconds = try nonNegative("webhooks.initialBackoffMilliseconds", value)
+            }
+            if let value = hooks.timeoutSeconds { configuration.webhooks.timeoutSeconds = try positive("webhooks.timeoutSeconds", value) }
+            if let value = hooks.queueCapacity { configuration.webhooks.queueCapacity = try positive("webhooks.queueCapacity", value) }
+        }
+    }
+
+    private func positive(_ key: String, _ value: Int) throws -> Int {
+        guard value > 0 else { throw ConfigurationError(description: "\(key) must be positive, not \(value)") }
+        return value
+    }
+
+    private func nonNegative(_ key: String, _ value: Int) throws -> Int {
+        guard value >= 0 else { throw ConfigurationError(description: "\(key) must be 0 (off) or more, not \(value)") }
+        return value
     }
 
     private mutating func applyEnvironment(_ environment: [String: String], to configuration: inout ServerConfiguration) throws {
@@ -216,6 +274,18 @@ struct ServeConfigurationLoader {
         if let value = environment["KURA_GC_ENABLED"] { configuration.gc.enabled = try boolean("KURA_GC_ENABLED", value) }
         if let value = try integer("KURA_GC_INTERVAL_SECONDS") { configuration.gc.intervalSeconds = Int(value) }
         if let value = environment["KURA_ACCESS_ENABLED"] { configuration.access.enabled = try boolean("KURA_ACCESS_ENABLED", value) }
+        if let value = environment["KURA_USAGE_ENABLED"] { configuration.usage.enabled = try boolean("KURA_USAGE_ENABLED", value) }
+        if let value = try integer("KURA_REQUESTS_PER_MINUTE_PER_KEY") {
+            configuration.requestRates.perKeyPerMinute = try nonNegative("KURA_REQUESTS_PER_MINUTE_PER_KEY", Int(value))
+        }
+        if let value = try integer("KURA_REQUESTS_PER_MINUTE_PER_ADDRESS") {
+            configuration.requestRates.perAddressPerMinute = try nonNegative("KURA_REQUESTS_PER_MINUTE_PER_ADDRESS", Int(value))
+        }
+        if let value = environment["KURA_ACCESS_LOG"] {
+            // "off", "stdout", or a file path.
+            configuration.accessLog.enabled = value != "off"
+            configuration.accessLog.path = value == "stdout" || value == "off" ? nil : value
+        }
         if let value = environment["KURA_AUTO_CREATE_NAMESPACES"] {
             configuration.access.autoCreateNamespaces = try boolean("KURA_AUTO_CREATE_NAMESPACES", value)
         }

@@ -11,8 +11,14 @@ import Glibc
 /// `kura serve` as a real process: first start, credentials printed once, graceful shutdown.
 @Suite("kura serve process", .serialized)
 struct ServeProcessTests {
-    /// The `kura` executable that `swift build --build-tests` (scripts/test) builds beside the tests.
+    /// The `kura` executable that `swift build --build-tests` (scripts/test) builds beside the
+    /// tests: `KURA_EXECUTABLE` if set, else the one next to the test binary (any scratch
+    /// path), else the repository's `.build/debug/kura`.
     static var executable: String {
+        if let path = ProcessInfo.processInfo.environment["KURA_EXECUTABLE"] { return path }
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("kura").path
+        if FileManager.default.isExecutableFile(atPath: besideTests) { return besideTests }
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         return repository.appendingPathComponent(".build/debug/kura").path
     }
@@ -123,8 +129,8 @@ struct ServeProcessTests {
             let metrics = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(second.metricsPort)/metrics"), timeout: .seconds(10))
             #expect(metrics.status.code == 200)
             let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
-            #expect(text.contains("hb_requests"), "request counter exported")
-            #expect(text.contains("http_server_request_duration"), "latency histogram exported")
+            #expect(text.contains("kura_http_requests_total"), "request counter exported")
+            #expect(text.contains("kura_http_request_duration_seconds_bucket"), "latency histogram exported")
             _ = await second.stop()
             #expect(!second.stdout.contains("secret key"))
         }

@@ -1,0 +1,71 @@
+import Foundation
+public import KuraMetadata
+
+extension AccessAdmin {
+    /// A usage report: counters over a time range and stored bytes now.
+    public struct UsageReport: Sendable {
+        public var query: UsageQuery
+        public var records: [UsageRecord]
+        public var storage: [NamespaceStorage]
+        /// Every distinct object once across the registry; only in reports on all namespaces.
+        public var globalPhysicalBytes: Int64?
+    }
+
+    /// A namespace's storage quota and what it stores now.
+    public struct QuotaStatus: Sendable, Encodable {
+        public var namespace: String
+        public var maxBytes: Int64?
+        public var physicalBytes: Int64
+    }
+
+    private var usageStore: any UsageStore {
+        get throws {
+            guard let store = registry.catalog as? any UsageStore else { throw AdminError.notFound("this catalog keeps no usage") }
+            return store
+        }
+    }
+
+    private var quotaStore: any QuotaStore {
+        get throws {
+            guard let store = registry.catalog as? any QuotaStore else { throw AdminError.notFound("this catalog keeps no quotas") }
+            return store
+        }
+    }
+
+    /// Usage of one namespace (its managers may read it) or of all (root or an account
+    /// admin only).
+    public func usage(_ caller: Caller, _ query: UsageQuery) async throws -> UsageReport {
+        guard query.from < query.to else { throw AdminError.invalid("from must be before to") }
+        if let namespace = query.namespace {
+            try Self.validateNamespace(namespace)
+            try requireManager(caller, of: namespace)
+        } else {
+            try requireAdmin(caller)
+        }
+        let store = try usageStore
+        return UsageReport(
+            query: query, records: try await store.usage(query), storage: try await store.storage(namespace: query.namespace),
+            globalPhysicalBytes: query.namespace == nil ? try await store.globalPhysicalBytes() : nil)
+    }
+
+    /// Sets or removes (`nil`) a namespace's storage quota; root or an account admin only.
+    public func setQuota(_ caller: Caller, namespace: String, maxBytes: Int64?) async throws {
+        try Self.validateNamespace(namespace)
+        try requireAdmin(caller)
+        if let maxBytes, maxBytes < 0 { throw AdminError.invalid("maxBytes must not be negative") }
+        guard try await store.namespace(named: namespace) != nil else { throw AdminError.notFound("namespace \(namespace) does not exist") }
+        try await quotaStore.setQuota(namespace: namespace, maxBytes: maxBytes)
+        await audit(caller, "namespace.quota", namespace: namespace, detail: maxBytes.map { "\($0) bytes" } ?? "none")
+    }
+
+    /// A namespace's quota and stored bytes; its managers may read them.
+    public func quota(_ caller: Caller, namespace: String) async throws -> QuotaStatus {
+        try Self.validateNamespace(namespace)
+        try requireManager(caller, of: namespace)
+        guard try await store.namespace(named: namespace) != nil else { throw AdminError.notFound("namespace \(namespace) does not exist") }
+        let quotas = try quotaStore
+        return QuotaStatus(
+            namespace: namespace, maxBytes: try await quotas.quota(namespace: namespace),
+            physicalBytes: try await quotas.physicalBytes(namespace: namespace, including: nil))
+    }
+}

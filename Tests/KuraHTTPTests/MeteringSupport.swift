@@ -1,0 +1,47 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KuraHTTP
+import Logging
+import NIOCore
+import Prometheus
+
+/// Runs a real server with access control on, a configuration `configure` adjusts, and
+/// (when `metricsRegistry` is given) the metrics listener; `body` gets the client, the
+/// services and root's key.
+func withMeteredServer<T: Sendable>(
+    dataDirectory: String, metricsRegistry: PrometheusCollectorRegistry? = nil,
+    configure: (inout ServerConfiguration) -> Void = { _ in },
+    _ body: @Sendable (any TestClientProtocol, KuraServer.Services, TestKey) async throws -> T
+) async throws -> T {
+    var logger = Logger(label: "kura-test")
+    logger.logLevel = .critical
+    var configuration = ServerConfiguration(
+        host: "127.0.0.1", port: 0, dataDirectory: dataDirectory, access: .init(enabled: true), gc: .init(enabled: false))
+    configure(&configuration)
+    let services = try await KuraServer.open(configuration, logger: logger)
+    guard let root = services.rootCredentials else { throw TestFailure("no root credentials on first start") }
+    let app = try KuraServer.makeApplication(configuration, services: services, logger: logger, metricsRegistry: metricsRegistry)
+    return try await app.test(.live) { client in
+        try await body(client, services, TestKey(id: root.accessKeyID, secret: root.secretKey))
+    }
+}
+
+extension TestClientProtocol {
+    /// A `/v2/` request as `key` (Basic).
+    func v2(_ method: HTTPRequest.Method, _ path: String, as key: TestKey?, headers: HTTPFields = [:], body: [UInt8]? = nil) async throws
+        -> TestResponse
+    {
+        var all = key?.basic ?? [:]
+        all.append(contentsOf: headers)
+        if let body { all[.contentLength] = String(body.count) }
+        return try await execute(uri: "/v2/\(path)", method: method, headers: all, body: body.map { ByteBuffer(bytes: $0) })
+    }
+
+    /// Creates a namespace as root.
+    func makeNamespace(_ name: String, root: TestKey) async throws {
+        let response = try await admin(.post, "namespaces", as: root, json: "{\"name\":\"\(name)\"}")
+        guard response.status == .created else { throw TestFailure("namespace \(name): \(response.status)") }
+    }
+}

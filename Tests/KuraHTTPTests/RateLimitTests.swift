@@ -1,0 +1,49 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import KuraAccess
+import KuraHTTP
+import NIOCore
+import Testing
+
+/// Request-rate limits per access key and per source address: 429 TOOMANYREQUESTS with
+/// `Retry-After` once a caller's bucket is empty.
+@Suite struct RateLimitTests {
+    @Test func keyOverItsRateGets429WithRetryAfter() async throws {
+        try await withTemporaryDirectory { dir in
+            try await withMeteredServer(dataDirectory: dir, configure: { $0.requestRates = .init(perKeyPerMinute: 5) }) { client, _, root in
+                try await client.makeNamespace("team", root: root)
+                let ci = try await client.makeAccount("ci", root: root, grants: [("team", "manager")])
+                for _ in 0..<5 { #expect(try await client.v2(.get, "team/app/tags/list", as: ci).status == .notFound) }
+                let limited = try await client.v2(.get, "team/app/tags/list", as: ci)
+                #expect(limited.status == .tooManyRequests)
+                #expect(limited.errorCode == "TOOMANYREQUESTS")
+                let retry = try #require(limited.headers[.retryAfter].flatMap { Int($0) })
+                #expect((1...12).contains(retry), "one request refills in 12 s at 5 per minute")
+                // Another key is not affected.
+                #expect(try await client.v2(.get, "team/app/tags/list", as: root).status == .notFound)
+            }
+        }
+    }
+
+    @Test func addressOverItsRateGets429() async throws {
+        try await withTemporaryDirectory { dir in
+            try await withMeteredServer(dataDirectory: dir, configure: { $0.requestRates = .init(perAddressPerMinute: 3) }) { client, _, root in
+                for _ in 0..<3 { #expect(try await client.v2(.get, "", as: root).status == .ok) }
+                let limited = try await client.v2(.get, "", as: root)
+                #expect(limited.status == .tooManyRequests)
+                #expect(limited.headers[.retryAfter] != nil)
+            }
+        }
+    }
+
+    @Test func bucketRefillsOverTime() {
+        let limiter = RequestRateLimiter(perKeyPerMinute: 60, perAddressPerMinute: 0)
+        let start = Date(timeIntervalSince1970: 1_000_000)
+        for _ in 0..<60 { #expect(limiter.admit(address: "10.0.0.1", keyID: "K", now: start) == nil) }
+        #expect(limiter.admit(address: "10.0.0.1", keyID: "K", now: start) == 1)
+        #expect(limiter.admit(address: "10.0.0.1", keyID: "K", now: start.addingTimeInterval(1)) == nil, "one token a second")
+        #expect(limiter.admit(address: "10.0.0.1", keyID: "K", now: start.addingTimeInterval(1)) == 1)
+        #expect(limiter.admit(address: "10.0.0.1", keyID: nil, now: start) == nil, "anonymous: no key bucket")
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import KuraCore
+import KuraHTTP
+import NIOCore
+import Testing
+
+/// Usage metering end to end: a known set of pushes, pulls and deletes through the live
+/// server, then the report's call counts, transfer bytes and stored bytes equal what the
+/// test computes from what it sent.
+@Suite struct UsageMeteringTests {
+    @Test func reportMatchesWhatWasSent() async throws {
+        try await withTemporaryDirectory { dir in
+            try await withMeteredServer(dataDirectory: dir) { client, _, root in
+                try await client.makeNamespace("team", root: root)
+                let ci = try await client.makeAccount("ci", root: root, grants: [("team", "manager")])
+                let a = testBytes(1000, seed: 1), b = testBytes(2000, seed: 2), c = testBytes(500, seed: 3)
+                let (da, db, dc) = (sha256(a), sha256(b), sha256(c))
+
+                // team/app: A and B monolithic, manifest M1 (config A, layer B).
+                for blob in [a, b] {
+                    let pushed = try await client.v2(.post, "team/app/blobs/uploads/?digest=\(sha256(blob))", as: ci, body: blob)
+                    #expect(pushed.status == .created)
+                }
+                let m1 = TestManifests.image(config: a, layers: [b])
+                let put1 = try await client.v2(
+                    .put, "team/app/manifests/v1", as: ci, headers: [.contentType: MediaType.ociManifest], body: m1)
+                #expect(put1.status == .created)
+
+                // team/other: A mounted from team/app, C through a session (POST, PATCH, PUT), manifest M2.
+                let mount = try await client.v2(.post, "team/other/blobs/uploads/?mount=\(da)&from=team/app", as: ci)
+                #expect(mount.status == .created)
+                let started = try await client.v2(.post, "team/other/blobs/uploads/", as: ci)
+                #expect(started.status == .accepted)
+                let location = try #require(started.headers[.location])
+                let path = String(location.dropFirst("/v2/".count))
+                let patched = try await client.v2(.patch, path, as: ci, headers: [.contentType: "application/octet-stream"], body: c)
+                #expect(patched.status == .accepted)
+                let completed = try await client.v2(.put, "\(path)?digest=\(dc)", as: ci, body: [])
+                #expect(completed.status == .created)
+                let m2 = TestManifests.image(config: a, layers: [c])
+                let put2 = try await client.v2(
+                    .put, "team/other/manifests/v1", as: ci, headers: [.contentType: MediaType.ociManifest], body: m2)
+                #expect(put2.status == .created)
+
+                // Pulls: the manifest twice, a HEAD of it, blob B, a HEAD of blob A, one miss.
+                for _ in 0..<2 { #expect(try await client.v2(.get, "team/app/manifests/v1", as: ci).bytes == m1) }
+                #expect(try await client.v2(.head, "team/app/manifests/v1", as: ci).status == .ok)
+                #expect(try await client.v2(.get, "team/app/blobs/\(db)", as: ci).bytes == b)
+                #expect(try await client.v2(.head, "team/app/blobs/\(da)", as: ci).status == .ok)
+                #expect(try await client.v2(.get, "team/app/manifests/nope", as: ci).status == .notFound)
+                // Delete M2 by digest; its blob links stay.
+                #expect(try await client.v2(.delete, "team/other/manifests/\(sha256(m2))", as: ci).status == .accepted)
+                // Root lists the catalog: metered outside any namespace, on root's key.
+                #expect(try await client.v2(.get, "_catalog", as: root).status == .ok)
+
+                let from = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-3600))
+                let to = ISO8601DateFormatter().string(from: Date().addingTimeInterval(3600))
+                let report = try await client.admin(.get, "usage?namespace=team&from=\(from)&to=\(to)", as: ci)
+                #expect(report.status == .ok)
+                let json = try #require(report.json)
+                var byKind: [String: (calls: Int, bytesIn: Int, bytesOut: Int)] = [:]
+                for row in json["usage"] as? [[String: Any]] ?? [] {
+                    #expect(row["namespace"] as? String == "team")
+                    byKind[row["kind"] as? String ?? "?"] = (row["calls"] as? Int ?? -1, row["bytesIn"] as? Int ?? -1, row["bytesOut"] as? Int ?? -1)
+                }
+                #expect(byKind["blob_upload"]?.calls == 5)
+                #expect(byKind["blob_upload"]?.bytesIn == a.count + b.count + c.count)
+                #expect(byKind["blob_mount"]?.calls == 1)
+                #expect(byKind["manifest_push"]?.calls == 2)
+                #expect(byKind["manifest_push"]?.bytesIn == m1.count + m2.count)
+                #expect(byKind["manifest_pull"]?.calls == 3, "two hits and one miss")
+                #expect(byKind["manifest_pull"]?.bytesOut == 2 * m1.count, "a miss transfers nothing")
+                #expect(byKind["manifest_head"]?.calls == 1)
+                #expect(byKind["manifest_head"]?.bytesOut == 0)
+                #expect(byKind["blob_pull"]?.calls == 1)
+                #expect(byKind["blob_pull"]?.bytesOut == b.count)
+                #expect(byKind["blob_head"]?.calls == 1)
+                #expect(byKind["manifest_delete"]?.calls == 1)
+                #expect(byKind["catalog"] == nil, "the catalog is outside the namespace")
+                #expect(byKind.count == 8)
+
+                // Stored bytes: logical per repository (a blob once per repository), physical once per namespace.
+                let storage = try #require((json["storage"] as? [[String: Any]])?.first)
+                #expect(storage["namespace"] as? String == "team")
+                #expect(storage["physicalBytes"] as? Int == a.count + b.count + c.count + m1.count)
+                let repositories = storage["repositories"] as? [[String: Any]] ?? []
+                let logical = Dictionary(uniqueKeysWithValues: repositories.map { ($0["repository"] as? String ?? "?", $0["logicalBytes"] as? Int ?? -1) })
+                #expect(logical == ["team/app": a.count + b.count + m1.count, "team/other": a.count + c.count])
+                #expect(storage["logicalBytes"] as? Int == 2 * a.count + b.count + c.count + m1.count)
+
+                // By key, over all namespaces (root only): ci did everything in team, root listed the catalog.
+                let byKey = try await client.admin(.get, "usage?by=key&from=\(from)&to=\(to)", as: root)
+                let keyRows = try #require(byKey.json?["usage"] as? [[String: Any]])
+                let ciCalls = keyRows.filter { $0["accessKeyID"] as? String == ci.id }.reduce(0) { $0 + ($1["calls"] as? Int ?? 0) }
+                #expect(ciCalls == 15)
+                let rootRows = keyRows.filter { $0["accessKeyID"] as? String == root.id }
+                #expect(rootRows.count == 1 && rootRows.first?["kind"] as? String == "catalog" && rootRows.first?["namespace"] as? String == "")
+                #expect(byKey.json?["globalPhysicalBytes"] as? Int == a.count + b.count + c.count + m1.count)
+
+                // CSV, by repository.
+                let csv = try await client.admin(.get, "usage?namespace=team&by=repository&format=csv&from=\(from)&to=\(to)", as: ci)
+                #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
+                let lines = String(buffer: csv.body).split(separator: "\n").map(String.init)
+                #expect(lines.first == "namespace,repository,access_key_id,kind,calls,bytes_in,bytes_out")
+                #expect(lines.contains("team,team/app,,manifest_pull,3,0,\(2 * m1.count)"))
+                #expect(lines.contains("team,team/other,,blob_upload,3,\(c.count),0"))
+
+                // A manager of another namespace may not read team's usage; only root reads all.
+                #expect(try await client.admin(.get, "usage", as: ci).status == .forbidden)
+                #expect(try await client.admin(.get, "usage?from=\(to)&to=\(from)", as: root).status == .badRequest)
+            }
+        }
+    }
+}

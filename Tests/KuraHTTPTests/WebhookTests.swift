@@ -1,0 +1,113 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KuraCore
+import KuraHTTP
+import NIOCore
+import Testing
+
+/// Webhooks delivered to a real HTTP server on 127.0.0.1: signed with the secret, retried
+/// after a 500, never showing the secret back.
+@Suite struct WebhookTests {
+    /// A receiver that answers 500 to the first delivery and 200 after.
+    actor Receiver {
+        struct Delivery {
+            var body: [UInt8]
+            var signature: String?
+            var event: String?
+            var deliveryID: String?
+        }
+
+        var deliveries: [Delivery] = []
+
+        func receive(_ delivery: Delivery) -> HTTPResponse.Status {
+            deliveries.append(delivery)
+            return deliveries.count == 1 ? .internalServerError : .ok
+        }
+    }
+
+    @Test func pushIsDeliveredSignedAndRetriedAfter500() async throws {
+        let receiver = Receiver()
+        let router = Router()
+        router.post("/hook") { request, _ -> Response in
+            var request = request
+            let body = Array(try await request.collectBody(upTo: 1 << 20).readableBytesView)
+            let status = await receiver.receive(
+                .init(
+                    body: body, signature: request.headers[HTTPField.Name("Kura-Signature")!], event: request.headers[HTTPField.Name("Kura-Event")!],
+                    deliveryID: request.headers[HTTPField.Name("Kura-Delivery")!]))
+            return Response(status: status)
+        }
+        let secret = "s3cret-for-the-test"
+        try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { hookClient in
+            let port = try #require(hookClient.port)
+            try await withTemporaryDirectory { dir in
+                try await withMeteredServer(dataDirectory: dir, configure: { $0.webhooks.initialBackoffMilliseconds = 100 }) { client, _, root in
+                    try await client.makeNamespace("team", root: root)
+                    let ci = try await client.makeAccount("ci", root: root, grants: [("team", "manager")])
+                    // Bad input is refused and stores nothing.
+                    for bad in [
+                        "{\"url\":\"ftp://x/\",\"secret\":\"a\"}", "{\"url\":\"http://127.0.0.1:\(port)/hook\",\"secret\":\"\"}",
+                        "{\"url\":\"http://127.0.0.1:\(port)/hook\",\"secret\":\"a\",\"events\":[\"nope\"]}",
+                    ] {
+                        #expect(try await client.admin(.post, "namespaces/team/webhooks", as: ci, json: bad).status == .badRequest)
+                    }
+                    #expect(try await client.admin(.get, "namespaces/team/webhooks", as: ci).body.readableBytes == 2, "[]")
+                    let created = try await client.admin(
+                        .post, "namespaces/team/webhooks", as: ci,
+                        json: "{\"url\":\"http://127.0.0.1:\(port)/hook\",\"secret\":\"\(secret)\",\"events\":[\"push\"]}")
+                    #expect(created.status == .created)
+                    let listed = try await client.admin(.get, "namespaces/team/webhooks", as: ci)
+                    #expect(!String(buffer: listed.body).contains(secret), "the secret is never shown")
+                    #expect(!String(buffer: created.body).contains(secret))
+
+                    let config = testBytes(200, seed: 41)
+                    try await client.v2(.post, "team/app/blobs/uploads/?digest=\(sha256(config))", as: ci, body: config).expectStatus(.created)
+                    let manifest = TestManifests.image(config: config, layers: [])
+                    try await client.v2(.put, "team/app/manifests/v1", as: ci, headers: [.contentType: MediaType.ociManifest], body: manifest)
+                        .expectStatus(.created)
+                    // A pull is not subscribed: no delivery for it.
+                    try await client.v2(.get, "team/app/manifests/v1", as: ci).expectStatus(.ok)
+
+                    var deliveries: [Receiver.Delivery] = []
+                    for _ in 0..<100 {
+                        deliveries = await receiver.deliveries
+                        if deliveries.count >= 2 { break }
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                    try await Task.sleep(for: .milliseconds(300))
+                    deliveries = await receiver.deliveries
+                    #expect(deliveries.count == 2, "one 500, then one retry that succeeded; nothing for the pull")
+                    guard deliveries.count == 2 else { return }
+                    #expect(deliveries[0].body == deliveries[1].body, "the retry sends the same event")
+                    #expect(deliveries[0].deliveryID == deliveries[1].deliveryID)
+                    for delivery in deliveries {
+                        let expected = HMAC<SHA256>.authenticationCode(for: delivery.body, using: SymmetricKey(data: Data(secret.utf8)))
+                        #expect(delivery.signature == "sha256=" + expected.map { String(format: "%02x", $0) }.joined())
+                        #expect(delivery.event == "push")
+                    }
+                    let event = try #require(try JSONSerialization.jsonObject(with: Data(deliveries[1].body)) as? [String: Any])
+                    #expect(event["event"] as? String == "push")
+                    #expect(event["repository"] as? String == "team/app")
+                    #expect(event["reference"] as? String == "v1")
+                    #expect(event["digest"] as? String == sha256(manifest).description)
+                    #expect(event["accessKeyID"] as? String == ci.id)
+                    // A wrong secret would not verify.
+                    let forged = HMAC<SHA256>.authenticationCode(for: deliveries[1].body, using: SymmetricKey(data: Data("other".utf8)))
+                    #expect(deliveries[1].signature != "sha256=" + forged.map { String(format: "%02x", $0) }.joined())
+
+                    // Deleting the webhook stops deliveries.
+                    let id = try #require(created.json?["id"] as? String)
+                    #expect(try await client.admin(.delete, "namespaces/team/webhooks/\(id)", as: ci).status == .noContent)
+                    #expect(try await client.admin(.delete, "namespaces/team/webhooks/\(id)", as: ci).status == .notFound)
+                    try await client.v2(.put, "team/app/manifests/v2", as: ci, headers: [.contentType: MediaType.ociManifest], body: manifest)
+                        .expectStatus(.created)
+                    try await Task.sleep(for: .milliseconds(300))
+                    #expect(await receiver.deliveries.count == 2)
+                }
+            }
+        }
+    }
+}
