@@ -80,6 +80,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "KuraMirror",
+            dependencies: [
+                "KuraCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "KuraHTTP",
             dependencies: [
                 "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess",
@@ -96,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "kura",
             dependencies: [
-                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraHTTP",
+                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraMirror", "KuraHTTP",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -128,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "KuraHTTPTests",
             dependencies: [
-                "KuraHTTP", "KuraAccess", "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore",
+                "KuraHTTP", "KuraAccess", "KuraMirror", "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
