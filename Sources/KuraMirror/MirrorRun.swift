@@ -28,6 +28,7 @@ struct MirrorRun: Sendable {
             await fail(route, nil, error)
             return
         }
+        await ledger.update(name) { _ in }  // listed in the summary even when nothing needs copying
         progress(.repositoryStarted(repository: name, tags: tags))
         for tag in tags {
             do {
@@ -152,13 +153,13 @@ struct MirrorRun: Sendable {
         }
         let mounted = try await source.retry.run { () async throws -> Bool in
             let start = try await target.startUpload(route.target, digest: digest, mountFrom: mountFrom)
-            guard case .session(let location) = start else { return true }
+            guard case .session(let location, let minimumChunk) = start else { return true }
             let response = try await source.openBlob(route.source, digest)
             if let length = response.headers.first(name: "Content-Length").flatMap(Int64.init), length != blob.size {
                 throw MirrorError.sizeMismatch(digest: digest.description, expected: blob.size, actual: length)
             }
             let bytes = VerifiedByteStream(base: response.body, digest: digest, size: blob.size, limiter: limiter, onBytes: { _ in })
-            try await target.upload(bytes, size: blob.size, digest: digest, repository: route.target, location: location)
+            try await target.upload(bytes, size: blob.size, digest: digest, repository: route.target, location: location, minimumChunk: minimumChunk)
             return false
         }
         await ledger.hold(digest, in: route.target)

@@ -155,7 +155,8 @@ public struct RegistryClient: Sendable {
     /// upload session is open at `location`.
     enum UploadStart {
         case mounted
-        case session(location: String)
+        /// `minimumChunk` is the target's `OCI-Chunk-Min-Length`: chunks (but the last) must be at least that big.
+        case session(location: String, minimumChunk: Int?)
     }
 
     /// Starts an upload, asking first for a cross-repository mount when `mountFrom` is set.
@@ -171,18 +172,19 @@ public struct RegistryClient: Sendable {
         guard let location = response.headers.first(name: "Location") else {
             throw MirrorError.unexpectedStatus(method: "POST", url: path, status: Int(response.status.code), message: "no Location")
         }
-        return .session(location: location)
+        return .session(location: location, minimumChunk: response.headers.first(name: "OCI-Chunk-Min-Length").flatMap { Int($0) })
     }
 
     /// Sends a blob's bytes into an open upload session and commits it under `digest`:
-    /// one streamed PUT, or PATCH chunks of ``uploadChunkSize`` and a closing PUT. The
-    /// target hashes what it receives and refuses a mismatch.
+    /// one streamed PUT, or PATCH chunks of ``uploadChunkSize`` (at least the target's
+    /// minimum) and a closing PUT. The target hashes what it receives and refuses a mismatch.
     func upload<Bytes: AsyncSequence & Sendable>(
-        _ bytes: Bytes, size: Int64, digest: Digest, repository: String, location: String
+        _ bytes: Bytes, size: Int64, digest: Digest, repository: String, location: String, minimumChunk: Int? = nil
     ) async throws where Bytes.Element == ByteBuffer {
         let scopes = [Self.push(repository)]
         var location = location
-        if let chunkSize = uploadChunkSize {
+        if let requested = uploadChunkSize {
+            let chunkSize = Swift.max(requested, minimumChunk ?? 1)
             var offset: Int64 = 0
             var chunk = ByteBuffer()
             for try await var buffer in bytes {

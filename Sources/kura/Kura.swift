@@ -5,6 +5,6 @@ struct Kura: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kura",
         abstract: "A private OCI container registry.",
-        subcommands: [ServeCommand.self, AdminCommand.self, GCCommand.self, ScrubCommand.self, RetentionCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, AdminCommand.self, GCCommand.self, ScrubCommand.self, RetentionCommand.self, MirrorCommand.self, BenchCommand.self]
     )
 }
