@@ -149,6 +149,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "KuraMirrorTests",
+            dependencies: ["KuraMirror", "KuraCore", .product(name: "NIOHTTP1", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "KuraMetadataTests",
             dependencies: ["KuraMetadata", "KuraCore"],
             swiftSettings: strict
