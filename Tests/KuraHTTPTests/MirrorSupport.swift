@@ -20,23 +20,30 @@ struct MirrorSourceImages: Sendable {
 
     static let tags = ["1.0.0", "1.1.0", "2.0.0"]
 
-    /// Pushes it all into `repository` of a server.
-    static func push(to client: any TestClientProtocol, repository: String, headers: HTTPFields = [:]) async throws -> MirrorSourceImages {
+    /// Sends one request (method, path, headers, body) and answers its status code.
+    typealias Send = @Sendable (HTTPRequest.Method, String, HTTPFields, ByteBuffer) async throws -> Int
+
+    /// Pushes it all into `repository` of an in-process server.
+    static func push(to client: any TestClientProtocol, repository: String) async throws -> MirrorSourceImages {
+        try await push(repository: repository) { method, path, headers, body in
+            Int(try await client.execute(uri: path, method: method, headers: headers, body: body).status.code)
+        }
+    }
+
+    /// Pushes it all into `repository` through `send`.
+    static func push(repository: String, send: Send) async throws -> MirrorSourceImages {
         var images = MirrorSourceImages()
         let shared = testBytes(300_000, seed: 11)
         func blob(_ bytes: [UInt8]) async throws {
             let digest = sha256(bytes)
-            let response = try await client.execute(
-                uri: "/v2/\(repository)/blobs/uploads/?digest=\(digest)", method: .post,
-                headers: headers.merging([.contentType: "application/octet-stream"]), body: ByteBuffer(bytes: bytes))
-            guard response.status == .created else { throw TestFailure("blob push answered \(response.status)") }
+            let status = try await send(
+                .post, "/v2/\(repository)/blobs/uploads/?digest=\(digest)", [.contentType: "application/octet-stream"], ByteBuffer(bytes: bytes))
+            guard status == 201 else { throw TestFailure("blob push answered \(status)") }
             images.blobs.append(digest)
         }
         func manifest(_ bytes: [UInt8], _ mediaType: String, _ reference: String) async throws {
-            let response = try await client.execute(
-                uri: "/v2/\(repository)/manifests/\(reference)", method: .put, headers: headers.merging([.contentType: mediaType]),
-                body: ByteBuffer(bytes: bytes))
-            guard response.status == .created else { throw TestFailure("manifest push \(reference): \(response.status) \(String(buffer: response.body))") }
+            let status = try await send(.put, "/v2/\(repository)/manifests/\(reference)", [.contentType: mediaType], ByteBuffer(bytes: bytes))
+            guard status == 201 else { throw TestFailure("manifest push \(reference): \(status)") }
         }
         // OCI image, tag 1.0.0.
         let ociConfig = Array("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}\n".utf8)
