@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 public import KuraAccess
 import KuraMetadata
+public import KuraMirror
 public import KuraRegistry
 import KuraStorage
 public import Logging
@@ -25,6 +26,8 @@ public enum KuraServer {
         public var access: AccessControl?
         /// Set on the first start with access control: shown once, never logged.
         public var rootCredentials: RootCredentials?
+        /// The pull-through cache of proxy namespaces, when any are configured.
+        public var proxy: PullThroughCache? = nil
     }
 
     /// Opens the data folder (creating it) and wires the registry alone (jobs, tools).
@@ -52,14 +55,15 @@ public enum KuraServer {
         } catch {
             throw StartupError(description: "storage (\(registry.blobs.backend.name)) is not usable: \(error)")
         }
-        guard configuration.access.enabled else { return Services(registry: registry, access: nil, rootCredentials: nil) }
+        let proxy = configuration.proxies.isEmpty ? nil : PullThroughCache(registry: registry, proxies: configuration.proxies, logger: logger)
+        guard configuration.access.enabled else { return Services(registry: registry, access: nil, rootCredentials: nil, proxy: proxy) }
         guard let catalog = registry.catalog as? any AccessStore else { throw StartupError(description: "this catalog has no access store") }
         let (access, root) = try await AccessBootstrap.open(
             dataDirectory: configuration.dataDirectory, store: catalog, autoCreateNamespaces: configuration.access.autoCreateNamespaces,
             service: configuration.access.service, tokenLifetime: TimeInterval(configuration.access.tokenLifetimeSeconds),
             limiter: LoginRateLimiter(keyLimit: configuration.access.loginFailuresPerKey, addressLimit: configuration.access.loginFailuresPerAddress),
             logger: logger)
-        return Services(registry: registry, access: access, rootCredentials: root)
+        return Services(registry: registry, access: access, rootCredentials: root, proxy: proxy)
     }
 
     /// The application serving `services`. `onServerRunning` receives the bound channel
@@ -74,7 +78,7 @@ public enum KuraServer {
         let router = Router(context: KuraRequestContext.self)
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(LogRequestsMiddleware(.info))
-        RegistryAPI(registry: services.registry, access: services.access).register(on: router)
+        RegistryAPI(registry: services.registry, access: services.access, proxy: services.proxy).register(on: router)
         HealthEndpoints(registry: services.registry).register(on: router)
         if let access = services.access {
             TokenEndpoint(access: access).register(on: router)

@@ -1,6 +1,7 @@
 public import Hummingbird
 public import KuraAccess
 import KuraCore
+public import KuraMirror
 public import KuraRegistry
 import Logging
 import NIOCore
@@ -11,10 +12,13 @@ import NIOCore
 public struct RegistryAPI: Sendable {
     let registry: Registry
     let access: AccessControl?
+    /// Answers pulls in proxy namespaces with what is not here yet.
+    let proxy: PullThroughCache?
 
-    public init(registry: Registry, access: AccessControl? = nil) {
+    public init(registry: Registry, access: AccessControl? = nil, proxy: PullThroughCache? = nil) {
         self.registry = registry
         self.access = access
+        self.proxy = proxy
     }
 
     /// Adds the `/v2` routes to a router.

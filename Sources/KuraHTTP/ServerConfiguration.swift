@@ -1,3 +1,4 @@
+public import KuraMirror
 public import KuraRegistry
 public import KuraStorage
 
@@ -17,6 +18,8 @@ public struct ServerConfiguration: Sendable {
     public var gc: GarbageCollectionSchedule
     /// Where blobs live: the data folder (default) or S3, optionally behind a local cache.
     public var storage: StorageSettings
+    /// Namespaces that are pull-through caches of upstream registries.
+    public var proxies: [ProxyNamespace] = []
 
     public struct StorageSettings: Sendable {
         public enum Backend: Sendable {

@@ -111,6 +111,13 @@ public struct RegistryClient: Sendable {
         return response.status == .ok
     }
 
+    /// A blob's size from HEAD, or nil when the repository does not have it.
+    public func blobSize(_ repository: String, _ digest: Digest) async throws -> Int64? {
+        let (response, _) = try await buffered(.HEAD, "/v2/\(repository)/blobs/\(digest)", scopes: [Self.pull(repository)], expect: [200, 404])
+        guard response.status == .ok else { return nil }
+        return response.headers.first(name: "Content-Length").flatMap { Int64($0) }
+    }
+
     /// The referrers of a manifest: the referrers API, or the tag schema `sha256-<hex>` of
     /// registries without it.
     public func referrers(_ repository: String, of digest: Digest) async throws -> [ContentDescriptor] {

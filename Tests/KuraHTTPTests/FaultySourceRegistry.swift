@@ -15,13 +15,15 @@ final class FaultySourceRegistry: Sendable {
         case honest
         case diesMidLayer
         case lies
+        /// Honest, in 16 pieces 100 ms apart.
+        case slow
     }
 
     static let repository = "bad/app"
     let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\"}".utf8)
     let layer = testBytes(1 << 20, seed: 99)
     let manifest: [UInt8]
-    private let state = Mutex<(behaviour: Behaviour, layerRequests: Int)>((.honest, 0))
+    private let state = Mutex<(behaviour: Behaviour, layerRequests: Int, layerSent: ContinuousClock.Instant?)>((.honest, 0, nil))
 
     init() {
         manifest = TestManifests.image(config: config, layers: [layer])
@@ -33,6 +35,8 @@ final class FaultySourceRegistry: Sendable {
     }
 
     var layerRequests: Int { state.withLock { $0.layerRequests } }
+    /// When the last byte of the layer went out (slow mode).
+    var layerSent: ContinuousClock.Instant? { state.withLock { $0.layerSent } }
 
     struct Dropped: Error {}
 
@@ -71,6 +75,16 @@ final class FaultySourceRegistry: Sendable {
                 var forged = layer
                 forged[forged.count / 2] ^= 0xFF
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: forged)))
+            case .slow:
+                return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: layer.count) { writer in
+                    let piece = layer.count / 16
+                    for start in stride(from: 0, to: layer.count, by: piece) {
+                        if start > 0 { try await Task.sleep(for: .milliseconds(100)) }
+                        try await writer.write(ByteBuffer(bytes: layer[start..<Swift.min(start + piece, layer.count)]))
+                    }
+                    self.state.withLock { $0.layerSent = .now }
+                    try await writer.finish(nil)
+                })
             case .diesMidLayer:
                 return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: layer.count) { writer in
                     try await writer.write(ByteBuffer(bytes: layer[..<(layer.count / 2)]))
