@@ -3,6 +3,7 @@ import Hummingbird
 import KuraAccess
 import KuraCore
 import KuraMetadata
+import KuraMirror
 import NIOCore
 
 /// The admin API under `/api/v1/`: JSON over the same credentials as the registry (Basic
@@ -10,9 +11,12 @@ import NIOCore
 /// ``AccessAdmin``.
 struct AdminAPI: Sendable {
     let admin: AccessAdmin
+    /// Replication rules and runs (`/api/v1/replication/…`), when the server runs them.
+    var replicator: Replicator? = nil
 
     func register(on router: Router<KuraRequestContext>) {
         let api = router.group("/api/v1")
+        if let replicator { registerReplication(on: api, replicator) }
         api.get("whoami") { r, c in await handle(r, c) { caller, _ in try whoami(caller) } }
         api.get("namespaces") { r, c in await handle(r, c) { caller, _ in try encode(await admin.namespaces(caller).map(NamespaceView.init)) } }
         api.post("namespaces") { r, c in
@@ -152,7 +156,7 @@ struct AdminAPI: Sendable {
 
     typealias Result = (HTTPResponse.Status, [UInt8]?)
 
-    private func handle(
+    func handle(
         _ request: Request, _ context: KuraRequestContext, _ body: @Sendable (AccessAdmin.Caller, RequestJSON) async throws -> Result
     ) async -> Response {
         let authenticator = RequestAuthenticator(access: admin.access)
@@ -196,14 +200,14 @@ struct AdminAPI: Sendable {
     }
 }
 
-private func encode(_ value: some Encodable) throws -> AdminAPI.Result {
+func encode(_ value: some Encodable) throws -> AdminAPI.Result {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
     return (.ok, Array(try encoder.encode(value)))
 }
 
-private func noContent() throws -> AdminAPI.Result { (.noContent, nil) }
+func noContent() throws -> AdminAPI.Result { (.noContent, nil) }
 
 struct WhoAmI: Encodable {
     var account: String

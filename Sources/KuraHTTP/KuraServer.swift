@@ -28,6 +28,8 @@ public enum KuraServer {
         public var rootCredentials: RootCredentials?
         /// The pull-through cache of proxy namespaces, when any are configured.
         public var proxy: PullThroughCache? = nil
+        /// Replication rules (managed through the admin API, so only with access control).
+        public var replicator: Replicator? = nil
     }
 
     /// Opens the data folder (creating it) and wires the registry alone (jobs, tools).
@@ -63,7 +65,8 @@ public enum KuraServer {
             service: configuration.access.service, tokenLifetime: TimeInterval(configuration.access.tokenLifetimeSeconds),
             limiter: LoginRateLimiter(keyLimit: configuration.access.loginFailuresPerKey, addressLimit: configuration.access.loginFailuresPerAddress),
             logger: logger)
-        return Services(registry: registry, access: access, rootCredentials: root, proxy: proxy)
+        let replicator = try Replicator(dataDirectory: configuration.dataDirectory, logger: logger)
+        return Services(registry: registry, access: access, rootCredentials: root, proxy: proxy, replicator: replicator)
     }
 
     /// The application serving `services`. `onServerRunning` receives the bound channel
@@ -78,13 +81,15 @@ public enum KuraServer {
         let router = Router(context: KuraRequestContext.self)
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(LogRequestsMiddleware(.info))
-        RegistryAPI(registry: services.registry, access: services.access, proxy: services.proxy).register(on: router)
+        RegistryAPI(registry: services.registry, access: services.access, proxy: services.proxy, replicator: services.replicator).register(on: router)
         HealthEndpoints(registry: services.registry).register(on: router)
         if let access = services.access {
             TokenEndpoint(access: access).register(on: router)
-            AdminAPI(admin: AccessAdmin(access: access, registry: services.registry)).register(on: router)
+            AdminAPI(admin: AccessAdmin(access: access, registry: services.registry), replicator: services.replicator).register(on: router)
         }
+        let replicator = services.replicator
         var services: [any Service] = []
+        if let replicator { services.append(ReplicationScheduler(replicator: replicator)) }
         if let metricsRegistry, let listen = configuration.metricsListen {
             services.append(MetricsEndpoint.application(host: listen.host, port: listen.port, registry: metricsRegistry, logger: logger))
         }
@@ -102,7 +107,14 @@ public enum KuraServer {
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "Kura"),
             services: services,
-            onServerRunning: onServerRunning,
+            onServerRunning: { channel in
+                // Replication reaches this registry through its own listener.
+                if let replicator, let port = channel.localAddress?.port {
+                    let host = ["0.0.0.0", "::", ""].contains(configuration.host) ? "127.0.0.1" : configuration.host
+                    await replicator.setLocalURL("http://\(host.contains(":") ? "[\(host)]" : host):\(port)")
+                }
+                await onServerRunning(channel)
+            },
             logger: logger)
     }
 }

@@ -70,6 +70,7 @@ extension RegistryAPI {
         ]
         if let subject = result.subject { headers[.ociSubject] = subject.description }
         await audit(caller.event("manifest.push", repository: name, detail: "\(referenceText) \(result.digest)"), caller)
+        replicator?.pushed(name.value)
         for tag in tags { headers.append(HTTPField(name: .ociTag, value: tag.value)) }
         return Response(status: .created, headers: headers)
     }

@@ -14,11 +14,14 @@ public struct RegistryAPI: Sendable {
     let access: AccessControl?
     /// Answers pulls in proxy namespaces with what is not here yet.
     let proxy: PullThroughCache?
+    /// Hears of every manifest push (push replication rules).
+    let replicator: Replicator?
 
-    public init(registry: Registry, access: AccessControl? = nil, proxy: PullThroughCache? = nil) {
+    public init(registry: Registry, access: AccessControl? = nil, proxy: PullThroughCache? = nil, replicator: Replicator? = nil) {
         self.registry = registry
         self.access = access
         self.proxy = proxy
+        self.replicator = replicator
     }
 
     /// Adds the `/v2` routes to a router.

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The description never shows the secret, so a credential can be logged or printed by
 /// accident without leaking.
-public struct RegistryCredentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct RegistryCredentials: Sendable, Hashable, Codable, CustomStringConvertible, CustomDebugStringConvertible {
     public var username: String
     public var password: String
 
