@@ -83,9 +83,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "KuraMirror",
+            dependencies: [
+                "KuraCore", "KuraRegistry",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "KuraHTTP",
             dependencies: [
-                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess",
+                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraMirror",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -107,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "kura",
             dependencies: [
-                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraHTTP",
+                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraMirror", "KuraHTTP",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -147,7 +159,7 @@ let package = Package(
         .testTarget(
             name: "KuraHTTPTests",
             dependencies: [
-                "KuraHTTP", "KuraAccess", "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore", "KuraTestSupport",
+                "KuraHTTP", "KuraAccess", "KuraMirror", "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore", "KuraTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -158,6 +170,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KuraMirrorTests",
+            dependencies: ["KuraMirror", "KuraCore", .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -4,6 +4,7 @@ import KuraAccess
 import KuraCore
 import KuraMetadata
 import KuraRegistry
+import KuraMirror
 import NIOCore
 
 /// The admin API under `/api/v1/`: JSON over the same credentials as the registry (Basic
@@ -15,9 +16,12 @@ struct AdminAPI: Sendable {
     var meter: UsageMeter? = nil
     /// Forgets its cached webhooks when they change here.
     var webhooks: WebhookDispatcher? = nil
+    /// Replication rules and runs (`/api/v1/replication/…`), when the server runs them.
+    var replicator: Replicator? = nil
 
     func register(on router: Router<KuraRequestContext>) {
         let api = router.group("/api/v1")
+        if let replicator { registerReplication(on: api, replicator) }
         api.get("whoami") { r, c in await handle(r, c) { caller, _ in try whoami(caller) } }
         api.get("namespaces") { r, c in await handle(r, c) { caller, _ in try encode(await admin.namespaces(caller).map(NamespaceView.init)) } }
         api.post("namespaces") { r, c in

@@ -1,5 +1,6 @@
 import Hummingbird
 import KuraCore
+import KuraMirror
 import KuraRegistry
 import NIOCore
 
@@ -7,6 +8,7 @@ extension RegistryAPI {
     /// GET/HEAD `/v2/<name>/blobs/<digest>`, with `Range` support on GET.
     func getBlob(_ request: Request, _ name: RepositoryName, _ digestText: String) async throws -> Response {
         let digest = try parseDigest(digestText)
+        if let proxy, proxy.covers(name), let response = try await proxiedBlob(proxy, request, name, digest) { return response }
         let info = try await registry.blobInfo(digest, in: name)
         var headers: HTTPFields = [
             .contentType: "application/octet-stream",
@@ -48,5 +50,19 @@ extension RegistryAPI {
         try await registry.deleteBlob(digest, in: name)
         await audit(caller.event("blob.delete", repository: name, detail: digest.description), caller)
         return emptyResponse(.accepted, headers: [.dockerContentDigest: digest.description])
+    }
+
+    /// A blob of a proxy namespace that is not here yet: its size (HEAD), or its bytes as they
+    /// arrive from the upstream (GET, always whole). Nil once it is here.
+    private func proxiedBlob(_ proxy: PullThroughCache, _ request: Request, _ name: RepositoryName, _ digest: Digest) async throws -> Response? {
+        var headers: HTTPFields = [.contentType: "application/octet-stream", .dockerContentDigest: digest.description, .eTag: "\"\(digest)\""]
+        if request.method == .head {
+            guard let size = try await proxy.blobSize(digest, in: name) else { return nil }
+            headers[.contentLength] = String(size)
+            return Response(status: .ok, headers: headers)
+        }
+        guard let arriving = try await proxy.blob(digest, in: name) else { return nil }
+        headers[.contentLength] = String(arriving.size)
+        return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: arriving.body))
     }
 }

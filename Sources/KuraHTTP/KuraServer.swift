@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 public import KuraAccess
 import KuraMetadata
+public import KuraMirror
 public import KuraRegistry
 import KuraStorage
 public import Logging
@@ -27,6 +28,10 @@ public enum KuraServer {
         public var rootCredentials: RootCredentials?
         /// Counts usage when metering is on (and the catalog keeps usage).
         public var usage: UsageMeter? = nil
+        /// The pull-through cache of proxy namespaces, when any are configured.
+        public var proxy: PullThroughCache? = nil
+        /// Replication rules (managed through the admin API, so only with access control).
+        public var replicator: Replicator? = nil
     }
 
     /// Opens the data folder (creating it) and wires the registry alone (jobs, tools).
@@ -57,14 +62,18 @@ public enum KuraServer {
             throw StartupError(description: "storage (\(registry.blobs.backend.name)) is not usable: \(error)")
         }
         let meter = configuration.usage.enabled ? (registry.catalog as? any UsageStore).map { UsageMeter(store: $0) } : nil
-        guard configuration.access.enabled else { return Services(registry: registry, access: nil, rootCredentials: nil, usage: meter) }
+        let proxy = configuration.proxies.isEmpty ? nil : PullThroughCache(registry: registry, proxies: configuration.proxies, logger: logger)
+        guard configuration.access.enabled else {
+            return Services(registry: registry, access: nil, rootCredentials: nil, usage: meter, proxy: proxy)
+        }
         guard let catalog = registry.catalog as? any AccessStore else { throw StartupError(description: "this catalog has no access store") }
         let (access, root) = try await AccessBootstrap.open(
             dataDirectory: configuration.dataDirectory, store: catalog, autoCreateNamespaces: configuration.access.autoCreateNamespaces,
             service: configuration.access.service, tokenLifetime: TimeInterval(configuration.access.tokenLifetimeSeconds),
             limiter: LoginRateLimiter(keyLimit: configuration.access.loginFailuresPerKey, addressLimit: configuration.access.loginFailuresPerAddress),
             logger: logger)
-        return Services(registry: registry, access: access, rootCredentials: root, usage: meter)
+        let replicator = try Replicator(dataDirectory: configuration.dataDirectory, logger: logger)
+        return Services(registry: registry, access: access, rootCredentials: root, usage: meter, proxy: proxy, replicator: replicator)
     }
 
     /// The application serving `services` on every listener of the configuration (see
@@ -117,6 +126,7 @@ public enum KuraServer {
             observer: RequestObserver(metrics: httpMetrics, meter: services.usage, accessLog: accessLog),
             rateLimiter: rateLimiter.isEnabled ? rateLimiter : nil, webhooks: webhooks)
 
+        let replicationListener = configuration.effectiveListeners.first { $0.apis.contains(.v2) && $0.tls == nil }?.name
         var certificates: [String: TLSCertificateStore] = [:]
         var applications: [App] = []
         for listener in configuration.effectiveListeners {
@@ -132,7 +142,14 @@ public enum KuraServer {
                     router: makeRouter(for: listener, services: services, shared: shared),
                     server: ListenerChannels.serverBuilder(for: listener, certificate: store),
                     configuration: ApplicationConfiguration(address: .hostname(listener.host, port: listener.port), serverName: "Kura"),
-                    onServerRunning: { channel in await onServerRunning(listener, channel) },
+                    onServerRunning: { channel in
+                        // Replication reaches this registry through its first plain-HTTP v2 listener.
+                        if listener.name == replicationListener, let replicator = services.replicator, let port = channel.localAddress?.port {
+                            let host = ["0.0.0.0", "::", ""].contains(listener.host) ? "127.0.0.1" : listener.host
+                            await replicator.setLocalURL("http://\(host.contains(":") ? "[\(host)]" : host):\(port)")
+                        }
+                        await onServerRunning(listener, channel)
+                    },
                     logger: logger))
         }
         var background: [any Service] = Array(applications.dropFirst())
@@ -148,6 +165,7 @@ public enum KuraServer {
         }
         if let accessLog { background.append(accessLog) }
         if let webhooks { background.append(webhooks) }
+        if let replicator = services.replicator { background.append(ReplicationScheduler(replicator: replicator)) }
         if let metricsRegistry, let listen = configuration.metricsListen {
             background.append(MetricsEndpoint.application(host: listen.host, port: listen.port, registry: metricsRegistry, logger: logger))
         }
@@ -182,7 +200,8 @@ public enum KuraServer {
         HealthEndpoints(registry: services.registry).register(on: router)
         if listener.apis.contains(.v2) {
             var registryAPI = RegistryAPI(
-                registry: services.registry, access: services.access, anonymousPull: listener.anonymousPull, rateLimiter: shared.rateLimiter)
+                registry: services.registry, access: services.access, anonymousPull: listener.anonymousPull, rateLimiter: shared.rateLimiter,
+                proxy: services.proxy, replicator: services.replicator)
             registryAPI.webhooks = shared.webhooks
             registryAPI.register(on: router)
             if let access = services.access {
@@ -190,8 +209,10 @@ public enum KuraServer {
             }
         }
         if listener.apis.contains(.admin), let access = services.access {
-            AdminAPI(admin: AccessAdmin(access: access, registry: services.registry), meter: services.usage, webhooks: shared.webhooks)
-                .register(on: router)
+            AdminAPI(
+                admin: AccessAdmin(access: access, registry: services.registry), meter: services.usage, webhooks: shared.webhooks,
+                replicator: services.replicator
+            ).register(on: router)
         }
         return router
     }

@@ -1,6 +1,7 @@
 import Hummingbird
 import HTTPTypes
 import KuraCore
+import KuraMirror
 import KuraRegistry
 import NIOCore
 
@@ -8,6 +9,14 @@ extension RegistryAPI {
     /// GET/HEAD `/v2/<name>/manifests/<reference>`: the stored bytes, as they were pushed.
     func getManifest(_ request: Request, _ name: RepositoryName, _ referenceText: String) async throws -> Response {
         let reference = try readableReference(referenceText)
+        if let proxy, let fetched = try await proxy.manifest(reference, in: name) {
+            if request.method == .head { return emptyManifestResponse(fetched.mediaType, fetched.digest, size: Int64(fetched.bytes.readableBytes)) }
+            let headers: HTTPFields = [
+                .contentType: fetched.mediaType, .dockerContentDigest: fetched.digest.description, .eTag: "\"\(fetched.digest)\"",
+                .contentLength: String(fetched.bytes.readableBytes),
+            ]
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: fetched.bytes))
+        }
         if request.method == .head {
             let record = try await registry.manifestRecord(reference, in: name)
             return emptyManifestResponse(record.mediaType, record.digest, size: record.size)
@@ -61,6 +70,7 @@ extension RegistryAPI {
         ]
         if let subject = result.subject { headers[.ociSubject] = subject.description }
         await audit(caller.event("manifest.push", repository: name, detail: "\(referenceText) \(result.digest)"), caller)
+        replicator?.pushed(name.value)
         for tag in tags { headers.append(HTTPField(name: .ociTag, value: tag.value)) }
         return Response(status: .created, headers: headers)
     }

@@ -1,6 +1,7 @@
 public import Hummingbird
 public import KuraAccess
 import KuraCore
+public import KuraMirror
 public import KuraRegistry
 import Logging
 import NIOCore
@@ -16,12 +17,21 @@ public struct RegistryAPI: Sendable {
     let rateLimiter: RequestRateLimiter?
     /// Told of pushes, deletes and pulls.
     var webhooks: WebhookDispatcher?
+    /// Answers pulls in proxy namespaces with what is not here yet.
+    let proxy: PullThroughCache?
+    /// Hears of every manifest push (push replication rules).
+    let replicator: Replicator?
 
-    public init(registry: Registry, access: AccessControl? = nil, anonymousPull: Bool = true, rateLimiter: RequestRateLimiter? = nil) {
+    public init(
+        registry: Registry, access: AccessControl? = nil, anonymousPull: Bool = true, rateLimiter: RequestRateLimiter? = nil,
+        proxy: PullThroughCache? = nil, replicator: Replicator? = nil
+    ) {
         self.registry = registry
         self.access = access
         self.anonymousPull = anonymousPull
         self.rateLimiter = rateLimiter
+        self.proxy = proxy
+        self.replicator = replicator
     }
 
     /// Adds the `/v2` routes to a router.

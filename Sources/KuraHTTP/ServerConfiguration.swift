@@ -1,3 +1,4 @@
+public import KuraMirror
 public import KuraRegistry
 public import KuraStorage
 
@@ -25,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var accessLog = AccessLogSettings()
     /// Webhook delivery (on by default; webhooks are configured per namespace).
     public var webhooks = WebhookSettings()
+    /// Namespaces that are pull-through caches of upstream registries.
+    public var proxies: [ProxyNamespace] = []
 
     public struct StorageSettings: Sendable {
         public enum Backend: Sendable {

@@ -72,6 +72,9 @@ struct ServeConfigurationLoader {
             var reloadIntervalSeconds: Int?
         }
 
+        /// Pull-through cache namespaces (see ServeConfigurationLoader+Proxies.swift).
+        var proxies: [Proxy]?
+
         struct Storage: Decodable {
             var backend: String?
             var s3: S3?
@@ -219,6 +222,7 @@ struct ServeConfigurationLoader {
         if let value = file.access?.service { configuration.access.service = value }
         if let value = file.metricsListen { try setMetricsListen(value, &configuration) }
         if let storage = file.storage { try applyStorage(storage, environment: self.environment, to: &configuration) }
+        if let proxies = file.proxies { configuration.proxies = try proxies.map(Self.proxyNamespace) }
         if let value = file.gc?.enabled { configuration.gc.enabled = value }
         if let value = file.gc?.intervalSeconds { configuration.gc.intervalSeconds = value }
         if let value = file.gc?.graceSeconds { configuration.gc.graceSeconds = value }

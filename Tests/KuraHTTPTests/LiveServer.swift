@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import KuraCore
 import KuraHTTP
+import KuraMirror
 import KuraRegistry
 import KuraStorage
 import Logging
@@ -23,13 +24,14 @@ func withLiveServer<T: Sendable>(
 func withLiveServer<T: Sendable>(
     dataDirectory: String, limits: RegistryLimits = RegistryLimits(), access: ServerConfiguration.AccessSettings,
     gc: ServerConfiguration.GarbageCollectionSchedule = .init(enabled: false),
-    storage: ServerConfiguration.StorageSettings = .init(),
+    storage: ServerConfiguration.StorageSettings = .init(), proxies: [ProxyNamespace] = [],
     _ body: @Sendable (any TestClientProtocol, KuraServer.Services) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "kura-test")
     logger.logLevel = .critical
-    let configuration = ServerConfiguration(
+    var configuration = ServerConfiguration(
         host: "127.0.0.1", port: 0, dataDirectory: dataDirectory, limits: limits, access: access, gc: gc, storage: storage)
+    configuration.proxies = proxies
     let services = try await KuraServer.open(configuration, logger: logger)
     let app = try KuraServer.makeApplication(configuration, services: services, logger: logger)
     return try await app.test(.live) { client in try await body(client, services) }

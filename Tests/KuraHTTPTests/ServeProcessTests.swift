@@ -12,13 +12,15 @@ import Glibc
 @Suite("kura serve process", .serialized)
 struct ServeProcessTests {
     /// The `kura` executable that `swift build --build-tests` (scripts/test) builds beside the
-    /// tests: `KURA_EXECUTABLE` if set, else the one next to the test binary (any scratch
-    /// path), else the repository's `.build/debug/kura`.
+    /// tests: `KURA_EXECUTABLE` if set, else next to the test bundle (any `--scratch-path`),
+    /// else the repository's `.build/debug/kura`.
     static var executable: String {
         if let path = ProcessInfo.processInfo.environment["KURA_EXECUTABLE"] { return path }
-        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("kura").path
-        if FileManager.default.isExecutableFile(atPath: besideTests) { return besideTests }
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for folder in [beside, beside.deletingLastPathComponent()] {
+            let candidate = folder.appendingPathComponent("kura").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         return repository.appendingPathComponent(".build/debug/kura").path
     }
