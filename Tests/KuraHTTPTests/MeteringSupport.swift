@@ -45,3 +45,9 @@ extension TestClientProtocol {
         guard response.status == .created else { throw TestFailure("namespace \(name): \(response.status)") }
     }
 }
+
+/// The part after `/v2/` of a `Location` header, absolute (`http://host/v2/…`) or not.
+func v2Path(ofLocation location: String) -> String {
+    guard let range = location.range(of: "/v2/") else { return location }
+    return String(location[range.upperBound...])
+}

@@ -36,7 +36,7 @@ import Testing
                 let message = String(buffer: refused.body)
                 #expect(message.contains("quota") && message.contains("3000"))
                 let started = try await client.v2(.post, "team/other/blobs/uploads/", as: ci)
-                let path = String(try #require(started.headers[.location]).dropFirst("/v2/".count))
+                let path = v2Path(ofLocation: try #require(started.headers[.location]))
                 #expect(try await client.v2(.patch, path, as: ci, headers: [.contentType: "application/octet-stream"], body: c).status == .accepted)
                 let completed = try await client.v2(.put, "\(path)?digest=\(sha256(c))", as: ci, body: [])
                 #expect(completed.status == .forbidden)

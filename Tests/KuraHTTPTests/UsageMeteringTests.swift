@@ -34,7 +34,7 @@ import Testing
                 let started = try await client.v2(.post, "team/other/blobs/uploads/", as: ci)
                 #expect(started.status == .accepted)
                 let location = try #require(started.headers[.location])
-                let path = String(location.dropFirst("/v2/".count))
+                let path = v2Path(ofLocation: location)
                 let patched = try await client.v2(.patch, path, as: ci, headers: [.contentType: "application/octet-stream"], body: c)
                 #expect(patched.status == .accepted)
                 let completed = try await client.v2(.put, "\(path)?digest=\(dc)", as: ci, body: [])
