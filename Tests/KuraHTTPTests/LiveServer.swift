@@ -7,6 +7,7 @@ import KuraHTTP
 import KuraMirror
 import KuraRegistry
 import KuraStorage
+import KuraTestSupport
 import Logging
 import NIOCore
 
@@ -46,15 +47,7 @@ func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws 
 }
 
 /// Deterministic pseudo-random bytes.
-func testBytes(_ count: Int, seed: UInt64 = 1) -> [UInt8] {
-    var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-    return (0..<count).map { _ in
-        state ^= state << 13
-        state ^= state >> 7
-        state ^= state << 17
-        return UInt8(truncatingIfNeeded: state)
-    }
-}
+func testBytes(_ count: Int, seed: UInt64 = 1) -> [UInt8] { TestData.bytes(count, seed: seed) }
 
 func sha256(_ bytes: [UInt8]) -> Digest { ContentHasher.digest(.sha256, of: bytes) }
 

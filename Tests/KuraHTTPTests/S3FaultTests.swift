@@ -47,7 +47,7 @@ struct S3FaultTests {
                 #expect(first.status == .accepted)
                 let location = try #require(first.headers[.location])
 
-                seaweed.stop()
+                try await seaweed.stopAndWait()
                 let failed = try await patch(location, (6 * mib)..<(12 * mib))
                 #expect(failed.status == .serviceUnavailable)
                 #expect(failed.errorCode == "UNAVAILABLE")
@@ -116,6 +116,7 @@ struct S3FaultTests {
                 }
                 #expect(failure != nil, "the body ended cleanly after \(received) of \(size) bytes")
                 #expect(received < size)
+                try await seaweed.stopAndWait()
 
                 // While it is down, a new pull is refused with a clear error (not a 404).
                 let refused = try await client.execute(uri: "/v2/faults/pull/blobs/\(digest)", method: .get)

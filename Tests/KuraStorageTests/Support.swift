@@ -1,6 +1,7 @@
 import Foundation
 import KuraCore
 import KuraStorage
+import KuraTestSupport
 import NIOCore
 
 /// A fresh folder under the system temp directory, removed after `body`.
@@ -12,15 +13,7 @@ func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws 
 }
 
 /// Deterministic pseudo-random bytes.
-func testBytes(_ count: Int, seed: UInt64 = 1) -> [UInt8] {
-    var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-    return (0..<count).map { _ in
-        state ^= state << 13
-        state ^= state >> 7
-        state ^= state << 17
-        return UInt8(truncatingIfNeeded: state)
-    }
-}
+func testBytes(_ count: Int, seed: UInt64 = 1) -> [UInt8] { TestData.bytes(count, seed: seed) }
 
 /// A body stream that delivers `bytes` in pieces of `pieceSize`.
 struct ChunkedBody: AsyncSequence, Sendable {

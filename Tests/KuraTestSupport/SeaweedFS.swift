@@ -134,17 +134,27 @@ public struct SeaweedFS: Sendable {
         /// Whether the process is up.
         public var isRunning: Bool { process.withLock { $0?.isRunning ?? false } }
 
-        /// Kills the process at once (SIGKILL), as a crash or a pulled plug would.
+        /// Kills the process at once (SIGKILL), as a crash or a pulled plug would. Does not
+        /// wait (a test calls it from async code): ``restart()`` waits for the exit.
         public func stop() {
-            guard let running = process.withLock({ p -> Process? in defer { p = nil }; return p }) else { return }
+            guard let running = process.withLock({ $0 }) else { return }
             kill(running.processIdentifier, SIGKILL)
-            running.waitUntilExit()
-            _ = SeaweedFS.pids.withLock { $0.remove(running.processIdentifier) }
+        }
+
+        /// Kills the process and waits until it is gone.
+        public func stopAndWait() async throws {
+            guard let running = process.withLock({ $0 }) else { return }
+            kill(running.processIdentifier, SIGKILL)
+            while running.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         }
 
         /// Starts the process again over the same data and ports, and waits until it is writable.
         public func restart() async throws {
-            stop()
+            if let running = process.withLock({ p -> Process? in defer { p = nil }; return p }) {
+                kill(running.processIdentifier, SIGKILL)
+                while running.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+                _ = SeaweedFS.pids.withLock { $0.remove(running.processIdentifier) }
+            }
             try await run()
         }
 
