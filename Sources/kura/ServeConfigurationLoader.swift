@@ -195,6 +195,10 @@ struct ServeConfigurationLoader {
             return value
         }
         if let listen = environment["KURA_LISTEN"] { try setListen(listen, &configuration) }
+        if !configuration.listeners.isEmpty, environment["KURA_HOST"] != nil || environment["KURA_PORT"] != nil {
+            throw ConfigurationError(
+                description: "KURA_HOST and KURA_PORT set the single listener, but the file lists listeners; use KURA_LISTEN to replace them")
+        }
         if let host = environment["KURA_HOST"] { configuration.host = host }
         if let port = try integer("KURA_PORT") { configuration.port = Int(port) }
         if let data = environment["KURA_DATA_DIR"] { configuration.dataDirectory = data }
