@@ -1,5 +1,4 @@
 import Foundation
-import KuraCore
 import KuraHTTP
 import KuraRegistry
 import KuraStorage
@@ -48,29 +47,9 @@ struct ServeConfigurationLoader {
             var path: String?
         }
 
+        /// Endpoints (ServeConfigurationLoader+Listeners.swift).
         var listeners: [Listener]?
         var tls: TLS?
-
-        /// One endpoint; see ``ListenerConfiguration``.
-        struct Listener: Decodable {
-            var name: String?
-            /// HOST:PORT
-            var address: String?
-            var apis: [String]?
-            var anonymousPull: Bool?
-            var allow: [String]?
-            var tls: ListenerTLS?
-            var trustedProxies: [String]?
-        }
-
-        struct ListenerTLS: Decodable {
-            var certificate: String?
-            var key: String?
-        }
-
-        struct TLS: Decodable {
-            var reloadIntervalSeconds: Int?
-        }
 
         /// Pull-through cache namespaces (see ServeConfigurationLoader+Proxies.swift).
         var proxies: [Proxy]?
@@ -268,6 +247,10 @@ struct ServeConfigurationLoader {
             return value
         }
         if let listen = environment["KURA_LISTEN"] { try setListen(listen, &configuration) }
+        if !configuration.listeners.isEmpty, environment["KURA_HOST"] != nil || environment["KURA_PORT"] != nil {
+            throw ConfigurationError(
+                description: "KURA_HOST and KURA_PORT set the single listener, but the file lists listeners; use KURA_LISTEN to replace them")
+        }
         if let host = environment["KURA_HOST"] { configuration.host = host }
         if let port = try integer("KURA_PORT") { configuration.port = Int(port) }
         if let data = environment["KURA_DATA_DIR"] { configuration.dataDirectory = data }
@@ -329,60 +312,5 @@ struct ServeConfigurationLoader {
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else { throw ConfigurationError(description: "\(field) needs a host, not \(text)") }
         return (host, port)
-    }
-
-    func parseListeners(_ entries: [File.Listener]) throws -> [ListenerConfiguration] {
-        guard !entries.isEmpty else { throw ConfigurationError(description: "listeners is empty; omit it for the default listener") }
-        var result: [ListenerConfiguration] = []
-        for (index, entry) in entries.enumerated() {
-            let name = entry.name ?? "listener\(index + 1)"
-            let field = "listeners[\(name)]"
-            guard let address = entry.address else { throw ConfigurationError(description: "\(field) needs an address (HOST:PORT)") }
-            let (host, port) = try hostAndPort(address, field: "\(field).address")
-            var apis = Set(ListenerConfiguration.API.allCases)
-            if let names = entry.apis {
-                apis = []
-                for api in names {
-                    guard let parsed = ListenerConfiguration.API(rawValue: api) else {
-                        let known = ListenerConfiguration.API.allCases.map(\.rawValue).joined(separator: ", ")
-                        throw ConfigurationError(description: "\(field).apis: unknown API \(api) (known: \(known))")
-                    }
-                    apis.insert(parsed)
-                }
-                if apis.isEmpty { throw ConfigurationError(description: "\(field).apis is empty") }
-            }
-            if entry.allow?.isEmpty == true {
-                throw ConfigurationError(description: "\(field).allow is empty, so no one could connect; omit it to admit everyone")
-            }
-            var tls: ListenerConfiguration.TLSFiles?
-            if let files = entry.tls {
-                guard let certificate = files.certificate, let key = files.key else {
-                    throw ConfigurationError(description: "\(field).tls needs certificate and key (PEM file paths)")
-                }
-                tls = .init(certificatePath: certificate, keyPath: key)
-            }
-            result.append(
-                ListenerConfiguration(
-                    name: name, host: host, port: port, apis: apis, anonymousPull: entry.anonymousPull ?? true,
-                    allow: try entry.allow.map { try ranges($0, field: "\(field).allow") }, tls: tls,
-                    trustedProxies: try ranges(entry.trustedProxies ?? [], field: "\(field).trustedProxies")))
-        }
-        var seenNames = Set<String>()
-        var seenAddresses = Set<String>()
-        for listener in result {
-            guard seenNames.insert(listener.name).inserted else {
-                throw ConfigurationError(description: "two listeners are named \(listener.name)")
-            }
-            guard listener.port == 0 || seenAddresses.insert("\(listener.host):\(listener.port)").inserted else {
-                throw ConfigurationError(description: "two listeners use \(listener.host):\(listener.port)")
-            }
-        }
-        return result
-    }
-
-    private func ranges(_ texts: [String], field: String) throws -> [NetworkRange] {
-        try texts.map { text in
-            do { return try NetworkRange(parsing: text) } catch { throw ConfigurationError(description: "\(field): \(error)") }
-        }
     }
 }

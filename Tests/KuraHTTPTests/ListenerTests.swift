@@ -37,6 +37,24 @@ struct ListenerTests {
     }
 
     @Test
+    func dualStackListenerMatchesIPv4ClientsInMappedForm() async throws {
+        try await withTemporaryDirectory { data in
+            var configuration = ServerConfiguration(dataDirectory: data, access: .init(enabled: false), gc: .init(enabled: false))
+            // Bound to "::", IPv4 clients arrive as ::ffff:a.b.c.d; an IPv4 range still admits them.
+            configuration.listeners = [ListenerConfiguration(name: "dual", host: "::", port: 0, allow: [Self.range("127.0.0.1/32")])]
+            try await withListeners(configuration) { ports, _, _ in
+                let port = try #require(ports["dual"])
+                let request = "GET /healthz HTTP/1.1\r\nHost: kura\r\nConnection: close\r\n\r\n"
+                let ipv4 = try await rawHTTPExchange(from: "127.0.0.1", to: "127.0.0.1", port: port, request: request)
+                #expect(ipv4.hasPrefix("HTTP/1.1 200"), "\(ipv4)")
+                await #expect(throws: (any Error).self, "an IPv6 client outside the list is disconnected") {
+                    _ = try await httpGet(HTTPClient.shared, "http://[::1]:\(port)/healthz", timeout: .seconds(5))
+                }
+            }
+        }
+    }
+
+    @Test
     func listenersServeOnlyTheirAPIs() async throws {
         try await withTemporaryDirectory { data in
             var configuration = ServerConfiguration(dataDirectory: data, gc: .init(enabled: false))

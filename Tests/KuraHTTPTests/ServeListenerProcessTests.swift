@@ -116,10 +116,22 @@ struct ServeListenerProcessTests {
         ("listeners:\n  - address: 127.0.0.1:0\n    tls:\n      certificate: /nonexistent.crt\n      key: /nonexistent.key\n", "cannot read TLS certificate /nonexistent.crt"),
     ])
     func badListenerConfigurationIsRefusedClearly(_ yaml: String, _ message: String) async throws {
+        try await Self.expectRefusal(yaml: yaml, message: message)
+    }
+
+    @Test
+    func hostAndPortVariablesDoNotSilentlyMissAListenersList() async throws {
+        try await Self.expectRefusal(
+            yaml: "listeners:\n  - address: 127.0.0.1:0\n", environment: ["KURA_PORT": "5999"], message: "use KURA_LISTEN to replace them")
+    }
+
+    /// Starts `kura serve` with `yaml` and expects it to exit non-zero, saying `message`.
+    static func expectRefusal(yaml: String, environment: [String: String] = [:], message: String) async throws {
         try await withTemporaryDirectory { scratch in
             let config = "\(scratch)/kura.yaml"
             try yaml.write(toFile: config, atomically: true, encoding: .utf8)
-            let server = try ServeProcessTests.Server(data: "\(scratch)/data", arguments: ["--config", config], listen: false)
+            let server = try ServeProcessTests.Server(
+                data: "\(scratch)/data", environment: environment, arguments: ["--config", config], listen: false)
             for _ in 0..<300 where server.process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
             #expect(!server.process.isRunning)
             #expect(await server.stop() != 0)
