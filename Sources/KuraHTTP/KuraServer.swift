@@ -75,36 +75,19 @@ public enum KuraServer {
     ) -> App {
         let servicesRegistry = services.registry
         let router = Router(context: KuraRequestContext.self)
-        let metricsFactory = metricsRegistry.map { MetricsEndpoint.factory(registry: $0) }
-        let httpMetrics = configuration.metricsListen == nil ? nil : metricsFactory.map { HTTPMetrics(factory: $0) }
-        let accessLog = configuration.accessLog.enabled ? AccessLog(path: configuration.accessLog.path, logger: logger) : nil
-        router.middlewares.add(RequestObserver(metrics: httpMetrics, meter: services.usage, accessLog: accessLog))
+        let features = OperatorFeatures(configuration, services: services, metricsRegistry: metricsRegistry, logger: logger)
+        router.middlewares.add(features.observer)
         router.middlewares.add(LogRequestsMiddleware(.info))
-        let rates = configuration.requestRates
-        let rateLimiter = RequestRateLimiter(perKeyPerMinute: rates.perKeyPerMinute, perAddressPerMinute: rates.perAddressPerMinute)
-        let webhooks = makeWebhookDispatcher(configuration, services: services, logger: logger)
-        var registryAPI = RegistryAPI(registry: services.registry, access: services.access, rateLimiter: rateLimiter.isEnabled ? rateLimiter : nil)
-        registryAPI.webhooks = webhooks
+        var registryAPI = RegistryAPI(registry: services.registry, access: services.access, rateLimiter: features.rateLimiter)
+        registryAPI.webhooks = features.webhooks
         registryAPI.register(on: router)
         HealthEndpoints(registry: services.registry).register(on: router)
         if let access = services.access {
             TokenEndpoint(access: access).register(on: router)
-            AdminAPI(admin: AccessAdmin(access: access, registry: services.registry), meter: services.usage, webhooks: webhooks).register(on: router)
+            AdminAPI(admin: AccessAdmin(access: access, registry: services.registry), meter: services.usage, webhooks: features.webhooks)
+                .register(on: router)
         }
-        var gauges: StorageGauges?
-        if httpMetrics != nil, let store = servicesRegistry.catalog as? any UsageStore, let metricsFactory {
-            gauges = StorageGauges(store: store, factory: metricsFactory)
-        }
-        let meter = services.usage
-        var services: [any Service] = []
-        if meter != nil || gauges != nil {
-            services.append(
-                UsageFlushService(
-                    meter: meter, gauges: gauges, interval: .seconds(Swift.max(1, configuration.usage.flushIntervalSeconds)),
-                    gaugeInterval: .seconds(Swift.max(1, configuration.usage.gaugeIntervalSeconds)), logger: logger))
-        }
-        if let accessLog { services.append(accessLog) }
-        if let webhooks { services.append(webhooks) }
+        var services: [any Service] = features.services
         if let metricsRegistry, let listen = configuration.metricsListen {
             services.append(MetricsEndpoint.application(host: listen.host, port: listen.port, registry: metricsRegistry, logger: logger))
         }
@@ -115,7 +98,7 @@ public enum KuraServer {
             services.append(
                 GarbageCollectionScheduler(
                     registry: servicesRegistry, interval: .seconds(max(1, configuration.gc.intervalSeconds)), options: options,
-                    logger: logger, webhooks: webhooks))
+                    logger: logger, webhooks: features.webhooks))
         }
         return Application(
             router: router,
@@ -123,19 +106,6 @@ public enum KuraServer {
                 address: .hostname(configuration.host, port: configuration.port), serverName: "Kura"),
             services: services,
             onServerRunning: onServerRunning,
-            logger: logger)
-    }
-
-    /// Webhooks need the admin API (access control) to be configured, and a catalog that
-    /// keeps them.
-    static func makeWebhookDispatcher(_ configuration: ServerConfiguration, services: Services, logger: Logger) -> WebhookDispatcher? {
-        let settings = configuration.webhooks
-        guard settings.enabled, let access = services.access, let store = services.registry.catalog as? any WebhookStore else { return nil }
-        return WebhookDispatcher(
-            store: store, secrets: access.webhookSecrets,
-            settings: .init(
-                maxAttempts: Swift.max(1, settings.maxAttempts), initialBackoff: .milliseconds(Swift.max(0, settings.initialBackoffMilliseconds)),
-                timeout: .seconds(Swift.max(1, settings.timeoutSeconds)), queueCapacity: settings.queueCapacity, concurrency: 16),
             logger: logger)
     }
 }
