@@ -128,6 +128,18 @@ import Testing
             let catalog = try SQLiteMetadataStore(path: "\(dir)/catalog.sqlite")
             let records = try await catalog.usage(UsageQuery(from: Date().addingTimeInterval(-7200), to: Date().addingTimeInterval(3600)))
             #expect(records == [UsageRecord(namespace: "team", repository: nil, accessKeyID: nil, kind: .tagList, counts: UsageCounts(calls: 3))])
+
+            // `kura usage --data` reads the same catalog without a server.
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: ServeProcessTests.executable)
+            process.arguments = ["usage", "--data", dir, "--csv", "--by", "repository"]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            #expect(text == "namespace,repository,access_key_id,kind,calls,bytes_in,bytes_out\nteam,team/app,,tag_list,3,0,0\n")
         }
     }
 }
