@@ -2,15 +2,6 @@ import Foundation
 public import KuraMetadata
 
 extension AccessAdmin {
-    /// A usage report: counters over a time range and stored bytes now.
-    public struct UsageReport: Sendable {
-        public var query: UsageQuery
-        public var records: [UsageRecord]
-        public var storage: [NamespaceStorage]
-        /// Every distinct object once across the registry; only in reports on all namespaces.
-        public var globalPhysicalBytes: Int64?
-    }
-
     /// A namespace's storage quota and what it stores now.
     public struct QuotaStatus: Sendable, Encodable {
         public var namespace: String
@@ -42,10 +33,7 @@ extension AccessAdmin {
         } else {
             try requireAdmin(caller)
         }
-        let store = try usageStore
-        return UsageReport(
-            query: query, records: try await store.usage(query), storage: try await store.storage(namespace: query.namespace),
-            globalPhysicalBytes: query.namespace == nil ? try await store.globalPhysicalBytes() : nil)
+        return try await UsageReport.make(from: try usageStore, query)
     }
 
     /// Sets or removes (`nil`) a namespace's storage quota; root or an account admin only.

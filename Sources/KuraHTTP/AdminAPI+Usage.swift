@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import KuraAccess
-import KuraMetadata
+public import KuraMetadata
 import KuraRegistry
 
 extension AdminAPI {
@@ -40,9 +40,6 @@ extension AdminAPI {
     /// The report's range defaults to the current UTC month up to now; `by` to namespace.
     static func usageQuery(_ q: Parameters) throws -> UsageQuery {
         let now = Date()
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let monthStart = calendar.date(from: calendar.dateComponents([.year, .month], from: now)) ?? now
         var grouping = UsageGrouping.namespace
         if let by = q["by"] {
             guard let parsed = UsageGrouping(rawValue: String(by)) else { throw AdminError.invalid("by must be namespace, repository or key") }
@@ -50,13 +47,13 @@ extension AdminAPI {
         }
         if let format = q["format"], format != "csv", format != "json" { throw AdminError.invalid("format must be json or csv") }
         return UsageQuery(
-            from: try date(q, "from") ?? monthStart, to: try date(q, "to") ?? now.addingTimeInterval(1),
+            from: try date(q, "from") ?? UsageQuery.monthStart(of: now), to: try date(q, "to") ?? now.addingTimeInterval(1),
             namespace: q["namespace"].map(String.init), grouping: grouping)
     }
 }
 
-/// A usage report as JSON or CSV.
-enum UsageReportFormat {
+/// A usage report as JSON or CSV (the admin API and `kura usage --data`).
+public enum UsageReportFormat {
     struct Report: Encodable {
         var from: Date
         var to: Date
@@ -89,7 +86,7 @@ enum UsageReportFormat {
         var logicalBytes: Int64
     }
 
-    static func json(_ report: AccessAdmin.UsageReport) throws -> [UInt8] {
+    public static func json(_ report: UsageReport) throws -> [UInt8] {
         let body = Report(
             from: report.query.from, to: report.query.to, by: report.query.grouping.rawValue, namespace: report.query.namespace,
             usage: report.records.map {
@@ -107,7 +104,7 @@ enum UsageReportFormat {
     }
 
     /// One line per group and kind (stored bytes are in the JSON form only).
-    static func csv(_ report: AccessAdmin.UsageReport) -> [UInt8] {
+    public static func csv(_ report: UsageReport) -> [UInt8] {
         var lines = ["namespace,repository,access_key_id,kind,calls,bytes_in,bytes_out"]
         for record in report.records {
             lines.append(

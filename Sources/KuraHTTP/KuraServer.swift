@@ -101,14 +101,6 @@ public enum KuraServer {
         public var certificates: [String: TLSCertificateStore]
     }
 
-    /// What every listener's routes share: one observer (metrics, metering, access log), one
-    /// rate limiter and one webhook queue for the whole server.
-    struct SharedParts: Sendable {
-        var observer: RequestObserver
-        var rateLimiter: RequestRateLimiter?
-        var webhooks: WebhookDispatcher?
-    }
-
     /// As ``makeApplication(_:services:logger:metricsRegistry:onServerRunning:)``, also
     /// handing back the TLS listeners' certificate stores. Throws when a TLS listener's
     /// certificate or key cannot be loaded.
@@ -116,16 +108,7 @@ public enum KuraServer {
         _ configuration: ServerConfiguration, services: Services, logger: Logger, metricsRegistry: PrometheusCollectorRegistry? = nil,
         onServerRunning: @escaping @Sendable (ListenerConfiguration, any Channel) async -> Void = { _, _ in }
     ) throws -> Endpoints {
-        let metricsFactory = metricsRegistry.map { MetricsEndpoint.factory(registry: $0) }
-        let httpMetrics = configuration.metricsListen == nil ? nil : metricsFactory.map { HTTPMetrics(factory: $0) }
-        let accessLog = configuration.accessLog.enabled ? AccessLog(path: configuration.accessLog.path, logger: logger) : nil
-        let rates = configuration.requestRates
-        let rateLimiter = RequestRateLimiter(perKeyPerMinute: rates.perKeyPerMinute, perAddressPerMinute: rates.perAddressPerMinute)
-        let webhooks = makeWebhookDispatcher(configuration, services: services, logger: logger)
-        let shared = SharedParts(
-            observer: RequestObserver(metrics: httpMetrics, meter: services.usage, accessLog: accessLog),
-            rateLimiter: rateLimiter.isEnabled ? rateLimiter : nil, webhooks: webhooks)
-
+        let features = OperatorFeatures(configuration, services: services, metricsRegistry: metricsRegistry, logger: logger)
         let replicationListener = configuration.effectiveListeners.first { $0.apis.contains(.v2) && $0.tls == nil }?.name
         var certificates: [String: TLSCertificateStore] = [:]
         var applications: [App] = []
@@ -139,7 +122,7 @@ public enum KuraServer {
             }
             applications.append(
                 Application(
-                    router: makeRouter(for: listener, services: services, shared: shared),
+                    router: makeRouter(for: listener, services: services, features: features),
                     server: ListenerChannels.serverBuilder(for: listener, certificate: store),
                     configuration: ApplicationConfiguration(address: .hostname(listener.host, port: listener.port), serverName: "Kura"),
                     onServerRunning: { channel in
@@ -152,19 +135,7 @@ public enum KuraServer {
                     },
                     logger: logger))
         }
-        var background: [any Service] = Array(applications.dropFirst())
-        var gauges: StorageGauges?
-        if httpMetrics != nil, let store = services.registry.catalog as? any UsageStore, let metricsFactory {
-            gauges = StorageGauges(store: store, factory: metricsFactory)
-        }
-        if services.usage != nil || gauges != nil {
-            background.append(
-                UsageFlushService(
-                    meter: services.usage, gauges: gauges, interval: .seconds(Swift.max(1, configuration.usage.flushIntervalSeconds)),
-                    gaugeInterval: .seconds(Swift.max(1, configuration.usage.gaugeIntervalSeconds)), logger: logger))
-        }
-        if let accessLog { background.append(accessLog) }
-        if let webhooks { background.append(webhooks) }
+        var background: [any Service] = Array(applications.dropFirst()) + features.services
         if let replicator = services.replicator { background.append(ReplicationScheduler(replicator: replicator)) }
         if let metricsRegistry, let listen = configuration.metricsListen {
             background.append(MetricsEndpoint.application(host: listen.host, port: listen.port, registry: metricsRegistry, logger: logger))
@@ -176,7 +147,7 @@ public enum KuraServer {
             background.append(
                 GarbageCollectionScheduler(
                     registry: services.registry, interval: .seconds(Swift.max(1, configuration.gc.intervalSeconds)), options: options,
-                    logger: logger, webhooks: webhooks))
+                    logger: logger, webhooks: features.webhooks))
         }
         // Trapped even without TLS listeners, so a SIGHUP never stops `kura serve`.
         if !certificates.isEmpty || configuration.tlsReloadOnSIGHUP {
@@ -192,17 +163,17 @@ public enum KuraServer {
     }
 
     /// The routes one listener serves: health on all, then the APIs it lists.
-    static func makeRouter(for listener: ListenerConfiguration, services: Services, shared: SharedParts) -> Router<KuraRequestContext> {
+    static func makeRouter(for listener: ListenerConfiguration, services: Services, features: OperatorFeatures) -> Router<KuraRequestContext> {
         let router = Router(context: KuraRequestContext.self)
         router.middlewares.add(ListenerMiddleware(listener: listener))
-        router.middlewares.add(shared.observer)
+        router.middlewares.add(features.observer)
         router.middlewares.add(LogRequestsMiddleware(.info))
         HealthEndpoints(registry: services.registry).register(on: router)
         if listener.apis.contains(.v2) {
             var registryAPI = RegistryAPI(
-                registry: services.registry, access: services.access, anonymousPull: listener.anonymousPull, rateLimiter: shared.rateLimiter,
+                registry: services.registry, access: services.access, anonymousPull: listener.anonymousPull, rateLimiter: features.rateLimiter,
                 proxy: services.proxy, replicator: services.replicator)
-            registryAPI.webhooks = shared.webhooks
+            registryAPI.webhooks = features.webhooks
             registryAPI.register(on: router)
             if let access = services.access {
                 TokenEndpoint(access: access, anonymousPull: listener.anonymousPull).register(on: router)
@@ -210,23 +181,10 @@ public enum KuraServer {
         }
         if listener.apis.contains(.admin), let access = services.access {
             AdminAPI(
-                admin: AccessAdmin(access: access, registry: services.registry), meter: services.usage, webhooks: shared.webhooks,
+                admin: AccessAdmin(access: access, registry: services.registry), meter: services.usage, webhooks: features.webhooks,
                 replicator: services.replicator
             ).register(on: router)
         }
         return router
-    }
-
-    /// Webhooks need the admin API (access control) to be configured, and a catalog that
-    /// keeps them.
-    static func makeWebhookDispatcher(_ configuration: ServerConfiguration, services: Services, logger: Logger) -> WebhookDispatcher? {
-        let settings = configuration.webhooks
-        guard settings.enabled, let access = services.access, let store = services.registry.catalog as? any WebhookStore else { return nil }
-        return WebhookDispatcher(
-            store: store, secrets: access.webhookSecrets,
-            settings: .init(
-                maxAttempts: Swift.max(1, settings.maxAttempts), initialBackoff: .milliseconds(Swift.max(0, settings.initialBackoffMilliseconds)),
-                timeout: .seconds(Swift.max(1, settings.timeoutSeconds)), queueCapacity: settings.queueCapacity, concurrency: 16),
-            logger: logger)
     }
 }

@@ -19,10 +19,10 @@ extension RegistryAPI {
         }
     }
 
-    /// Refuses a caller over its request rate (per access key and per source address) with
-    /// 429 and `Retry-After`.
-    func admit(_ caller: Caller) throws {
-        guard let rateLimiter, let wait = rateLimiter.admit(address: caller.sourceAddress, keyID: caller.principal.keyID) else { return }
+    /// Refuses a request over its rate (per source address or per access key) with 429 and
+    /// `Retry-After`.
+    func admit(address: String?, keyID: String?) throws {
+        guard let rateLimiter, let wait = rateLimiter.admit(address: address, keyID: keyID) else { return }
         throw AuthorizationFailure(
             error: RegistryError(.tooManyRequests, "request rate limit reached; retry in \(wait) s"), headers: [.retryAfter: String(wait)])
     }

@@ -56,8 +56,10 @@ public struct RegistryAPI: Sendable {
             }
             let observation = RequestObservation.current
             observation?.update { $0.route = endpoint.routePattern }
+            // The address is limited before any work; the key once it is known.
+            try admit(address: origin.clientAddress, keyID: nil)
             let caller = try await authorize(endpoint, request: request, origin: origin)
-            try admit(caller)
+            try admit(address: nil, keyID: caller.principal.keyID)
             if let observation { observe(endpoint, request: request, caller: caller, into: observation) }
             response = try await dispatch(endpoint, request: request, caller: caller, logger: logger)
             if let webhooks { notify(webhooks, endpoint, request: request, caller: caller, response: response) }

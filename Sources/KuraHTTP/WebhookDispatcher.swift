@@ -54,10 +54,12 @@ final class WebhookDispatcher: Service, Sendable {
         (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(Swift.max(1, settings.queueCapacity)))
     }
 
-    /// Queues an event; returns at once. A pull is dropped here when no cached webhook wants
-    /// pulls, so pulls cost nothing without subscribers.
+    /// Queues an event; returns at once. A pull is dropped here when the (fresh) cached
+    /// webhooks want no pulls, so pulls cost next to nothing without subscribers.
     func emit(_ event: Event) {
-        if event.event == .pull, let cached = cache.withLock({ $0 }), !cached.webhooks.contains(where: { $0.events.contains(.pull) }) {
+        if event.event == .pull, let cached = cache.withLock({ $0 }), ContinuousClock.now - cached.loadedAt < Self.cacheLifetime,
+            !cached.webhooks.contains(where: { $0.events.contains(.pull) })
+        {
             return
         }
         continuation.yield(event)

@@ -148,27 +148,29 @@ public final class Registry: Sendable {
         _ id: String, in repository: RepositoryName, digest: Digest, start: Int64?, length: Int64?, lastChunk: Body?
     ) async throws -> BlobInfo where Body.Element == ByteBuffer {
         let upload = try await session(id, in: repository)
-        if try await hasQuota(repository) {
-            // The size is known before the commit unless the last chunk has no length: a
-            // session over the quota is cancelled, its bytes deleted.
+        let limit = try await quotaLimit(for: repository)
+        // With the last chunk's length known, so is the blob's size: a session over the quota
+        // is refused before the commit and cancelled, its bytes deleted.
+        let sizeKnown = length != nil || lastChunk == nil
+        if let limit, sizeKnown {
             let offset = try await blobs.uploadStatus(upload).offset
-            if length != nil || lastChunk == nil {
-                do {
-                    try await checkQuota(storing: digest, size: offset + (length ?? 0), in: repository)
-                } catch {
-                    _ = try? await cancelUpload(id, in: repository)
-                    throw error
-                }
+            do {
+                try await checkQuota(storing: digest, size: offset + (length ?? 0), in: repository, limit: limit)
+            } catch {
+                _ = try? await cancelUpload(id, in: repository)
+                throw error
             }
         }
         let info = try await blobs.commitUpload(
             upload, expected: digest, lastChunk: lastChunk.map { limited($0) }, lastChunkOffset: start, expectedLength: length)
-        do {
-            try await checkQuota(storing: info.digest, size: info.size, in: repository)
-        } catch {
-            // Stored but never linked: garbage collection removes the object.
-            _ = try? await catalog.deleteUpload(id)
-            throw error
+        if let limit, !sizeKnown {
+            do {
+                try await checkQuota(storing: info.digest, size: info.size, in: repository, limit: limit)
+            } catch {
+                // Stored but never linked: garbage collection removes the object.
+                _ = try? await catalog.deleteUpload(id)
+                throw error
+            }
         }
         try await linkUploadedBlob(info, in: repository)
         try await catalog.deleteUpload(id)

@@ -31,6 +31,7 @@ public final class UsageMeter: Sendable {
                 defer { counts = [:] }
                 return counts
             }
+            guard !batch.isEmpty else { return }
             do {
                 try await store.addUsage(batch)
             } catch {

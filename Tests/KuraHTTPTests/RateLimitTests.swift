@@ -34,6 +34,9 @@ import Testing
                 let limited = try await client.v2(.get, "", as: root)
                 #expect(limited.status == .tooManyRequests)
                 #expect(limited.headers[.retryAfter] != nil)
+                // Refused before authentication: even bad credentials get 429, not 401.
+                let bogus = TestKey(id: "KURANOSUCHKEY", secret: "wrong")
+                #expect(try await client.v2(.get, "", as: bogus).status == .tooManyRequests)
             }
         }
     }

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import KuraCore
 import KuraHTTP
+import KuraMetadata
 import NIOCore
 import Testing
 
@@ -111,6 +112,34 @@ import Testing
                 #expect(try await client.admin(.get, "usage", as: ci).status == .forbidden)
                 #expect(try await client.admin(.get, "usage?from=\(to)&to=\(from)", as: root).status == .badRequest)
             }
+        }
+    }
+}
+
+/// Counts still in memory when the server stops are written at shutdown.
+@Suite struct UsageFlushOnShutdownTests {
+    @Test func shutdownWritesPendingUsage() async throws {
+        try await withTemporaryDirectory { dir in
+            // A flush interval far longer than the test: only the shutdown flush can write.
+            try await withMeteredServer(dataDirectory: dir, configure: { $0.usage.flushIntervalSeconds = 3600 }) { client, _, root in
+                try await client.makeNamespace("team", root: root)
+                for _ in 0..<3 { try await client.v2(.get, "team/app/tags/list", as: root).expectStatus(.notFound) }
+            }
+            let catalog = try SQLiteMetadataStore(path: "\(dir)/catalog.sqlite")
+            let records = try await catalog.usage(UsageQuery(from: Date().addingTimeInterval(-7200), to: Date().addingTimeInterval(3600)))
+            #expect(records == [UsageRecord(namespace: "team", repository: nil, accessKeyID: nil, kind: .tagList, counts: UsageCounts(calls: 3))])
+
+            // `kura usage --data` reads the same catalog without a server.
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: ServeProcessTests.executable)
+            process.arguments = ["usage", "--data", dir, "--csv", "--by", "repository"]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            #expect(text == "namespace,repository,access_key_id,kind,calls,bytes_in,bytes_out\nteam,team/app,,tag_list,3,0,0\n")
         }
     }
 }

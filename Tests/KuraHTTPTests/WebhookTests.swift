@@ -110,4 +110,53 @@ import Testing
             }
         }
     }
+
+    /// A receiver that records every delivery and answers 200.
+    actor Recorder {
+        var bodies: [[UInt8]] = []
+        func receive(_ body: [UInt8]) { bodies.append(body) }
+    }
+
+    @Test func pullsAndJobRunsAreDeliveredWhenSubscribed() async throws {
+        let recorder = Recorder()
+        let router = Router()
+        router.post("/hook") { request, _ -> Response in
+            var request = request
+            await recorder.receive(Array(try await request.collectBody(upTo: 1 << 20).readableBytesView))
+            return Response(status: .noContent)
+        }
+        try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { hookClient in
+            let port = try #require(hookClient.port)
+            try await withTemporaryDirectory { dir in
+                try await withMeteredServer(dataDirectory: dir, configure: { $0.gc = .init(enabled: true, intervalSeconds: 1) }) { client, _, root in
+                    try await client.makeNamespace("team", root: root)
+                    let created = try await client.admin(
+                        .post, "namespaces/team/webhooks", as: root,
+                        json: "{\"url\":\"http://127.0.0.1:\(port)/hook\",\"secret\":\"k\",\"events\":[\"pull\",\"job\"]}")
+                    #expect(created.status == .created)
+                    let config = testBytes(100, seed: 51)
+                    try await client.v2(.post, "team/app/blobs/uploads/?digest=\(sha256(config))", as: root, body: config).expectStatus(.created)
+                    let manifest = TestManifests.image(config: config, layers: [])
+                    try await client.v2(.put, "team/app/manifests/v1", as: root, headers: [.contentType: MediaType.ociManifest], body: manifest)
+                        .expectStatus(.created)
+                    try await client.v2(.get, "team/app/manifests/v1", as: root).expectStatus(.ok)
+                    try await client.v2(.head, "team/app/manifests/v1", as: root).expectStatus(.ok)
+
+                    var events: [[String: Any]] = []
+                    for _ in 0..<100 {
+                        events = await recorder.bodies.compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+                        if events.contains(where: { $0["event"] as? String == "job" }) && events.contains(where: { $0["event"] as? String == "pull" }) { break }
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                    let pulls = events.filter { $0["event"] as? String == "pull" }
+                    #expect(pulls.count == 1, "the GET, not the HEAD; no push (not subscribed)")
+                    #expect(pulls.first?["digest"] as? String == sha256(manifest).description)
+                    #expect(!events.contains { $0["event"] as? String == "push" })
+                    let job = try #require(events.first { $0["event"] as? String == "job" })
+                    #expect(job["job"] as? String == "gc")
+                    #expect((job["summary"] as? [String: Any])?["run"] != nil)
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,58 @@
+import KuraAccess
+import KuraMetadata
+import KuraRegistry
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+/// What an operator configures around the registry, built once per application: request
+/// metrics, usage metering, access logs, request-rate limits and webhooks, with the
+/// background services they need.
+struct OperatorFeatures {
+    let observer: RequestObserver
+    let rateLimiter: RequestRateLimiter?
+    let webhooks: WebhookDispatcher?
+    /// Flushing usage, refreshing gauges, writing access logs, delivering webhooks.
+    let services: [any Service]
+
+    init(_ configuration: ServerConfiguration, services: KuraServer.Services, metricsRegistry: PrometheusCollectorRegistry?, logger: Logger) {
+        let metricsFactory = metricsRegistry.map { MetricsEndpoint.factory(registry: $0) }
+        let httpMetrics = configuration.metricsListen == nil ? nil : metricsFactory.map { HTTPMetrics(factory: $0) }
+        let accessLog = configuration.accessLog.enabled ? AccessLog(path: configuration.accessLog.path, logger: logger) : nil
+        observer = RequestObserver(metrics: httpMetrics, meter: services.usage, accessLog: accessLog)
+
+        let rates = configuration.requestRates
+        let limiter = RequestRateLimiter(perKeyPerMinute: rates.perKeyPerMinute, perAddressPerMinute: rates.perAddressPerMinute)
+        rateLimiter = limiter.isEnabled ? limiter : nil
+        webhooks = Self.webhookDispatcher(configuration, services: services, logger: logger)
+
+        var gauges: StorageGauges?
+        if httpMetrics != nil, let store = services.registry.catalog as? any UsageStore, let metricsFactory {
+            gauges = StorageGauges(store: store, factory: metricsFactory)
+        }
+        var background: [any Service] = []
+        if services.usage != nil || gauges != nil {
+            background.append(
+                UsageFlushService(
+                    meter: services.usage, gauges: gauges, interval: .seconds(Swift.max(1, configuration.usage.flushIntervalSeconds)),
+                    gaugeInterval: .seconds(Swift.max(1, configuration.usage.gaugeIntervalSeconds)), logger: logger))
+        }
+        if let accessLog { background.append(accessLog) }
+        if let webhooks { background.append(webhooks) }
+        self.services = background
+    }
+
+    /// Webhooks need the admin API (access control) to be configured, and a catalog that
+    /// keeps them.
+    private static func webhookDispatcher(_ configuration: ServerConfiguration, services: KuraServer.Services, logger: Logger) -> WebhookDispatcher? {
+        let settings = configuration.webhooks
+        guard settings.enabled, let access = services.access, let store = services.registry.catalog as? any WebhookStore else { return nil }
+        return WebhookDispatcher(
+            store: store, secrets: access.webhookSecrets,
+            settings: .init(
+                maxAttempts: Swift.max(1, settings.maxAttempts), initialBackoff: .milliseconds(Swift.max(0, settings.initialBackoffMilliseconds)),
+                timeout: .seconds(Swift.max(1, settings.timeoutSeconds)), queueCapacity: settings.queueCapacity, concurrency: 16),
+            logger: logger)
+    }
+}
