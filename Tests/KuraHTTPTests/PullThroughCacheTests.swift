@@ -70,6 +70,35 @@ struct PullThroughCacheTests {
     }
 
     @Test
+    func aCachedTagIsTrustedForItsTTLThenFollowsTheUpstream() async throws {
+        try await withTemporaryDirectory { upstreamData in
+            try await withLiveServer(dataDirectory: upstreamData) { upstream in
+                let images = try await MirrorSourceImages.push(to: upstream, repository: "team/app")
+                let port = try #require(upstream.port)
+                let (first, _) = try #require(images.tagged["1.0.0"])
+                let (moved, movedType) = try #require(images.tagged["1.1.0"])
+                try await withTemporaryDirectory { slowData in
+                    try await withTemporaryDirectory { eagerData in
+                        try await withLiveServer(dataDirectory: slowData, access: .init(enabled: false), proxies: [try proxy(port)]) { slow, slowServices in
+                            try await withLiveServer(dataDirectory: eagerData, access: .init(enabled: false), proxies: [try proxy(port, ttl: .zero)]) { eager, eagerServices in
+                                #expect(try await slow.manifestBytes("hub/team/app", "1.0.0") == first)
+                                #expect(try await eager.manifestBytes("hub/team/app", "1.0.0") == first)
+                                try await waitUntilCached(slowServices.registry, "1.0.0", in: "hub/team/app")
+                                try await waitUntilCached(eagerServices.registry, "1.0.0", in: "hub/team/app")
+                                // The upstream moves the tag.
+                                let retag = try await upstream.pushManifest(moved, mediaType: movedType, to: "team/app", reference: "1.0.0")
+                                #expect(retag.status == .created)
+                                #expect(try await slow.manifestBytes("hub/team/app", "1.0.0") == first, "within its TTL the cached tag answers")
+                                #expect(try await eager.manifestBytes("hub/team/app", "1.0.0") == moved, "past its TTL the tag follows the upstream")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     func concurrentPullsOfOneLayerFetchItOnceAndTheFirstBytesComeBeforeTheLast() async throws {
         let upstream = FaultySourceRegistry()
         upstream.behaviour = .slow

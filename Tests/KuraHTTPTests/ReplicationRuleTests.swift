@@ -102,6 +102,34 @@ struct ReplicationRuleTests {
     }
 
     @Test
+    func aFailedRunIsRecordedAndRetriedUntilItSucceeds() async throws {
+        try await withLocalAndRemote { local, root, _, remote, remoteRoot in
+            let images = try await MirrorSourceImages.push(repository: "team/app") { method, path, headers, body in
+                Int(try await local.execute(uri: path, method: method, headers: headers.merging(root.basic), body: body).status.code)
+            }
+            func rule(_ remoteURL: String) throws -> String {
+                try ruleJSON([
+                    "direction": "push", "namespace": "team", "remote": remoteURL, "remoteUsername": remoteRoot.id, "remotePassword": remoteRoot.secret,
+                    "localUsername": root.id, "localPassword": root.secret,
+                ])
+            }
+            // The remote is at a closed port first: the run fails and says so.
+            #expect(try await local.admin(.put, "replication/rules/dr", as: root, json: try rule("http://127.0.0.1:1")).status == .ok)
+            #expect(try await local.admin(.post, "replication/rules/dr/run", as: root).status == .accepted)
+            _ = try await eventually(seconds: 30) {
+                try await local.admin(.get, "replication/runs?rule=dr", as: root).json(array: true)?.first?["error"] is String
+            }
+            // Fixed: the scheduled retry goes through.
+            #expect(try await local.admin(.put, "replication/rules/dr", as: root, json: try rule("http://127.0.0.1:\(try #require(remote.port))")).status == .ok)
+            _ = try await eventually(seconds: 30) {
+                let latest = try await local.admin(.get, "replication/runs?rule=dr", as: root).json(array: true)?.first
+                return latest?["trigger"] as? String == "retry" && latest?["error"] == nil && (latest?["failures"] as? [Any])?.isEmpty == true
+            }
+            #expect(try await remote.manifestBytes("team/app", "1.0.0", headers: remoteRoot.basic) == images.tagged["1.0.0"]?.0)
+        }
+    }
+
+    @Test
     func badRulesAreRefusedAndOnlyAdminsMayTouchThem() async throws {
         try await withSecuredServer { local, root in
             let bad = try ruleJSON(["direction": "sideways", "namespace": "team", "remote": "http://127.0.0.1:1"])
