@@ -130,12 +130,51 @@ extension SQLiteMetadataStore: QuotaStore {
     }
 
     public func physicalBytes(namespace: String, including candidate: (digest: Digest, size: Int64)?) async throws -> Int64 {
+        try await dbWriter.read { db in try Self.physicalBytes(db, namespace: namespace, including: candidate) }
+    }
+
+    public func linkBlobWithinQuota(_ digest: Digest, size: Int64, in repository: RepositoryName) async throws {
+        let now = Date().catalogMilliseconds
+        try await dbWriter.write { db in
+            try Self.enforceQuota(db, adding: (digest, size), in: repository)
+            try Self.linkBlob(db, digest, size: size, in: repository, now: now)
+        }
+    }
+
+    public func putManifestWithinQuota(
+        _ manifest: ManifestRecord, references: [ManifestReference], in repository: RepositoryName, tag: Tag?
+    ) async throws {
+        let now = Date().catalogMilliseconds
+        let annotations = try CatalogValue.annotationsJSON(manifest.annotations)
+        try await dbWriter.write { db in
+            try Self.enforceQuota(db, adding: (manifest.digest, manifest.size), in: repository)
+            try Self.putManifest(db, manifest, annotations: annotations, references: references, in: repository, tag: tag, now: now)
+        }
+    }
+
+    /// Throws ``QuotaExceeded`` when `candidate` would take the namespace of `repository`
+    /// over its quota. Run inside the write transaction that then stores the candidate, so
+    /// no other write comes between the count and the row.
+    private static func enforceQuota(_ db: Database, adding candidate: (digest: Digest, size: Int64), in repository: RepositoryName) throws {
+        let namespace = String(repository.firstComponent)
+        guard
+            let limit = try Int64.fetchOne(db, sql: "SELECT max_bytes FROM namespace_quotas WHERE namespace = ?", arguments: [namespace])
+        else { return }
+        let projected = try physicalBytes(db, namespace: namespace, including: candidate)
+        guard projected > limit else { return }
+        let stored = try physicalBytes(db, namespace: namespace, including: nil)
+        // Content the namespace already holds adds nothing, so it is never refused.
+        guard projected > stored else { return }
+        throw QuotaExceeded(namespace: namespace, storedBytes: stored, projectedBytes: projected, maxBytes: limit)
+    }
+
+    private static func physicalBytes(_ db: Database, namespace: String, including candidate: (digest: Digest, size: Int64)?) throws -> Int64 {
         // UNION drops duplicate (digest, size) rows, so a candidate already stored adds nothing.
         var sql = """
             SELECT COALESCE(SUM(size), 0) FROM (
-                SELECT b.digest, b.size FROM blob_links b JOIN repositories r ON r.id = b.repository_id WHERE \(Self.inNamespace)
+                SELECT b.digest, b.size FROM blob_links b JOIN repositories r ON r.id = b.repository_id WHERE \(inNamespace)
                 UNION
-                SELECT m.digest, m.size FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE \(Self.inNamespace)
+                SELECT m.digest, m.size FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE \(inNamespace)
             """
         var arguments: StatementArguments = [namespace]
         if let candidate {
@@ -143,8 +182,6 @@ extension SQLiteMetadataStore: QuotaStore {
             arguments += [candidate.digest.description, candidate.size]
         }
         sql += ")"
-        let finalSQL = sql
-        let finalArguments = arguments
-        return try await dbWriter.read { db in try Int64.fetchOne(db, sql: finalSQL, arguments: finalArguments) ?? 0 }
+        return try Int64.fetchOne(db, sql: sql, arguments: arguments) ?? 0
     }
 }

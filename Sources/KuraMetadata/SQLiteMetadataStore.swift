@@ -81,15 +81,18 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func linkBlob(_ digest: Digest, size: Int64, in repository: RepositoryName) async throws {
         let now = Date().catalogMilliseconds
-        try await dbWriter.write { db in
-            let id = try Self.ensureRepository(db, repository, now: now)
-            try db.execute(
-                sql: """
-                    INSERT INTO blob_links (repository_id, digest, size, linked_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (repository_id, digest) DO UPDATE SET size = excluded.size, linked_at = excluded.linked_at
-                    """,
-                arguments: [id, digest.description, size, now])
-        }
+        try await dbWriter.write { db in try Self.linkBlob(db, digest, size: size, in: repository, now: now) }
+    }
+
+    /// The write of ``linkBlob(_:size:in:)``, inside a caller's transaction.
+    static func linkBlob(_ db: Database, _ digest: Digest, size: Int64, in repository: RepositoryName, now: Int64) throws {
+        let id = try ensureRepository(db, repository, now: now)
+        try db.execute(
+            sql: """
+                INSERT INTO blob_links (repository_id, digest, size, linked_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (repository_id, digest) DO UPDATE SET size = excluded.size, linked_at = excluded.linked_at
+                """,
+            arguments: [id, digest.description, size, now])
     }
 
     public func blobLink(_ digest: Digest, in repository: RepositoryName) async throws -> BlobLink? {
@@ -142,40 +145,48 @@ public final class SQLiteMetadataStore: MetadataStore {
         let now = Date().catalogMilliseconds
         let annotations = try CatalogValue.annotationsJSON(manifest.annotations)
         try await dbWriter.write { db in
-            let id = try Self.ensureRepository(db, repository, now: now)
-            let digest = manifest.digest.description
+            try Self.putManifest(db, manifest, annotations: annotations, references: references, in: repository, tag: tag, now: now)
+        }
+    }
+
+    /// The write of ``putManifest(_:references:in:tag:)``, inside a caller's transaction.
+    static func putManifest(
+        _ db: Database, _ manifest: ManifestRecord, annotations: String, references: [ManifestReference], in repository: RepositoryName,
+        tag: Tag?, now: Int64
+    ) throws {
+        let id = try ensureRepository(db, repository, now: now)
+        let digest = manifest.digest.description
+        try db.execute(
+            sql: """
+                INSERT INTO manifests
+                    (repository_id, digest, media_type, size, artifact_type, subject, annotations, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (repository_id, digest) DO NOTHING
+                """,
+            arguments: [
+                id, digest, manifest.mediaType, manifest.size, manifest.artifactType,
+                manifest.subject?.description, annotations, manifest.createdAt.catalogMilliseconds,
+            ])
+        // A digest fixes a manifest's content, so an existing row already has the same
+        // references; only a new row needs them.
+        if db.changesCount > 0 {
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO manifest_references (repository_id, manifest_digest, child_digest, kind)
+                    VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING
+                    """)
+            for reference in references {
+                try insert.execute(arguments: [id, digest, reference.digest.description, reference.kind.rawValue])
+            }
+        }
+        if let tag {
             try db.execute(
                 sql: """
-                    INSERT INTO manifests
-                        (repository_id, digest, media_type, size, artifact_type, subject, annotations, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (repository_id, digest) DO NOTHING
+                    INSERT INTO tags (repository_id, name, manifest_digest, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (repository_id, name)
+                    DO UPDATE SET manifest_digest = excluded.manifest_digest, updated_at = excluded.updated_at
                     """,
-                arguments: [
-                    id, digest, manifest.mediaType, manifest.size, manifest.artifactType,
-                    manifest.subject?.description, annotations, manifest.createdAt.catalogMilliseconds,
-                ])
-            // A digest fixes a manifest's content, so an existing row already has the same
-            // references; only a new row needs them.
-            if db.changesCount > 0 {
-                let insert = try db.cachedStatement(
-                    sql: """
-                        INSERT INTO manifest_references (repository_id, manifest_digest, child_digest, kind)
-                        VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING
-                        """)
-                for reference in references {
-                    try insert.execute(arguments: [id, digest, reference.digest.description, reference.kind.rawValue])
-                }
-            }
-            if let tag {
-                try db.execute(
-                    sql: """
-                        INSERT INTO tags (repository_id, name, manifest_digest, updated_at) VALUES (?, ?, ?, ?)
-                        ON CONFLICT (repository_id, name)
-                        DO UPDATE SET manifest_digest = excluded.manifest_digest, updated_at = excluded.updated_at
-                        """,
-                    arguments: [id, tag.value, digest, now])
-            }
+                arguments: [id, tag.value, digest, now])
         }
     }
 

@@ -19,15 +19,16 @@ import NIOCore
 extension Registry {
     var collectionStore: (any GarbageCollectionStore)? { catalog as? any GarbageCollectionStore }
 
-    /// Links a blob that was just stored or found stored, and makes sure it still is.
+    /// Links a blob that was just stored or found stored (within its namespace's quota), and
+    /// makes sure it still is.
     /// Returns false (with the link removed) when GC deleted the object under the push.
     func linkStoredBlob(_ info: BlobInfo, in repository: RepositoryName) async throws -> Bool {
         guard let store = collectionStore else {
-            try await catalog.linkBlob(info.digest, size: info.size, in: repository)
+            try await linkBlobWithinQuota(info.digest, size: info.size, in: repository)
             return true
         }
         do {
-            try await catalog.linkBlob(info.digest, size: info.size, in: repository)
+            try await linkBlobWithinQuota(info.digest, size: info.size, in: repository)
         } catch where store.isCollectionConflict(error) {
             return false
         }

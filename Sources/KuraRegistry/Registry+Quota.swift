@@ -2,6 +2,11 @@ import KuraCore
 import KuraMetadata
 import KuraStorage
 
+// Namespace storage quotas. The rule is enforced when content is linked: the catalog reads
+// the quota, counts the namespace's bytes and writes the link (or manifest) in one write
+// transaction (see ``QuotaStore``), so pushes arriving together cannot all pass it. The
+// checks made before any byte is stored are early refusals that spare the upload; they
+// decide nothing on their own.
 extension Registry {
     /// The storage quota of the namespace of `repository`, or `nil` for none.
     func quotaLimit(for repository: RepositoryName) async throws -> Int64? {
@@ -10,8 +15,8 @@ extension Registry {
     }
 
     /// Refuses with `DENIED` (403) when storing `digest` (of `size` bytes) in `repository`
-    /// would take its namespace over its storage quota. Counted after deduplication: content
-    /// the namespace already holds adds nothing, so it is never refused.
+    /// would take its namespace over its storage quota as it stands now. Counted after
+    /// deduplication: content the namespace already holds adds nothing, so it is never refused.
     func checkQuota(storing digest: Digest, size: Int64, in repository: RepositoryName) async throws {
         guard let limit = try await quotaLimit(for: repository) else { return }
         try await checkQuota(storing: digest, size: size, in: repository, limit: limit)
@@ -25,8 +30,36 @@ extension Registry {
         guard projected > limit else { return }
         let current = try await quotas.physicalBytes(namespace: namespace, including: nil)
         guard projected > current else { return }
-        throw RegistryError(
+        throw Self.quotaRefusal(
+            QuotaExceeded(namespace: namespace, storedBytes: current, projectedBytes: projected, maxBytes: limit), storing: digest, size: size)
+    }
+
+    /// Links a blob into the repository within its namespace's quota (`DENIED` when over).
+    func linkBlobWithinQuota(_ digest: Digest, size: Int64, in repository: RepositoryName) async throws {
+        guard let quotas else { return try await catalog.linkBlob(digest, size: size, in: repository) }
+        do {
+            try await quotas.linkBlobWithinQuota(digest, size: size, in: repository)
+        } catch let exceeded as QuotaExceeded {
+            throw Self.quotaRefusal(exceeded, storing: digest, size: size)
+        }
+    }
+
+    /// Stores a manifest's catalog record within its namespace's quota (`DENIED` when over).
+    func putManifestWithinQuota(
+        _ record: ManifestRecord, references: [ManifestReference], in repository: RepositoryName, tag: Tag?
+    ) async throws {
+        guard let quotas else { return try await catalog.putManifest(record, references: references, in: repository, tag: tag) }
+        do {
+            try await quotas.putManifestWithinQuota(record, references: references, in: repository, tag: tag)
+        } catch let exceeded as QuotaExceeded {
+            throw Self.quotaRefusal(exceeded, storing: record.digest, size: record.size)
+        }
+    }
+
+    private static func quotaRefusal(_ exceeded: QuotaExceeded, storing digest: Digest, size: Int64) -> RegistryError {
+        RegistryError(
             .denied, "storage quota exceeded",
-            detail: "namespace \(namespace) stores \(current) bytes; \(digest) (\(size) bytes) would make \(projected), over its quota of \(limit) bytes")
+            detail: "namespace \(exceeded.namespace) stores \(exceeded.storedBytes) bytes; \(digest) (\(size) bytes) would make "
+                + "\(exceeded.projectedBytes), over its quota of \(exceeded.maxBytes) bytes")
     }
 }

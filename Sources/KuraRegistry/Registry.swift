@@ -114,8 +114,8 @@ public final class Registry: Sendable {
         // With the length known, an upload over the quota is refused before any byte is stored.
         if let length { try await checkQuota(storing: digest, size: length, in: repository) }
         let info = try await blobs.ingest(limited(body), expected: digest, expectedLength: length)
-        // Stored but never linked when refused here: garbage collection removes the object.
-        if length == nil { try await checkQuota(storing: info.digest, size: info.size, in: repository) }
+        // Refused over the quota when linked: the object, stored but never linked, is removed
+        // by garbage collection.
         try await linkUploadedBlob(info, in: repository)
         return info
     }
@@ -149,8 +149,8 @@ public final class Registry: Sendable {
     ) async throws -> BlobInfo where Body.Element == ByteBuffer {
         let upload = try await session(id, in: repository)
         let limit = try await quotaLimit(for: repository)
-        // With the last chunk's length known, so is the blob's size: a session over the quota
-        // is refused before the commit and cancelled, its bytes deleted.
+        // With the last chunk's length known, so is the blob's size: a session already over
+        // the quota is refused before the commit and cancelled, its bytes deleted.
         let sizeKnown = length != nil || lastChunk == nil
         if let limit, sizeKnown {
             let offset = try await blobs.uploadStatus(upload).offset
@@ -163,16 +163,14 @@ public final class Registry: Sendable {
         }
         let info = try await blobs.commitUpload(
             upload, expected: digest, lastChunk: lastChunk.map { limited($0) }, lastChunkOffset: start, expectedLength: length)
-        if let limit, !sizeKnown {
-            do {
-                try await checkQuota(storing: info.digest, size: info.size, in: repository, limit: limit)
-            } catch {
-                // Stored but never linked: garbage collection removes the object.
-                _ = try? await catalog.deleteUpload(id)
-                throw error
-            }
+        do {
+            try await linkUploadedBlob(info, in: repository)
+        } catch {
+            // The session is spent either way; a blob refused here (over the quota) is
+            // stored but never linked, and garbage collection removes the object.
+            _ = try? await catalog.deleteUpload(id)
+            throw error
         }
-        try await linkUploadedBlob(info, in: repository)
         try await catalog.deleteUpload(id)
         return info
     }
@@ -243,7 +241,8 @@ public final class Registry: Sendable {
             digest: digest, mediaType: manifest.mediaType, size: Int64(bytes.readableBytes),
             artifactType: manifest.artifactType, subject: manifest.subject, annotations: manifest.annotations)
         try await storeManifestGuarded {
-            try await catalog.putManifest(record, references: manifest.references, in: repository, tag: reference.tag)
+            try await putManifestWithinQuota(record, references: manifest.references, in: repository, tag: reference.tag)
+            // The manifest is stored now: more tags on it add no bytes.
             for tag in additionalTags where tag != reference.tag {
                 try await catalog.putManifest(record, references: manifest.references, in: repository, tag: tag)
             }

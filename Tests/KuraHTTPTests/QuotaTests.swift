@@ -1,8 +1,10 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import KuraCore
 import KuraHTTP
+import KuraMetadata
 import NIOCore
 import Testing
 
@@ -70,4 +72,68 @@ import Testing
             }
         }
     }
+    /// Pushes arriving together, each on its own connection: each passes the early check
+    /// (nothing is linked yet), so only the check made with the link decides. The stored
+    /// bytes never exceed the quota, and exactly the pushes answered 201 are linked.
+    @Test func concurrentPushesNeverExceedTheQuota() async throws {
+        try await withTemporaryDirectory { dir in
+            try await withMeteredServer(dataDirectory: dir) { client, services, root in
+                try await client.makeNamespace("team", root: root)
+                let ci = try await client.makeAccount("ci", root: root, grants: [("team", "manager")])
+                #expect(try await client.admin(.put, "namespaces/team/quota", as: root, json: "{\"maxBytes\":3000}").status == .ok)
+                let base = "http://127.0.0.1:\(try #require(client.port))/v2/"
+                // Ten 1000-byte blobs into two repositories, half in one request, half through a session.
+                let blobs = (0..<10).map { testBytes(1000, seed: 100 + UInt64($0)) }
+                func repository(_ index: Int) -> String { index % 2 == 0 ? "team/a" : "team/b" }
+                let results = try await withThrowingTaskGroup(of: (Int, Int, String).self) { group in
+                    for (index, blob) in blobs.enumerated() {
+                        group.addTask {
+                            let (status, body) = try await pushBlob(
+                                blob, to: base + repository(index), as: ci, throughSession: index >= 5, base: base)
+                            return (index, status, body)
+                        }
+                    }
+                    return try await group.reduce(into: [Int: (status: Int, body: String)]()) { $0[$1.0] = ($1.1, $1.2) }
+                }
+                let admitted = Set(results.filter { $0.value.status == 201 }.keys)
+                #expect(admitted.count == 3, "\(results)")
+                for (index, result) in results where result.status != 201 {
+                    #expect(result.status == 403 && result.body.contains("DENIED"), "push \(index): \(result)")
+                }
+                for (index, blob) in blobs.enumerated() {
+                    let head = try await client.v2(.head, "\(repository(index))/blobs/\(sha256(blob))", as: ci)
+                    #expect((head.status == .ok) == admitted.contains(index), "blob \(index): \(head.status)")
+                }
+                let stored = try await client.admin(.get, "namespaces/team/quota", as: ci).json?["physicalBytes"] as? Int
+                #expect(stored == 3000)
+                let sessions = try #require(services.registry.catalog as? any UsageStore)
+                #expect(try await sessions.openUploadCount() == 0, "no session left open")
+            }
+        }
+    }
+}
+
+/// Pushes `blob` into the repository at `repositoryURL` with a fresh request (on the shared
+/// client's pool of connections): in one POST, or a session opened then completed by a PUT
+/// with the bytes. The final status and body.
+private func pushBlob(
+    _ blob: [UInt8], to repositoryURL: String, as key: TestKey, throughSession: Bool, base: String
+) async throws -> (Int, String) {
+    let authorization = [("Authorization", basicAuthorization(key.id, key.secret))]
+    var request: HTTPClientRequest
+    if throughSession {
+        let started = try await httpGet(HTTPClient.shared, repositoryURL + "/blobs/uploads/", headers: authorization, method: .POST)
+        guard let location = started.headers.first(name: "Location") else { return (started.status, started.body) }
+        let path = v2Path(ofLocation: location)
+        request = HTTPClientRequest(url: base + path + (path.contains("?") ? "&" : "?") + "digest=\(sha256(blob))")
+        request.method = .PUT
+    } else {
+        request = HTTPClientRequest(url: repositoryURL + "/blobs/uploads/?digest=\(sha256(blob))")
+        request.method = .POST
+    }
+    request.headers.add(name: "Authorization", value: authorization[0].1)
+    request.headers.add(name: "Content-Type", value: "application/octet-stream")
+    request.body = .bytes(ByteBuffer(bytes: blob))
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+    return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
 }
