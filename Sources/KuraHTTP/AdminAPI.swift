@@ -18,6 +18,8 @@ struct AdminAPI: Sendable {
     var webhooks: WebhookDispatcher? = nil
     /// Replication rules and runs (`/api/v1/replication/…`), when the server runs them.
     var replicator: Replicator? = nil
+    /// The request-rate limits, shared with `/v2/` (one budget per key and per address).
+    var rateLimiter: RequestRateLimiter? = nil
 
     func register(on router: Router<KuraRequestContext>) {
         let api = router.group("/api/v1")
@@ -171,13 +173,17 @@ struct AdminAPI: Sendable {
     ) async -> Response {
         let authenticator = RequestAuthenticator(access: admin.access)
         do {
+            // As on /v2/: the address is limited before any work, the key once it is known.
+            try admit(address: context.sourceAddress, keyID: nil)
             let principal: Principal
             do { principal = try await authenticator.principal(of: request, sourceAddress: context.sourceAddress) } catch let failure as RequestAuthenticator.Failure {
-                throw AdminError(code: failure.retryAfter == nil ? "UNAUTHORIZED" : "TOOMANYREQUESTS", status: failure.retryAfter == nil ? 401 : 429, failure.message)
+                if let retry = failure.retryAfter { throw AdminError.tooManyRequests(failure.message, retryAfterSeconds: retry) }
+                throw AdminError(code: "UNAUTHORIZED", status: 401, failure.message)
             }
             guard !principal.isAnonymous, principal.tokenAccess == nil else {
                 throw AdminError(code: "UNAUTHORIZED", status: 401, "the admin API needs access key credentials (Basic)")
             }
+            try admit(address: nil, keyID: principal.keyID)
             var request = request
             let bytes = try await request.collectBody(upTo: 128 << 10)
             let (status, json) = try await body(AccessAdmin.Caller(principal: principal, sourceAddress: context.sourceAddress), RequestJSON(bytes: bytes))
@@ -196,9 +202,17 @@ struct AdminAPI: Sendable {
         }
     }
 
+    /// Refuses a request over its rate (per source address or per access key) with 429 and
+    /// `Retry-After`, sharing the buckets of `/v2/`.
+    private func admit(address: String?, keyID: String?) throws {
+        guard let rateLimiter, let wait = rateLimiter.admit(address: address, keyID: keyID) else { return }
+        throw AdminError.tooManyRequests("request rate limit reached; retry in \(wait) s", retryAfterSeconds: wait)
+    }
+
     static func errorResponse(_ error: AdminError) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if error.status == 401 { headers[.wwwAuthenticate] = "Basic realm=\"kura\"" }
+        if let retry = error.retryAfterSeconds { headers[.retryAfter] = String(retry) }
         let body = try? JSONSerialization.data(withJSONObject: ["errors": [["code": error.code, "message": error.message]]])
         return Response(status: HTTPResponse.Status(code: error.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body ?? Data())))
     }

@@ -182,7 +182,7 @@ public enum KuraServer {
         if listener.apis.contains(.admin), let access = services.access {
             AdminAPI(
                 admin: AccessAdmin(access: access, registry: services.registry), meter: services.usage, webhooks: features.webhooks,
-                replicator: services.replicator
+                replicator: services.replicator, rateLimiter: features.rateLimiter
             ).register(on: router)
         }
         return router
