@@ -20,6 +20,8 @@ final class RequestObservation: Sendable {
         var usage: UsageTarget?
         /// Body bytes counted while streaming, for requests without `Content-Length`.
         var countedBytesIn: Int64 = 0
+        /// Response body bytes the connection accepted.
+        var countedBytesOut: Int64 = 0
     }
 
     private let facts = Mutex(Facts())

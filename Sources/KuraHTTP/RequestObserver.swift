@@ -24,11 +24,11 @@ struct RequestObserver: RouterMiddleware {
         do {
             var response = try await RequestObservation.$current.withValue(observation) { try await next(request, context) }
             let status = Int(response.status.code)
-            // Streamed bodies (blobs) declare their length in the header only.
-            let declaredOut = response.headers[.contentLength].flatMap { Int64($0) } ?? response.body.contentLength.map(Int64.init) ?? 0
-            let bytesOut = request.method == .head ? 0 : declaredOut
             let observed = request
-            response.body = response.body.whenWritten {
+            // What was written, not what was declared: a client that leaves mid-download is
+            // counted for the bytes it was sent.
+            response.body = response.body.countingWrites(into: observation) {
+                let bytesOut = observed.method == .head ? 0 : observation.snapshot.countedBytesOut
                 report(observed, context, observation, status: status, start: start, declaredLength: declaredLength, bytesOut: bytesOut)
             }
             return response
@@ -87,17 +87,37 @@ struct CountingBody: AsyncSequence, Sendable {
 }
 
 extension ResponseBody {
-    /// This body, calling `done` once it is written (or its writing failed).
-    func whenWritten(_ done: @escaping @Sendable () -> Void) -> ResponseBody {
+    /// This body, counting the bytes it writes into `observation` and calling `done` once it
+    /// is written (or its writing failed, e.g. because the client went away).
+    func countingWrites(into observation: RequestObservation, then done: @escaping @Sendable () -> Void) -> ResponseBody {
         let body = self
         return ResponseBody(contentLength: body.contentLength) { writer in
             do {
-                try await body.write(writer)
+                try await body.write(CountingResponseBodyWriter(base: writer, observation: observation))
                 done()
             } catch {
                 done()
                 throw error
             }
         }
+    }
+}
+
+/// Counts the bytes of each write the connection accepted. A write returns once NIO has taken
+/// the buffer (with backpressure), so when a client disconnects the count can exceed what it
+/// received by what sat in the channel's and the kernel's send buffers at that moment (a few
+/// MiB on loopback), but never by the rest of the body.
+struct CountingResponseBodyWriter: ResponseBodyWriter {
+    var base: any ResponseBodyWriter
+    let observation: RequestObservation
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        let count = Int64(buffer.readableBytes)
+        try await base.write(buffer)
+        observation.update { $0.countedBytesOut += count }
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+        try await base.finish(trailingHeaders)
     }
 }

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -111,6 +112,46 @@ import Testing
                 // A manager of another namespace may not read team's usage; only root reads all.
                 #expect(try await client.admin(.get, "usage", as: ci).status == .forbidden)
                 #expect(try await client.admin(.get, "usage?from=\(to)&to=\(from)", as: root).status == .badRequest)
+            }
+        }
+    }
+
+    /// A client that leaves mid-download is metered for the bytes written to it, not for the
+    /// blob's declared length.
+    @Test func bytesOutCountsWhatWasWrittenWhenTheClientLeaves() async throws {
+        try await withTemporaryDirectory { dir in
+            try await withMeteredServer(dataDirectory: dir) { client, _, root in
+                try await client.makeNamespace("team", root: root)
+                let ci = try await client.makeAccount("ci", root: root, grants: [("team", "manager")])
+                let blob = testBytes(64 << 20, seed: 7)
+                #expect(try await client.v2(.post, "team/app/blobs/uploads/?digest=\(sha256(blob))", as: ci, body: blob).status == .created)
+
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(client.port))/v2/team/app/blobs/\(sha256(blob))")
+                request.headers.add(name: "Authorization", value: basicAuthorization(ci.id, ci.secret))
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                #expect(response.status == .ok)
+                #expect(response.headers.first(name: "Content-Length") == String(blob.count))
+                // Read about 1 MiB, then drop the body: the client cancels and closes the connection.
+                var received = 0
+                for try await part in response.body {
+                    received += part.readableBytes
+                    if received >= 1 << 20 { break }
+                }
+
+                // The server reports once its next write fails; the report flushes the meter.
+                let from = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-3600))
+                let to = ISO8601DateFormatter().string(from: Date().addingTimeInterval(3600))
+                var pull: [String: Any]?
+                for _ in 0..<100 where pull == nil {
+                    let report = try await client.admin(.get, "usage?namespace=team&from=\(from)&to=\(to)", as: ci)
+                    pull = (report.json?["usage"] as? [[String: Any]])?.first { $0["kind"] as? String == "blob_pull" }
+                    if pull == nil { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                let bytesOut = try #require(pull?["bytesOut"] as? Int)
+                #expect(pull?["calls"] as? Int == 1)
+                // At least what the client read; at most that plus the send buffers (a few MiB), far from 64 MiB.
+                #expect(bytesOut >= received, "counted \(bytesOut), client read \(received)")
+                #expect(bytesOut < 24 << 20, "counted \(bytesOut) of \(blob.count)")
             }
         }
     }
