@@ -45,6 +45,7 @@ public final class AccessControl: Sendable {
             hasher.verify(secret, against: key.secretHash)
         {
             let grants = account.isRoot ? [] : try await store.grants(of: account.name)
+            await recordUse(of: key)
             return Principal(
                 identity: .account(name: account.name, keyID: key.id, isRoot: account.isRoot, isAdmin: account.isAdmin), grants: grants)
         }
@@ -53,6 +54,15 @@ public final class AccessControl: Sendable {
         await limiter.recordFailure(address: sourceAddress, keyID: keyID)
         await audit(AuditEvent(account: nil, accessKeyID: keyID, sourceAddress: sourceAddress, action: "login.failure"))
         throw AuthenticationError.invalidCredentials
+    }
+
+    /// Keeps a key's "last used" time, to the minute: a catalog write per request would
+    /// cost every Basic-authenticated request a write. Tokens are issued through a login,
+    /// so a key used through tokens is seen at each token request. A failed write costs
+    /// only the timestamp, never the login.
+    private func recordUse(of key: AccessKeyRecord, now: Date = Date()) async {
+        if let last = key.lastUsedAt, now.timeIntervalSince(last) < 60 { return }
+        try? await store.touchKey(key.id, at: now)
     }
 
     /// Verifies a bearer token and returns the principal it stands for, limited to the

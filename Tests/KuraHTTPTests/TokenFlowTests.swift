@@ -60,6 +60,28 @@ struct TokenFlowTests {
         }
     }
 
+    @Test func aKeyRemembersWhenItWasLastUsed() async throws {
+        try await withSecuredServer { client, root in
+            let ci = try await client.makeAccount("ci", root: root, grants: [])
+            func lastUsed() async throws -> Any? {
+                let listed = try await client.admin(.get, "accounts/ci/keys", as: root)
+                let keys = try #require(try JSONSerialization.jsonObject(with: Data(listed.body.readableBytesView)) as? [[String: Any]])
+                return try #require(keys.first { $0["accessKeyID"] as? String == ci.id })["lastUsedAt"]
+            }
+            #expect(try await lastUsed() == nil, "never used yet")
+            let login = try await client.token(ci, scopes: [])
+            #expect(login.status == .ok)
+            #expect(try await lastUsed() != nil, "a login is a use")
+            // A wrong secret is not a use of the key.
+            let other = try await client.makeAccount("other", root: root, grants: [])
+            #expect(try await client.token(TestKey(id: other.id, secret: "wrong"), scopes: []).status == .unauthorized)
+            let listed = try await client.admin(.get, "accounts/other/keys", as: root)
+            let keys = try #require(try JSONSerialization.jsonObject(with: Data(listed.body.readableBytesView)) as? [[String: Any]])
+            #expect(keys.count == 1)
+            #expect(keys.first?["lastUsedAt"] == nil)
+        }
+    }
+
     @Test func tamperedTokensAreRefused() async throws {
         try await withSecuredServer { client, root in
             #expect(try await client.admin(.post, "namespaces", as: root, json: "{\"name\":\"team\"}").status == .created)
