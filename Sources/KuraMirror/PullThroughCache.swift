@@ -12,7 +12,8 @@ import Synchronization
 ///   background once everything it names is here (blobs; for an index, every child).
 /// - A blob is fetched once however many clients ask for it meanwhile (``BlobFill``); the
 ///   first clients get the bytes as they arrive, while they are being stored, with a bounded
-///   window of them in memory (``fillMemory``).
+///   window of them in memory (``fillMemory``). A range of a blob not here yet is served
+///   once the blob is stored.
 /// - A cached tag is trusted for the namespace's TTL, then checked against the upstream;
 ///   when the upstream does not answer, what is cached is served.
 public final class PullThroughCache: Sendable {
@@ -141,6 +142,13 @@ public final class PullThroughCache: Sendable {
         if let live = await fill.subscribe() { return live }
         try await Self.unknownUnlessStored { try await fill.stored() }
         return nil
+    }
+
+    /// Makes sure a blob of a proxy namespace is here: fetched from the upstream, or stored by
+    /// the fill under way. For what is served from the stored copy only (ranges).
+    public func storeBlob(_ digest: Digest, in repository: RepositoryName) async throws {
+        guard let upstream = upstream(repository) else { return }
+        try await Self.unknownUnlessStored { try await self.ensureBlob(digest, in: repository, upstream) }
     }
 
     private static func unknownUnlessStored(_ store: () async throws -> Void) async throws {
