@@ -14,6 +14,8 @@ import Synchronization
 ///   first clients get the bytes as they arrive, while they are being stored, with a bounded
 ///   window of them in memory (``fillMemory``). A range of a blob not here yet is served
 ///   once the blob is stored.
+/// - A tag list merges the upstream's tags with the cached ones; the cached ones alone
+///   answer when the upstream does not.
 /// - A cached tag is trusted for the namespace's TTL, then checked against the upstream;
 ///   when the upstream does not answer, what is cached is served.
 public final class PullThroughCache: Sendable {
