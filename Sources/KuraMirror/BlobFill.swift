@@ -111,9 +111,7 @@ actor BlobFill {
             if position < endIndex {
                 readers[id] = position + 1
                 if position == firstIndex, !readers.values.contains(firstIndex) { slowestReaderMoved() }
-                let buffer = buffers[position - firstIndex]
-                if outcome != nil, position + 1 == endIndex { leave(id) }
-                return buffer
+                return buffers[position - firstIndex]
             }
             if let outcome {
                 leave(id)
