@@ -53,13 +53,18 @@ extension RegistryAPI {
     }
 
     /// A blob of a proxy namespace that is not here yet: its size (HEAD), or its bytes as they
-    /// arrive from the upstream (GET, always whole). Nil once it is here.
+    /// arrive from the upstream (GET, whole). Nil once it is here; a GET with `Range` waits
+    /// until it is stored, then the stored copy answers the range.
     private func proxiedBlob(_ proxy: PullThroughCache, _ request: Request, _ name: RepositoryName, _ digest: Digest) async throws -> Response? {
         var headers: HTTPFields = [.contentType: "application/octet-stream", .dockerContentDigest: digest.description, .eTag: "\"\(digest)\""]
         if request.method == .head {
             guard let size = try await proxy.blobSize(digest, in: name) else { return nil }
             headers[.contentLength] = String(size)
             return Response(status: .ok, headers: headers)
+        }
+        if request.headers[.range] != nil {
+            try await proxy.storeBlob(digest, in: name)
+            return nil
         }
         guard let arriving = try await proxy.blob(digest, in: name) else { return nil }
         headers[.contentLength] = String(arriving.size)

@@ -8,7 +8,9 @@ extension RegistryAPI {
     func tags(_ request: Request, _ name: RepositoryName) async throws -> Response {
         let (limit, last) = try pagination(request)
         // One more than asked tells whether a next page exists.
-        let page = try await registry.tags(in: name, after: last, limit: limit.map { $0 + 1 })
+        let wanted = limit.map { $0 + 1 }
+        let proxied = try await proxy?.tags(in: name, after: last, limit: wanted)
+        let page = if let proxied { proxied } else { try await registry.tags(in: name, after: last, limit: wanted) }
         let shown = limit.map { Array(page.prefix($0)) } ?? page
         struct Body: Encodable {
             var name: String

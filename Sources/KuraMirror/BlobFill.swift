@@ -1,24 +1,49 @@
 import NIOCore
 
 /// One blob on its way from an upstream into the local store, shared by every client that
-/// asks for it meanwhile. Clients that join before the first `replayLimit` bytes have passed
-/// get the bytes already seen, then the rest as it arrives; later ones wait for the blob to
-/// be stored and read it from there. The last buffer reaches clients only once the whole
-/// blob hashed to its digest (see ``VerifiedByteStream``), so a lying upstream never
-/// delivers a complete body.
+/// asks for it meanwhile.
+///
+/// The fill keeps a window of at most `window` bytes (plus the buffer arriving). While the
+/// window is not full, nothing is dropped, so clients that join before its first byte is
+/// dropped get everything from the start; later ones wait for the blob to be stored and read
+/// it from there. Once the window is full, its oldest buffer is dropped only after every
+/// client has read it: the slowest client paces the upstream (and the store) instead of
+/// memory growing. A client that takes nothing for `stallTimeout` while the window is full
+/// is cut off, so one stalled client cannot hold the others forever.
+///
+/// The last buffer reaches clients only once the whole blob hashed to its digest (see
+/// ``VerifiedByteStream``), so a lying upstream never delivers a complete body.
 actor BlobFill {
-    /// Bytes kept for clients that join late (beyond this they wait for the stored blob).
-    let replayLimit: Int
+    struct StalledReader: Error, CustomStringConvertible {
+        var description: String { "the client read nothing while the fill waited for it; cut off" }
+    }
+
+    let window: Int
+    let stallTimeout: Duration
+    let gauge: FillMemoryGauge
 
     private var size: Int64?
-    private var replay: [ByteBuffer]? = []
-    private var replayBytes = 0
-    private var subscribers: [AsyncThrowingStream<ByteBuffer, any Error>.Continuation] = []
+    /// Buffers still held; `buffers[0]` is buffer number `firstIndex` of the blob.
+    private var buffers: [ByteBuffer] = []
+    private var bufferedBytes = 0
+    private var firstIndex = 0
+    private var endIndex: Int { firstIndex + buffers.count }
+    /// Each reader's next buffer number.
+    private var readers: [Int: Int] = [:]
+    private var nextReaderID = 0
+    private var cutOff: Set<Int> = []
+    private var readerWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var producerWaiter: CheckedContinuation<Void, Never>?
+    private var stallTimer: Task<Void, Never>?
     private var outcome: Result<Void, any Error>?
     private var sizeWaiters: [CheckedContinuation<Int64?, Never>] = []
     private var doneWaiters: [CheckedContinuation<Void, any Error>] = []
 
-    init(replayLimit: Int) { self.replayLimit = replayLimit }
+    init(window: Int, stallTimeout: Duration, gauge: FillMemoryGauge) {
+        self.window = window
+        self.stallTimeout = stallTimeout
+        self.gauge = gauge
+    }
 
     /// The upstream answered: the blob has `size` bytes.
     func started(size: Int64) {
@@ -27,43 +52,46 @@ actor BlobFill {
         sizeWaiters.removeAll()
     }
 
-    /// A buffer passed verification so far; hand it to every subscriber.
-    func deliver(_ buffer: ByteBuffer) {
-        for subscriber in subscribers { subscriber.yield(buffer) }
-        if replay != nil {
-            replayBytes += buffer.readableBytes
-            if replayBytes > replayLimit { replay = nil } else { replay?.append(buffer) }
+    /// A buffer passed verification so far: hold it for the readers. Returns once the window
+    /// has room again (at once, unless a reader lags a full window behind).
+    func deliver(_ buffer: ByteBuffer) async {
+        buffers.append(buffer)
+        bufferedBytes += buffer.readableBytes
+        gauge.add(buffer.readableBytes)
+        wakeReaders()
+        dropReadBuffers()
+        while bufferedBytes > window, outcome == nil {
+            await waitForSlowestReader()
+            dropReadBuffers()
         }
     }
 
     /// The fill ended: stored, or failed (upstream broke, lied, or storage refused).
     func finish(_ result: Result<Void, any Error>) {
         outcome = result
-        for subscriber in subscribers {
-            switch result {
-            case .success: subscriber.finish()
-            case .failure(let error): subscriber.finish(throwing: error)
-            }
-        }
-        subscribers.removeAll()
-        replay = nil
+        wakeReaders()
+        releaseIfUnread()
         for waiter in sizeWaiters { waiter.resume(returning: nil) }
         sizeWaiters.removeAll()
         for waiter in doneWaiters { waiter.resume(with: result) }
         doneWaiters.removeAll()
     }
 
-    /// The blob's size and a stream of all its bytes, or nil when the fill is past its replay
-    /// window or over (then ``stored()`` and read the local copy).
+    /// The blob's size and a stream of all its bytes, read at the client's pace, or nil when
+    /// the fill already dropped its first buffer or is over (then ``stored()`` and read the
+    /// local copy).
     func subscribe() async -> (Int64, AsyncThrowingStream<ByteBuffer, any Error>)? {
         let knownSize: Int64?
         if let size { knownSize = size } else if outcome != nil { knownSize = nil } else {
             knownSize = await withCheckedContinuation { sizeWaiters.append($0) }
         }
-        guard let knownSize, outcome == nil, let replay else { return nil }
-        let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
-        for buffer in replay { continuation.yield(buffer) }
-        subscribers.append(continuation)
+        guard let knownSize, outcome == nil, firstIndex == 0 else { return nil }
+        let id = nextReaderID
+        nextReaderID += 1
+        readers[id] = 0
+        let lease = ReaderLease(fill: self, id: id)
+        // Pull-based: nothing is queued per client; each `next()` takes the reader's next buffer.
+        let stream = AsyncThrowingStream<ByteBuffer, any Error> { try await lease.next() }
         return (knownSize, stream)
     }
 
@@ -71,6 +99,105 @@ actor BlobFill {
     func stored() async throws {
         if let outcome { return try outcome.get() }
         try await withCheckedThrowingContinuation { doneWaiters.append($0) }
+    }
+
+    /// Reader `id`'s next buffer; nil at the end.
+    func next(_ id: Int) async throws -> ByteBuffer? {
+        while true {
+            guard let position = readers[id] else {
+                if cutOff.contains(id) { throw StalledReader() }
+                return nil
+            }
+            if position < endIndex {
+                readers[id] = position + 1
+                if position == firstIndex, !readers.values.contains(firstIndex) { slowestReaderMoved() }
+                return buffers[position - firstIndex]
+            }
+            if let outcome {
+                leave(id)
+                try outcome.get()
+                return nil
+            }
+            await withCheckedContinuation { readerWaiters[id] = $0 }
+        }
+    }
+
+    /// Reader `id` is gone (read to the end, or its client went away).
+    func leave(_ id: Int) {
+        guard readers.removeValue(forKey: id) != nil else { return }
+        readerWaiters.removeValue(forKey: id)?.resume()
+        slowestReaderMoved()
+        releaseIfUnread()
+    }
+
+    /// Drops the oldest buffers every reader has read, while the window is over its size.
+    private func dropReadBuffers() {
+        while bufferedBytes > window, let first = buffers.first, !readers.values.contains(firstIndex) {
+            buffers.removeFirst()
+            firstIndex += 1
+            bufferedBytes -= first.readableBytes
+            gauge.add(-first.readableBytes)
+        }
+    }
+
+    /// After the fill ended and no reader is left, nothing needs the buffers.
+    private func releaseIfUnread() {
+        guard outcome != nil, readers.isEmpty else { return }
+        gauge.add(-bufferedBytes)
+        firstIndex = endIndex
+        buffers.removeAll()
+        bufferedBytes = 0
+    }
+
+    private func wakeReaders() {
+        for waiter in readerWaiters.values { waiter.resume() }
+        readerWaiters.removeAll()
+    }
+
+    private func waitForSlowestReader() async {
+        await withCheckedContinuation { continuation in
+            producerWaiter = continuation
+            stallTimer = Task { [stallTimeout] in
+                do { try await Task.sleep(for: stallTimeout) } catch { return }
+                self.cutOffSlowestReaders()
+            }
+        }
+    }
+
+    private func slowestReaderMoved() {
+        stallTimer?.cancel()
+        stallTimer = nil
+        producerWaiter?.resume()
+        producerWaiter = nil
+    }
+
+    private func cutOffSlowestReaders() {
+        guard producerWaiter != nil else { return }
+        for (id, position) in readers where position == firstIndex {
+            readers[id] = nil
+            cutOff.insert(id)
+            readerWaiters.removeValue(forKey: id)?.resume()
+        }
+        slowestReaderMoved()
+    }
+}
+
+/// One client's hold on a ``BlobFill``: when its stream goes away (the client read to the
+/// end or disconnected), the fill stops waiting for it.
+private final class ReaderLease: Sendable {
+    let fill: BlobFill
+    let id: Int
+
+    init(fill: BlobFill, id: Int) {
+        self.fill = fill
+        self.id = id
+    }
+
+    func next() async throws -> ByteBuffer? { try await fill.next(id) }
+
+    deinit {
+        let (fill, id) = (fill, id)
+        Task { await fill.leave(id) }
     }
 }
 

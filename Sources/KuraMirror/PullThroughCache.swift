@@ -11,7 +11,11 @@ import Synchronization
 /// - A manifest is fetched (verified against its digest), answered, and stored in the
 ///   background once everything it names is here (blobs; for an index, every child).
 /// - A blob is fetched once however many clients ask for it meanwhile (``BlobFill``); the
-///   first clients get the bytes as they arrive, while they are being stored.
+///   first clients get the bytes as they arrive, while they are being stored, with a bounded
+///   window of them in memory (``fillMemory``). A range of a blob not here yet is served
+///   once the blob is stored.
+/// - A tag list merges the upstream's tags with the cached ones; the cached ones alone
+///   answer when the upstream does not.
 /// - A cached tag is trusted for the namespace's TTL, then checked against the upstream;
 ///   when the upstream does not answer, what is cached is served.
 public final class PullThroughCache: Sendable {
@@ -26,8 +30,8 @@ public final class PullThroughCache: Sendable {
     let upstreams: [String: Upstream]
     let logger: Logger
     let state = PullThroughState()
-    /// Bytes of a blob kept for clients that join its fill late.
-    static let replayLimit = 64 << 20
+    /// Bytes the fills under way hold in memory for their clients.
+    public let fillMemory = FillMemoryGauge()
     private let fetches = Mutex(0)
 
     /// The default client: a short connect timeout, so an upstream outage costs a pull
@@ -138,10 +142,21 @@ public final class PullThroughCache: Sendable {
         if (try? await registry.blobInfo(digest, in: repository)) != nil { return nil }
         let fill = await fill(digest, in: repository, upstream)
         if let live = await fill.subscribe() { return live }
-        do { try await fill.stored() } catch {
+        try await Self.unknownUnlessStored { try await fill.stored() }
+        return nil
+    }
+
+    /// Makes sure a blob of a proxy namespace is here: fetched from the upstream, or stored by
+    /// the fill under way. For what is served from the stored copy only (ranges).
+    public func storeBlob(_ digest: Digest, in repository: RepositoryName) async throws {
+        guard let upstream = upstream(repository) else { return }
+        try await Self.unknownUnlessStored { try await self.ensureBlob(digest, in: repository, upstream) }
+    }
+
+    private static func unknownUnlessStored(_ store: () async throws -> Void) async throws {
+        do { try await store() } catch {
             throw RegistryError(.blobUnknown, "not cached, and fetching it from the upstream failed", detail: "\(error)")
         }
-        return nil
     }
 
     /// The size of a blob the upstream has (for HEAD), or nil when it is here or unknown there.
@@ -159,7 +174,9 @@ public final class PullThroughCache: Sendable {
     /// The fill of a blob: the one under way, or a new one started now.
     private func fill(_ digest: Digest, in repository: RepositoryName, _ upstream: Upstream) async -> BlobFill {
         let key = "\(repository.value)@\(digest)"
-        let (fill, isNew) = await state.fill(key) { BlobFill(replayLimit: Self.replayLimit) }
+        let (fill, isNew) = await state.fill(key) {
+            BlobFill(window: upstream.settings.fillWindow, stallTimeout: upstream.settings.stalledClientTimeout, gauge: fillMemory)
+        }
         if isNew {
             fetches.withLock { $0 += 1 }
             Task {

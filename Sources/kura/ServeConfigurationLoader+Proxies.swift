@@ -12,6 +12,7 @@ extension ServeConfigurationLoader.File {
         var username: String?
         var passwordFile: String?
         var tagTTLSeconds: Int?
+        var fillWindowBytes: Int?
     }
 }
 
@@ -35,10 +36,12 @@ extension ServeConfigurationLoader {
         }
         let ttl = proxy.tagTTLSeconds ?? 300
         guard ttl >= 0 else { throw ConfigurationError(description: "proxies.\(proxy.namespace).tagTTLSeconds must not be negative") }
+        let fillWindow = proxy.fillWindowBytes ?? 8 << 20
+        guard fillWindow > 0 else { throw ConfigurationError(description: "proxies.\(proxy.namespace).fillWindowBytes must be positive") }
         do {
             return ProxyNamespace(
                 namespace: proxy.namespace, upstream: try RegistryEndpoint(parsing: proxy.upstream, credentials: credentials),
-                upstreamPrefix: proxy.upstreamPrefix, tagTTL: .seconds(ttl))
+                upstreamPrefix: proxy.upstreamPrefix, tagTTL: .seconds(ttl), fillWindow: fillWindow)
         } catch {
             throw ConfigurationError(description: "proxies.\(proxy.namespace).upstream: \(error)")
         }

@@ -7,7 +7,8 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// A tiny registry that serves one image (`bad/app:1`, a config and a 1 MiB layer) and can
+/// A tiny registry that serves one image (`bad/app:1`, a config and a layer, 1 MiB unless
+/// asked otherwise; its tag list can name more tags) and can
 /// misbehave on the layer: die half way (the connection closes after half the announced
 /// bytes), or lie (other bytes of the same length under the layer's digest).
 final class FaultySourceRegistry: Sendable {
@@ -17,15 +18,21 @@ final class FaultySourceRegistry: Sendable {
         case lies
         /// Honest, in 16 pieces 100 ms apart.
         case slow
+        /// Honest, the first byte half a second after the headers.
+        case lateFirstByte
     }
 
     static let repository = "bad/app"
     let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\"}".utf8)
-    let layer = testBytes(1 << 20, seed: 99)
+    let layer: [UInt8]
     let manifest: [UInt8]
+    /// What `tags/list` answers.
+    let tags: [String]
     private let state = Mutex<(behaviour: Behaviour, layerRequests: Int, layerSent: ContinuousClock.Instant?)>((.honest, 0, nil))
 
-    init() {
+    init(layerSize: Int = 1 << 20, tags: [String] = ["1"]) {
+        layer = testBytes(layerSize, seed: 99)
+        self.tags = tags
         manifest = TestManifests.image(config: config, layers: [layer])
     }
 
@@ -46,8 +53,9 @@ final class FaultySourceRegistry: Sendable {
         let prefix = "/v2/\(Self.repository)"
         router.get("/v2") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}"))) }
         router.get("\(prefix)/tags/list") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"],
-                     body: .init(byteBuffer: ByteBuffer(string: "{\"name\":\"\(Self.repository)\",\"tags\":[\"1\"]}")))
+            let list = self.tags.map { "\"\($0)\"" }.joined(separator: ",")
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: "{\"name\":\"\(Self.repository)\",\"tags\":[\(list)]}")))
         }
         router.get("\(prefix)/manifests/:reference") { _, _ in
             Response(
@@ -83,6 +91,12 @@ final class FaultySourceRegistry: Sendable {
                         try await writer.write(ByteBuffer(bytes: layer[start..<Swift.min(start + piece, layer.count)]))
                     }
                     self.state.withLock { $0.layerSent = .now }
+                    try await writer.finish(nil)
+                })
+            case .lateFirstByte:
+                return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: layer.count) { writer in
+                    try await Task.sleep(for: .milliseconds(500))
+                    try await writer.write(ByteBuffer(bytes: layer))
                     try await writer.finish(nil)
                 })
             case .diesMidLayer:

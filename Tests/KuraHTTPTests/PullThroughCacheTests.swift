@@ -149,6 +149,7 @@ struct PullThroughCacheTests {
             try await withTemporaryDirectory { data in
                 try await withLiveServer(dataDirectory: data, access: .init(enabled: false), proxies: [try proxy(port)]) { client, services in
                     let digest = sha256(upstream.layer)
+                    let started = ContinuousClock.now
                     let response = try? await HTTPClient.shared.execute(
                         HTTPClientRequest(url: "http://127.0.0.1:\(try #require(client.port))/v2/hub/bad/app/blobs/\(digest)"), timeout: .seconds(30))
                     var received: [UInt8] = []
@@ -158,6 +159,7 @@ struct PullThroughCacheTests {
                         } catch {}
                     }
                     #expect(received.count < upstream.layer.count, "no complete body for a forged blob")
+                    #expect(ContinuousClock.now - started < .seconds(20), "the body fails at once, not after a read timeout")
                     let repository = try RepositoryName(parsing: "hub/bad/app")
                     #expect(await (try? services.registry.blobInfo(digest, in: repository)) == nil, "nothing stored")
                 }

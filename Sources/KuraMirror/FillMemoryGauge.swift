@@ -1,0 +1,22 @@
+import Synchronization
+
+/// The bytes that blob fills hold in memory for their clients, across all fills: now, and
+/// the most at any moment. Each fill holds at most its window (see ``BlobFill``), so this
+/// stays bounded however slowly clients read.
+public final class FillMemoryGauge: Sendable {
+    private let state = Mutex<(current: Int, peak: Int)>((0, 0))
+
+    public init() {}
+
+    /// Bytes held now.
+    public var current: Int { state.withLock { $0.current } }
+    /// The most bytes held at once since start.
+    public var peak: Int { state.withLock { $0.peak } }
+
+    func add(_ bytes: Int) {
+        state.withLock { state in
+            state.current += bytes
+            state.peak = Swift.max(state.peak, state.current)
+        }
+    }
+}
