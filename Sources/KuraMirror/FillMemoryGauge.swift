@@ -1,8 +1,10 @@
+import Metrics
 import Synchronization
 
 /// The bytes that blob fills hold in memory for their clients, across all fills: now, and
 /// the most at any moment. Each fill holds at most its window (see ``BlobFill``), so this
-/// stays bounded however slowly clients read.
+/// stays bounded however slowly clients read. Exported as the swift-metrics gauge
+/// `kura_proxy_fill_memory_bytes`.
 public final class FillMemoryGauge: Sendable {
     private let state = Mutex<(current: Int, peak: Int)>((0, 0))
 
@@ -14,9 +16,11 @@ public final class FillMemoryGauge: Sendable {
     public var peak: Int { state.withLock { $0.peak } }
 
     func add(_ bytes: Int) {
-        state.withLock { state in
+        let current = state.withLock { state in
             state.current += bytes
             state.peak = Swift.max(state.peak, state.current)
+            return state.current
         }
+        Gauge(label: "kura_proxy_fill_memory_bytes").record(current)
     }
 }
