@@ -123,7 +123,7 @@ import Testing
             try await withMeteredServer(dataDirectory: dir) { client, _, root in
                 try await client.makeNamespace("team", root: root)
                 let ci = try await client.makeAccount("ci", root: root, grants: [("team", "manager")])
-                let blob = testBytes(64 << 20, seed: 7)
+                let blob = testBytes(96 << 20, seed: 7)
                 #expect(try await client.v2(.post, "team/app/blobs/uploads/?digest=\(sha256(blob))", as: ci, body: blob).status == .created)
 
                 var request = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(client.port))/v2/team/app/blobs/\(sha256(blob))")
@@ -149,9 +149,10 @@ import Testing
                 }
                 let bytesOut = try #require(pull?["bytesOut"] as? Int)
                 #expect(pull?["calls"] as? Int == 1)
-                // At least what the client read; at most that plus the send buffers (a few MiB), far from 64 MiB.
+                // At least what the client read; at most that plus what the socket buffers and the
+                // client's read-ahead took (26 MiB seen on a busy machine), far from the 96 MiB declared.
                 #expect(bytesOut >= received, "counted \(bytesOut), client read \(received)")
-                #expect(bytesOut < 24 << 20, "counted \(bytesOut) of \(blob.count)")
+                #expect(bytesOut < 48 << 20, "counted \(bytesOut) of \(blob.count)")
             }
         }
     }
