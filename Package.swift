@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "KuraMirror",
             dependencies: [
-                "KuraCore", "KuraRegistry",
+                "KuraCore", "KuraStorage", "KuraRegistry", "KuraAccess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

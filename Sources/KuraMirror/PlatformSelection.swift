@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import KuraCore
+import KuraStorage
 
 /// A platform as written on a command line: `os/architecture[/variant]`, e.g. `linux/arm64/v8`.
 public struct PlatformSpecifier: Sendable, Hashable, CustomStringConvertible {
@@ -49,7 +50,7 @@ enum PlatformSelection {
         }
         let bytes = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         let buffer = ByteBuffer(bytes: bytes)
-        let narrowed = FetchedManifest(bytes: buffer, mediaType: index.mediaType, digest: StreamingDigester.digest(.sha256, of: buffer))
+        let narrowed = FetchedManifest(bytes: buffer, mediaType: index.mediaType, digest: ContentHasher.digest(.sha256, of: buffer))
         return (narrowed, kept)
     }
 }

@@ -3,6 +3,7 @@ public import KuraCore
 import Foundation
 import NIOCore
 import NIOHTTP1
+import KuraStorage
 
 /// A client of one OCI Distribution registry (Kura or any other v2 registry): manifests and
 /// blobs, tags and catalog, referrers, uploads with cross-repository mounts. Requests are
@@ -78,7 +79,7 @@ public struct RegistryClient: Sendable {
             headers: ["Accept": Self.manifestAccept], expect: [200, 404], limit: Self.manifestLimit)
         if response.status == .notFound { return nil }
         let expected = (try? Digest(parsing: reference)) ?? response.headers.first(name: "Docker-Content-Digest").flatMap { try? Digest(parsing: $0) }
-        let digest = StreamingDigester.digest(expected?.algorithm ?? .sha256, of: body)
+        let digest = ContentHasher.digest(expected?.algorithm ?? .sha256, of: body)
         if let expected, expected != digest {
             throw MirrorError.digestMismatch(expected: expected.description, actual: digest.description)
         }

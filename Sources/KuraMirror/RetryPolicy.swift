@@ -1,3 +1,5 @@
+import KuraCore
+
 /// How often and how patiently a failed registry call is tried again: exponential backoff
 /// with full jitter, so parallel transfers that failed together do not retry in lockstep.
 public struct RetryPolicy: Sendable {
@@ -14,9 +16,7 @@ public struct RetryPolicy: Sendable {
 
     /// The pause before attempt `attempt + 1` (attempt counts from 1).
     func delay(after attempt: Int) -> Duration {
-        let ceiling = Swift.min(maximumDelay, baseDelay * (1 << Swift.min(attempt - 1, 16)))
-        let nanoseconds = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
-        return .nanoseconds(Int64.random(in: 0...Swift.max(0, nanoseconds)))
+        JitteredBackoff(base: baseDelay, maximum: maximumDelay).delay(after: attempt)
     }
 
     /// Runs `operation`, retrying transient failures (server faults, broken connections).

@@ -1,5 +1,6 @@
 import KuraCore
 import NIOCore
+import KuraStorage
 
 /// The body of a blob on its way from a source to a target: hashed and counted as it passes,
 /// paced by an optional rate limiter, and with the last buffer held back until the whole
@@ -22,7 +23,7 @@ struct VerifiedByteStream<Base: AsyncSequence & Sendable>: AsyncSequence, Sendab
         let size: Int64
         let limiter: ByteRateLimiter?
         let onBytes: @Sendable (Int) -> Void
-        var digester: StreamingDigester
+        var digester: ContentHasher
         var received: Int64 = 0
         var pending: ByteBuffer?
         var finished = false
@@ -66,6 +67,6 @@ struct VerifiedByteStream<Base: AsyncSequence & Sendable>: AsyncSequence, Sendab
     func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(
             base: base.makeAsyncIterator(), digest: digest, size: size, limiter: limiter, onBytes: onBytes,
-            digester: StreamingDigester(digest.algorithm))
+            digester: ContentHasher(digest.algorithm))
     }
 }

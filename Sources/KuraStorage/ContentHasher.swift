@@ -74,6 +74,12 @@ public struct ContentHasher: Sendable {
     }
 
     /// One-shot digest of a byte sequence.
+    public static func digest(_ algorithm: DigestAlgorithm, of buffer: ByteBuffer) -> Digest {
+        var hasher = ContentHasher(algorithm)
+        hasher.update(buffer)
+        return hasher.finalize()
+    }
+
     public static func digest(_ algorithm: DigestAlgorithm, of bytes: some Sequence<UInt8>) -> Digest {
         var hasher = ContentHasher(algorithm)
         hasher.update(Array(bytes))

@@ -1,3 +1,4 @@
+import KuraCore
 import AsyncHTTPClient
 import NIOCore
 
@@ -32,13 +33,9 @@ struct S3RetryPolicy: Sendable {
     var baseBackoff: Duration
     var maxBackoff: Duration
 
-    /// The delay before attempt `attempt + 1` (attempts count from 1): a random duration
-    /// between zero and `min(maxBackoff, baseBackoff * 2^(attempt-1))`.
+    /// The delay before attempt `attempt + 1` (attempts count from 1).
     func delay(after attempt: Int) -> Duration {
-        let cap = min(maxBackoff, baseBackoff * (1 << min(attempt - 1, 20)))
-        let nanos = cap.components.seconds * 1_000_000_000 + cap.components.attoseconds / 1_000_000_000
-        guard nanos > 0 else { return .zero }
-        return .nanoseconds(Int64.random(in: 0...nanos))
+        JitteredBackoff(base: baseBackoff, maximum: maxBackoff).delay(after: attempt)
     }
 
     /// Whether `error` (from one attempt) is worth another.
