@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
     ],
     targets: [
         // System libraries (Debian: libssl-dev, liblz4-dev).
@@ -115,12 +116,29 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
+            // The admin API's OpenAPI document, served at /api/v1/openapi.json (docs/ links to it).
+            resources: [.embedInCode("Resources/openapi.json")],
+            swiftSettings: strict
+        ),
+        // Configuration (one tree on swift-configuration) and the server wiring.
+        .target(
+            name: "KuraServe",
+            dependencies: [
+                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraMirror", "KuraHTTP",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "kura",
             dependencies: [
-                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraMirror", "KuraHTTP",
+                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraMirror", "KuraHTTP", "KuraServe",
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -136,7 +154,7 @@ let package = Package(
         // Shared by the test targets: real servers the tests start (SeaweedFS).
         .target(
             name: "KuraTestSupport",
-            dependencies: ["KuraStorage", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["KuraStorage", "KuraRegistry", "KuraCore", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/KuraTestSupport",
             swiftSettings: strict
         ),
@@ -152,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "KuraRegistryTests",
             dependencies: [
-                "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore", .product(name: "NIOCore", package: "swift-nio"),
+                "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore", "KuraTestSupport", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict
@@ -160,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "KuraHTTPTests",
             dependencies: [
-                "KuraHTTP", "KuraAccess", "KuraMirror", "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore", "KuraTestSupport",
+                "KuraHTTP", "KuraServe", "KuraAccess", "KuraMirror", "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore", "KuraTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -170,6 +188,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KuraAccessTests",
+            dependencies: [
+                "KuraAccess", "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore", "KuraTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KuraServeTests",
+            dependencies: [
+                "KuraServe", "KuraHTTP", "KuraCore",
+                .product(name: "Configuration", package: "swift-configuration"),
             ],
             swiftSettings: strict
         ),

@@ -1,4 +1,5 @@
 public import Foundation
+import KuraCore
 public import KuraMetadata
 public import Logging
 
@@ -23,14 +24,14 @@ public enum AccessBootstrap {
         dataDirectory: String, store: any AccessStore, autoCreateNamespaces: Bool = false, service: String = "kura",
         tokenLifetime: TimeInterval = 300, limiter: LoginRateLimiter = LoginRateLimiter(), logger: Logger
     ) async throws -> (AccessControl, RootCredentials?) {
-        let keysDirectory = "\(dataDirectory)/keys"
+        let folder = DataFolder(dataDirectory)
         try FileManager.default.createDirectory(
-            atPath: keysDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let hashKey = try readOrCreate("\(keysDirectory)/secret-hash.key") {
+            atPath: folder.keys, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let hashKey = try readOrCreate(folder.secretHashKey) {
             var generator = SystemRandomNumberGenerator()
             return Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
         }
-        let signingKey = try readOrCreate("\(keysDirectory)/token-es256.pem") { Data(TokenService.generatePrivateKeyPEM().utf8) }
+        let signingKey = try readOrCreate(folder.tokenSigningKey) { Data(TokenService.generatePrivateKeyPEM().utf8) }
         let tokens = try await TokenService(
             privateKeyPEM: String(decoding: signingKey, as: UTF8.self), service: service, lifetime: tokenLifetime)
         let access = AccessControl(
@@ -42,7 +43,7 @@ public enum AccessBootstrap {
         let id = AccessKeyGenerator.newID()
         let secret = AccessKeyGenerator.newSecret()
         try await store.createKey(AccessKeyRecord(id: id, account: "root", secretHash: access.hasher.hash(secret)))
-        let file = "\(dataDirectory)/root-credentials"
+        let file = folder.rootCredentials
         try writePrivate(file, Data("access_key_id=\(id)\nsecret_key=\(secret)\n".utf8))
         await access.audit(AuditEvent(account: "root", accessKeyID: id, sourceAddress: nil, action: "account.create", detail: "root, first start"))
         return (access, RootCredentials(accessKeyID: id, secretKey: secret, file: file))

@@ -1,11 +1,11 @@
 import Foundation
-import Logging
+package import Logging
 import NIOPosix
 import ServiceLifecycle
 
 /// Structured access logs: one JSON object per line per request, written to a file or
 /// standard output by a background service, never on the request's event loop.
-final class AccessLog: Service, Sendable {
+package final class AccessLog: Service, Sendable {
     /// One request, as logged.
     struct Entry: Encodable, Sendable {
         var time: Date
@@ -29,7 +29,7 @@ final class AccessLog: Service, Sendable {
 
     /// `path` nil writes to standard output. At most `capacity` entries wait; beyond that the
     /// oldest are dropped rather than slowing requests.
-    init(path: String?, logger: Logger, capacity: Int = 10_000) {
+    package init(path: String?, logger: Logger, capacity: Int = 10_000) {
         destination = path
         self.logger = logger
         (stream, continuation) = AsyncStream.makeStream(of: Entry.self, bufferingPolicy: .bufferingNewest(capacity))
@@ -39,7 +39,7 @@ final class AccessLog: Service, Sendable {
         continuation.yield(entry)
     }
 
-    func run() async throws {
+    package func run() async throws {
         let handle = try await NIOThreadPool.singleton.runIfActive { [destination] () throws -> FileHandle in
             guard let destination else { return FileHandle.standardOutput }
             if !FileManager.default.fileExists(atPath: destination) {

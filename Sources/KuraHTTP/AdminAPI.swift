@@ -24,6 +24,12 @@ struct AdminAPI: Sendable {
     func register(on router: Router<KuraRequestContext>) {
         let api = router.group("/api/v1")
         if let replicator { registerReplication(on: api, replicator) }
+        // The description of this API, for anyone (it holds no data).
+        api.get("openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json", .contentLength: String(AdminAPI.openAPIDocument.count)],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: AdminAPI.openAPIDocument)))
+        }
         api.get("whoami") { r, c in await handle(r, c) { caller, _ in try whoami(caller) } }
         api.get("namespaces") { r, c in await handle(r, c) { caller, _ in try encode(await admin.namespaces(caller).map(NamespaceView.init)) } }
         api.post("namespaces") { r, c in
@@ -160,6 +166,9 @@ struct AdminAPI: Sendable {
         }
         return date
     }
+
+    /// `Sources/KuraHTTP/Resources/openapi.json` (also `docs/admin-api.openapi.json`).
+    static var openAPIDocument: [UInt8] { PackageResources.openapi_json }
 
     static func namespaceParameter(_ text: String) -> String { text == "_all" ? Grant.allNamespaces : text }
 

@@ -45,10 +45,9 @@ extension RegistryAPI {
     }
 
     /// DELETE `/v2/<name>/blobs/<digest>`.
-    func deleteBlob(_ name: RepositoryName, _ digestText: String, caller: Caller) async throws -> Response {
+    func deleteBlob(_ name: RepositoryName, _ digestText: String) async throws -> Response {
         let digest = try parseDigest(digestText)
         try await registry.deleteBlob(digest, in: name)
-        await audit(caller.event("blob.delete", repository: name, detail: digest.description), caller)
         return emptyResponse(.accepted, headers: [.dockerContentDigest: digest.description])
     }
 

@@ -1,17 +1,30 @@
-import Logging
+package import Logging
 import ServiceLifecycle
 import UnixSignals
 
 /// Keeps TLS listeners' certificates fresh inside `kura serve`: polls the PEM files every
 /// `interval` and, when asked, reloads on SIGHUP. Connections are never dropped; only new
 /// handshakes see the new certificate.
-struct CertificateReloader: Service {
+package struct CertificateReloader: Service {
     let stores: [(listener: String, store: TLSCertificateStore)]
     let interval: Duration
     let reloadOnSIGHUP: Bool
     let logger: Logger
+    /// Paces the polls (a test's manual clock).
+    let clock: any Clock<Duration>
 
-    func run() async throws {
+    package init(
+        stores: [(listener: String, store: TLSCertificateStore)], interval: Duration, reloadOnSIGHUP: Bool, logger: Logger,
+        clock: any Clock<Duration> = ContinuousClock()
+    ) {
+        self.stores = stores
+        self.interval = interval
+        self.reloadOnSIGHUP = reloadOnSIGHUP
+        self.logger = logger
+        self.clock = clock
+    }
+
+    package func run() async throws {
         await withDiscardingTaskGroup { group in
             if reloadOnSIGHUP {
                 group.addTask {
@@ -23,7 +36,7 @@ struct CertificateReloader: Service {
             }
             group.addTask {
                 while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                    do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } } catch { return }
+                    do { try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) } } catch { return }
                     reloadAll(force: false)
                 }
             }

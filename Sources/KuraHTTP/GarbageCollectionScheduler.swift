@@ -1,23 +1,34 @@
 import Foundation
-import KuraRegistry
-import Logging
+package import KuraRegistry
+package import Logging
 import ServiceLifecycle
 
 /// Runs retention and then garbage collection inside `kura serve` every `interval`, first
 /// one interval after start. The catalog's job lease keeps it to one runner at a time across nodes: a node that
 /// finds the lease held skips that round. Stops promptly on graceful shutdown.
-struct GarbageCollectionScheduler: Service {
+package struct GarbageCollectionScheduler: Service {
     let registry: Registry
     let interval: Duration
     let options: GarbageCollectionOptions
     let logger: Logger
-    /// Told when a run finishes (the `job` webhook event).
-    var webhooks: WebhookDispatcher? = nil
+    /// Paces the runs (a test's manual clock).
+    let clock: any Clock<Duration>
 
-    func run() async throws {
+    /// The collector announces each run (and what it deleted) through the registry's events.
+    package init(
+        registry: Registry, interval: Duration, options: GarbageCollectionOptions, logger: Logger, clock: any Clock<Duration> = ContinuousClock()
+    ) {
+        self.registry = registry
+        self.interval = interval
+        self.options = options
+        self.logger = logger
+        self.clock = clock
+    }
+
+    package func run() async throws {
         while !Task.isCancelled {
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+                try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
             } catch {
                 return  // shutdown (or cancellation) while waiting
             }
@@ -33,13 +44,6 @@ struct GarbageCollectionScheduler: Service {
                         "run": "\(summary.runID)", "blobsFreed": "\(summary.blobsFreed)", "bytesFreed": "\(summary.bytesFreed)",
                         "manifestsDeleted": "\(summary.manifestsDeleted)", "uploadsExpired": "\(summary.uploadsExpired)",
                     ])
-                webhooks?.emit(
-                    .init(
-                        event: .job, job: "gc",
-                        summary: [
-                            "run": summary.runID, "blobsFreed": Int64(summary.blobsFreed), "bytesFreed": summary.bytesFreed,
-                            "manifestsDeleted": Int64(summary.manifestsDeleted), "uploadsExpired": Int64(summary.uploadsExpired),
-                        ]))
             } catch JobError.locked(let name) {
                 logger.info("garbage collection skipped: another runner holds the lease", metadata: ["lease": "\(name)"])
             } catch {

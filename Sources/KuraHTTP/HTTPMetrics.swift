@@ -1,11 +1,11 @@
 import HTTPTypes
-import Metrics
+package import Metrics
 import Synchronization
 
 /// The request metrics of the HTTP server, by route pattern, method and status: a request
 /// counter, a latency histogram, and bytes in and out. Metric objects are cached per label
 /// set, so a request costs a dictionary lookup, not a registry lookup.
-final class HTTPMetrics: Sendable {
+package final class HTTPMetrics: Sendable {
     private struct Labels: Hashable {
         var route: String
         var method: String
@@ -22,7 +22,7 @@ final class HTTPMetrics: Sendable {
     private let factory: any MetricsFactory
     private let cache = Mutex<[Labels: Instruments]>([:])
 
-    init(factory: any MetricsFactory) {
+    package init(factory: any MetricsFactory) {
         self.factory = factory
     }
 

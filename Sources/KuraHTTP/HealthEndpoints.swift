@@ -1,12 +1,12 @@
 import Foundation
 import Hummingbird
 import KuraRegistry
-import KuraStorage
+package import KuraStorage
 import NIOCore
 
 /// `/healthz` (the process answers) and `/readyz` (the catalog and the storage answer), for
 /// load balancers and orchestrators. No credentials; no data in the answers.
-struct HealthEndpoints: Sendable {
+package struct HealthEndpoints: Sendable {
     let registry: Registry
 
     func register(on router: Router<KuraRequestContext>) {
@@ -35,7 +35,7 @@ struct HealthEndpoints: Sendable {
 
     /// Reads a small probe object, writing it first if it is missing: a real round trip
     /// through the backend, but no write on every probe.
-    static func probeStorage(_ backend: any ObjectBackend) async throws {
+    package static func probeStorage(_ backend: any ObjectBackend) async throws {
         let key = try ObjectKey("health/probe")
         do {
             _ = try await backend.getAll(key, limit: 1024)

@@ -1,13 +1,13 @@
 import Hummingbird
-import HummingbirdCore
+package import HummingbirdCore
 import HummingbirdHTTP2
 import KuraCore
 import NIOSSL
 
 /// How a listener's connections are set up: plain HTTP/1.1, or TLS with HTTP/2 offered by
 /// ALPN (HTTP/1.1 for clients that do not ask for h2); behind the allow-list when it has one.
-enum ListenerChannels {
-    static func serverBuilder(for listener: ListenerConfiguration, certificate: TLSCertificateStore?) -> HTTPServerBuilder {
+package enum ListenerChannels {
+    package static func serverBuilder(for listener: ListenerConfiguration, certificate: TLSCertificateStore?) -> HTTPServerBuilder {
         let tlsConfiguration = certificate?.serverConfiguration()
         let allow = listener.allow
         return HTTPServerBuilder { responder in

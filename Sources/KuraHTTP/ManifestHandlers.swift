@@ -11,6 +11,8 @@ extension RegistryAPI {
         let reference = try readableReference(referenceText)
         if let proxy, let fetched = try await proxy.manifest(reference, in: name) {
             if request.method == .head { return emptyManifestResponse(fetched.mediaType, fetched.digest, size: Int64(fetched.bytes.readableBytes)) }
+            // The cache answered without the registry's read, so the pull is announced here.
+            await registry.events.emit(RegistryEvent(.manifestPull, repository: name, reference: referenceText, digest: fetched.digest))
             let headers: HTTPFields = [
                 .contentType: fetched.mediaType, .dockerContentDigest: fetched.digest.description, .eTag: "\"\(fetched.digest)\"",
                 .contentLength: String(fetched.bytes.readableBytes),
@@ -41,7 +43,7 @@ extension RegistryAPI {
     }
 
     /// PUT `/v2/<name>/manifests/<reference>` (with `?tag=` for extra tags).
-    func putManifest(_ request: Request, _ name: RepositoryName, _ referenceText: String, caller: Caller) async throws -> Response {
+    func putManifest(_ request: Request, _ name: RepositoryName, _ referenceText: String) async throws -> Response {
         let reference = try Reference(parsing: referenceText)
         var tags: [Tag] = []
         for text in request.uri.queryParameters[values: "tag"] {
@@ -69,17 +71,14 @@ extension RegistryAPI {
             .contentLength: "0",
         ]
         if let subject = result.subject { headers[.ociSubject] = subject.description }
-        await audit(caller.event("manifest.push", repository: name, detail: "\(referenceText) \(result.digest)"), caller)
-        replicator?.pushed(name.value)
         for tag in tags { headers.append(HTTPField(name: .ociTag, value: tag.value)) }
         return Response(status: .created, headers: headers)
     }
 
     /// DELETE `/v2/<name>/manifests/<reference>`: a tag, or a manifest with its tags.
-    func deleteManifest(_ name: RepositoryName, _ referenceText: String, caller: Caller) async throws -> Response {
+    func deleteManifest(_ name: RepositoryName, _ referenceText: String) async throws -> Response {
         let reference = try readableReference(referenceText)
         try await registry.deleteManifest(reference, in: name)
-        await audit(caller.event(reference.tag == nil ? "manifest.delete" : "tag.delete", repository: name, detail: referenceText), caller)
         return emptyResponse(.accepted)
     }
 

@@ -26,21 +26,4 @@ extension RegistryAPI {
         throw AuthorizationFailure(
             error: RegistryError(.tooManyRequests, "request rate limit reached; retry in \(wait) s"), headers: [.retryAfter: String(wait)])
     }
-
-    /// Queues the webhook event of a successful manifest push, delete or pull.
-    func notify(_ webhooks: WebhookDispatcher, _ endpoint: V2Endpoint, request: Request, caller: Caller, response: Response) {
-        guard case .manifest(let repository, let reference) = endpoint, (200..<300).contains(response.status.code) else { return }
-        let event: WebhookEvent
-        switch request.method {
-        case .put: event = .push
-        case .delete: event = .delete
-        case .get: event = .pull
-        default: return
-        }
-        webhooks.emit(
-            .init(
-                event: event, namespace: String(repository.firstComponent), repository: repository.value, reference: reference,
-                digest: response.headers[.dockerContentDigest] ?? (reference.contains(":") ? reference : nil),
-                account: caller.principal.accountName, accessKeyID: caller.principal.keyID))
-    }
 }

@@ -15,23 +15,18 @@ public struct RegistryAPI: Sendable {
     /// Whether anonymous callers may pull public namespaces through this listener.
     let anonymousPull: Bool
     let rateLimiter: RequestRateLimiter?
-    /// Told of pushes, deletes and pulls.
-    var webhooks: WebhookDispatcher?
     /// Answers pulls in proxy namespaces with what is not here yet.
     let proxy: PullThroughCache?
-    /// Hears of every manifest push (push replication rules).
-    let replicator: Replicator?
 
     public init(
         registry: Registry, access: AccessControl? = nil, anonymousPull: Bool = true, rateLimiter: RequestRateLimiter? = nil,
-        proxy: PullThroughCache? = nil, replicator: Replicator? = nil
+        proxy: PullThroughCache? = nil
     ) {
         self.registry = registry
         self.access = access
         self.anonymousPull = anonymousPull
         self.rateLimiter = rateLimiter
         self.proxy = proxy
-        self.replicator = replicator
     }
 
     /// Adds the `/v2` routes to a router.
@@ -61,8 +56,10 @@ public struct RegistryAPI: Sendable {
             let caller = try await authorize(endpoint, request: request, origin: origin)
             try admit(address: nil, keyID: caller.principal.keyID)
             if let observation { observe(endpoint, request: request, caller: caller, into: observation) }
-            response = try await dispatch(endpoint, request: request, caller: caller, logger: logger)
-            if let webhooks { notify(webhooks, endpoint, request: request, caller: caller, response: response) }
+            // What the registry does for this request is announced as the caller's doing.
+            response = try await RegistryEvents.withActor(caller.eventActor) {
+                try await dispatch(endpoint, request: request, caller: caller, logger: logger)
+            }
         } catch let failure as AuthorizationFailure {
             response = failure.response(isHead: isHead)
         } catch {
@@ -88,13 +85,13 @@ public struct RegistryAPI: Sendable {
         case (.manifest(let name, let reference), .get), (.manifest(let name, let reference), .head):
             return try await getManifest(request, name, reference)
         case (.manifest(let name, let reference), .put):
-            return try await putManifest(request, name, reference, caller: caller)
+            return try await putManifest(request, name, reference)
         case (.manifest(let name, let reference), .delete):
-            return try await deleteManifest(name, reference, caller: caller)
+            return try await deleteManifest(name, reference)
         case (.blob(let name, let digest), .get), (.blob(let name, let digest), .head):
             return try await getBlob(request, name, digest)
         case (.blob(let name, let digest), .delete):
-            return try await deleteBlob(name, digest, caller: caller)
+            return try await deleteBlob(name, digest)
         case (.uploads(let name), .post):
             return try await startUpload(request, name, caller: caller)
         case (.upload(let name, let id), .patch):

@@ -2,6 +2,7 @@ import Hummingbird
 import KuraAccess
 import KuraCore
 import KuraMetadata
+import KuraRegistry
 
 /// The caller of a `/v2/` request once authorised.
 struct Caller: Sendable {
@@ -13,10 +14,9 @@ struct Caller: Sendable {
 
     static func open(_ sourceAddress: String?) -> Caller { Caller(principal: .anonymous, sourceAddress: sourceAddress, isOpen: true) }
 
-    func event(_ action: String, repository: RepositoryName, detail: String? = nil) -> AuditEvent {
-        AuditEvent(
-            account: principal.accountName, accessKeyID: principal.keyID, sourceAddress: sourceAddress, action: action,
-            namespace: String(repository.firstComponent), repository: repository.value, detail: detail)
+    /// Who the registry's events name for this caller.
+    var eventActor: RegistryEvent.Actor {
+        RegistryEvent.Actor(account: principal.accountName, accessKeyID: principal.keyID, sourceAddress: sourceAddress)
     }
 }
 
@@ -118,10 +118,5 @@ extension RegistryAPI {
     func catalogFilter(_ caller: Caller) -> @Sendable (RepositoryName) async throws -> Bool {
         guard let access, !caller.isOpen else { return { _ in true } }
         return access.catalogFilter(caller.principal)
-    }
-
-    func audit(_ event: AuditEvent, _ caller: Caller) async {
-        guard let access, !caller.isOpen else { return }
-        await access.audit(event)
     }
 }

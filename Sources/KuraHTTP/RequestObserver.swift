@@ -1,19 +1,25 @@
 import Foundation
-import Hummingbird
-import KuraRegistry
+package import Hummingbird
+package import KuraRegistry
 import NIOCore
 
 /// Reports every request once its response is written: request metrics by route pattern,
 /// usage for metered `/v2/` requests, and an access log line. Handlers add what only they
 /// know (the caller, the route, the usage kind) through ``RequestObservation/current``.
-struct RequestObserver: RouterMiddleware {
-    typealias Context = KuraRequestContext
+package struct RequestObserver: RouterMiddleware {
+    package typealias Context = KuraRequestContext
 
     let metrics: HTTPMetrics?
     let meter: UsageMeter?
     let accessLog: AccessLog?
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package init(metrics: HTTPMetrics?, meter: UsageMeter?, accessLog: AccessLog?) {
+        self.metrics = metrics
+        self.meter = meter
+        self.accessLog = accessLog
+    }
+
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = DispatchTime.now().uptimeNanoseconds
         let observation = RequestObservation()
         var request = request

@@ -1,33 +1,48 @@
-import KuraMetadata
-import KuraRegistry
-import Logging
-import Metrics
+package import KuraMetadata
+package import KuraRegistry
+package import Logging
+package import Metrics
 import ServiceLifecycle
 
 /// Writes the usage meter to the catalog every `interval` and once more at shutdown, and
 /// refreshes the storage gauges (stored bytes per namespace, upload sessions open) every
 /// `gaugeInterval`.
-struct UsageFlushService: Service {
+package struct UsageFlushService: Service {
     let meter: UsageMeter?
     let gauges: StorageGauges?
     let interval: Duration
     let gaugeInterval: Duration
     let logger: Logger
+    /// Paces the flushes (a test's manual clock).
+    let clock: any Clock<Duration>
 
-    func run() async throws {
-        let clock = ContinuousClock()
-        var gaugesDue = clock.now
+    package init(
+        meter: UsageMeter?, gauges: StorageGauges?, interval: Duration, gaugeInterval: Duration, logger: Logger,
+        clock: any Clock<Duration> = ContinuousClock()
+    ) {
+        self.meter = meter
+        self.gauges = gauges
+        self.interval = interval
+        self.gaugeInterval = gaugeInterval
+        self.logger = logger
+        self.clock = clock
+    }
+
+    package func run() async throws {
+        // Time since the gauges were refreshed, counted in flush intervals; the first tick refreshes them.
+        var sinceGauges = gaugeInterval
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+                try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
             } catch {
                 break
             }
             await flush()
-            if let gauges, clock.now >= gaugesDue {
+            if let gauges, sinceGauges >= gaugeInterval {
                 do { try await gauges.refresh() } catch { logger.warning("storage gauges not refreshed", metadata: ["error": "\(error)"]) }
-                gaugesDue = clock.now.advanced(by: gaugeInterval)
+                sinceGauges = .zero
             }
+            sinceGauges += interval
         }
         await flush()
     }
@@ -40,9 +55,14 @@ struct UsageFlushService: Service {
 
 /// Gauges of what the catalog holds: physical stored bytes per namespace and open upload
 /// sessions.
-struct StorageGauges: Sendable {
+package struct StorageGauges: Sendable {
     let store: any UsageStore
     let factory: any MetricsFactory
+
+    package init(store: any UsageStore, factory: any MetricsFactory) {
+        self.store = store
+        self.factory = factory
+    }
 
     func refresh() async throws {
         for namespace in try await store.storage(namespace: nil) {

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
-import KuraAccess
-import KuraMetadata
-import Logging
+package import KuraAccess
+package import KuraMetadata
+package import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
@@ -11,7 +11,7 @@ import Synchronization
 /// so a slow receiver never slows the registry), each delivery an HTTP POST of a JSON body
 /// signed with `Kura-Signature: sha256=<hex HMAC>`, retried with exponential backoff until
 /// a 2xx answer or the last attempt. Webhooks are read from the catalog and cached briefly.
-final class WebhookDispatcher: Service, Sendable {
+package final class WebhookDispatcher: Service, Sendable {
     /// One event, as its JSON body shows it.
     struct Event: Sendable, Encodable {
         var id = UUID().uuidString.lowercased()
@@ -28,13 +28,21 @@ final class WebhookDispatcher: Service, Sendable {
         var summary: [String: Int64]?
     }
 
-    struct Settings: Sendable {
+    package struct Settings: Sendable {
         var maxAttempts: Int
         var initialBackoff: Duration
         var timeout: Duration
         var queueCapacity: Int
         /// Deliveries in flight at once.
         var concurrency: Int
+
+        package init(maxAttempts: Int, initialBackoff: Duration, timeout: Duration, queueCapacity: Int, concurrency: Int) {
+            self.maxAttempts = maxAttempts
+            self.initialBackoff = initialBackoff
+            self.timeout = timeout
+            self.queueCapacity = queueCapacity
+            self.concurrency = concurrency
+        }
     }
 
     private let store: any WebhookStore
@@ -46,7 +54,13 @@ final class WebhookDispatcher: Service, Sendable {
     private let cache = Mutex<(webhooks: [WebhookRecord], loadedAt: ContinuousClock.Instant)?>(nil)
     private static let cacheLifetime = Duration.seconds(10)
 
-    init(store: any WebhookStore, secrets: WebhookSecrets, settings: Settings, logger: Logger) {
+    /// Paces retries (a test's manual clock).
+    private let clock: any Clock<Duration>
+
+    package init(
+        store: any WebhookStore, secrets: WebhookSecrets, settings: Settings, logger: Logger, clock: any Clock<Duration> = ContinuousClock()
+    ) {
+        self.clock = clock
         self.store = store
         self.secrets = secrets
         self.settings = settings
@@ -70,7 +84,7 @@ final class WebhookDispatcher: Service, Sendable {
         cache.withLock { $0 = nil }
     }
 
-    func run() async throws {
+    package func run() async throws {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 var inFlight = 0
@@ -148,7 +162,7 @@ final class WebhookDispatcher: Service, Sendable {
                 return
             }
             logger.info("webhook delivery failed; retrying", metadata: ["webhook": "\(webhook.id)", "attempt": "\(attempt)", "error": "\(failure)"])
-            do { try await Task.sleep(for: backoff) } catch { return }
+            do { try await clock.sleep(for: backoff) } catch { return }
             backoff = Swift.min(backoff * 2, .seconds(300))
         }
     }

@@ -12,7 +12,7 @@ import NIOCore
 /// is cut off, so one stalled client cannot hold the others forever.
 ///
 /// The last buffer reaches clients only once the whole blob hashed to its digest (see
-/// ``VerifiedByteStream``), so a lying upstream never delivers a complete body.
+/// ``DigestVerifyingSequence``), so a lying upstream never delivers a complete body.
 actor BlobFill {
     struct StalledReader: Error, CustomStringConvertible {
         var description: String { "the client read nothing while the fill waited for it; cut off" }

@@ -1,4 +1,6 @@
 import KuraCore
+import KuraStorage
+import NIOCore
 
 /// The steps of one mirror run, sharing its ledger, transfer permits and rate limiter.
 struct MirrorRun: Sendable {
@@ -158,7 +160,9 @@ struct MirrorRun: Sendable {
             if let length = response.headers.first(name: "Content-Length").flatMap(Int64.init), length != blob.size {
                 throw MirrorError.sizeMismatch(digest: digest.description, expected: blob.size, actual: length)
             }
-            let bytes = VerifiedByteStream(base: response.body, digest: digest, size: blob.size, limiter: limiter, onBytes: { _ in })
+            var pacing: (@Sendable (ByteBuffer) async throws -> Void)?
+            if let limiter { pacing = { try await limiter.take($0.readableBytes) } }
+            let bytes = DigestVerifyingSequence(response.body, digest: digest, size: blob.size, hooks: .init(handingOn: pacing))
             try await target.upload(bytes, size: blob.size, digest: digest, repository: route.target, location: location, minimumChunk: minimumChunk)
             return false
         }

@@ -1,6 +1,7 @@
 public import AsyncHTTPClient
 public import KuraCore
 public import KuraRegistry
+import KuraStorage
 public import Logging
 public import NIOCore
 import Synchronization
@@ -130,7 +131,8 @@ public final class PullThroughCache: Sendable {
             }
         }
         _ = try await registry.putManifest(
-            manifest.bytes, contentType: manifest.mediaType, reference: tag.map(Reference.tag) ?? .digest(manifest.digest), in: repository)
+            manifest.bytes, contentType: manifest.mediaType, reference: tag.map(Reference.tag) ?? .digest(manifest.digest), in: repository,
+            announce: false)
     }
 
     // MARK: blobs
@@ -187,7 +189,7 @@ public final class PullThroughCache: Sendable {
                         throw MirrorError.invalidManifest("upstream sent \(digest) without a length")
                     }
                     await fill.started(size: size)
-                    let verified = VerifiedByteStream(base: response.body, digest: digest, size: size, limiter: nil, onBytes: { _ in })
+                    let verified = DigestVerifyingSequence(response.body, digest: digest, size: size)
                     _ = try await registry.uploadBlob(FillTee(base: verified, fill: fill), digest: digest, length: size, into: repository)
                     await fill.finish(.success(()))
                 } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import KuraCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,8 +12,9 @@ struct ReplicationRuleStore: Sendable {
     let box: SecretBox
 
     init(directory: String) throws {
-        rulesPath = "\(directory)/replication-rules.json"
-        runsPath = "\(directory)/replication-runs.jsonl"
+        let folder = DataFolder(directory)
+        rulesPath = folder.replicationRules
+        runsPath = folder.replicationRuns
         box = try SecretBox(directory: directory)
     }
 

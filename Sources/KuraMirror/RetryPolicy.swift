@@ -1,4 +1,5 @@
 import KuraCore
+import KuraStorage
 
 /// How often and how patiently a failed registry call is tried again: exponential backoff
 /// with full jitter, so parallel transfers that failed together do not retry in lockstep.
@@ -37,6 +38,7 @@ public struct RetryPolicy: Sendable {
     /// broken connection, a timeout) and worth another try.
     static func isTransient(_ error: any Error) -> Bool {
         if let error = error as? MirrorError { return error.isTransient }
+        if let error = error as? DigestVerificationError { return error.isTransient }
         if error is CancellationError { return false }
         return true
     }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KuraCore
 import KuraAccess
 
 /// Seals secrets for storage (``SecretSealer``, AES-256-GCM) under a key kept in the data folder
@@ -10,7 +11,7 @@ public struct SecretBox: Sendable {
 
     /// Opens (or creates) the key file `secrets.key` in `directory`.
     public init(directory: String) throws {
-        let path = "\(directory)/secrets.key"
+        let path = DataFolder(directory).secretsKey
         if let data = FileManager.default.contents(atPath: path) {
             guard data.count == 32 else { throw MirrorError.invalidArgument("\(path) is not a 256-bit key") }
             sealer = SecretSealer(keyData: data)

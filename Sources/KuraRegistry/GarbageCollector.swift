@@ -140,7 +140,7 @@ public struct GarbageCollector: Sendable {
         guard let store = registry.collectionStore else { throw JobError.catalogUnsupported }
         let options = self.options
         let registry = self.registry
-        return try await withJobLease(
+        let summary = try await withJobLease(
             store, kind: "gc", dryRun: options.dryRun, ttl: options.lockTTL, summary: { Self.json($0) },
             measure: { $0.dryRun ? (0, 0) : ($0.blobsFreed + $0.manifestsDeleted + $0.uploadsExpired, $0.bytesFreed + $0.uploadBytesFreed) }
         ) { runID in
@@ -151,6 +151,17 @@ public struct GarbageCollector: Sendable {
             summary.finishedAt = Date()
             return summary
         }
+        if !summary.dryRun {
+            // After the lease's bookkeeping, so the run is recorded when sinks hear of it.
+            await registry.events.emit(
+                RegistryEvent(
+                    .jobRun, actor: nil, job: "gc",
+                    summary: [
+                        "run": summary.runID, "blobsFreed": Int64(summary.blobsFreed), "bytesFreed": summary.bytesFreed,
+                        "manifestsDeleted": Int64(summary.manifestsDeleted), "uploadsExpired": Int64(summary.uploadsExpired),
+                    ]))
+        }
+        return summary
     }
 
     static func json<T: Encodable>(_ value: T) -> String? {
@@ -214,6 +225,12 @@ private struct Collection {
                     }
                 } else {
                     gone = try await store.deleteManifestCandidate(candidate, createdBefore: cutoff)
+                    if gone {
+                        await registry.events.emit(
+                            RegistryEvent(
+                                .collectedManifestDelete, repository: candidate.repository, reference: candidate.digest.description, digest: candidate.digest,
+                                actor: nil, job: "gc", detail: "\(candidate.reason)"))
+                    }
                 }
                 guard gone else { continue }
                 deleted += 1

@@ -19,6 +19,9 @@ public final class Registry: Sendable {
     let manifestCache = ManifestCache(capacity: 32 << 20)
     /// Namespace storage quotas, when the catalog keeps them.
     let quotas: (any QuotaStore)?
+    /// Where operations announce what they did (audit, webhooks, replication…); sinks
+    /// are registered at start.
+    public let events = RegistryEvents()
 
     public init(
         blobs: BlobStore, catalog: any MetadataStore, limits: RegistryLimits = RegistryLimits(), pullRedirectExpiry: Duration? = nil,
@@ -79,6 +82,7 @@ public final class Registry: Sendable {
         guard try await catalog.unlinkBlob(digest, from: repository) else {
             throw RegistryError(.blobUnknown, detail: digest.description)
         }
+        await events.emit(RegistryEvent(.blobDelete, repository: repository, digest: digest))
     }
 
     /// Makes a blob that another repository holds readable in `repository` without an
@@ -101,6 +105,7 @@ public final class Registry: Sendable {
         guard found, let info = try await blobs.stat(digest) else { return nil }
         try await checkQuota(storing: digest, size: info.size, in: repository)
         guard try await linkStoredBlob(info, in: repository) else { return nil }
+        await events.emit(RegistryEvent(.blobMount, repository: repository, digest: digest, detail: source?.value))
         return info
     }
 
@@ -213,9 +218,11 @@ public final class Registry: Sendable {
     }
 
     /// Validates and stores a manifest byte-exact; tags it when `reference` is a tag.
+    /// `announce: false` stores without a ``RegistryEvent`` (a pull-through cache filling
+    /// itself is not a push).
     public func putManifest(
         _ bytes: ByteBuffer, contentType: String?, reference: Reference, in repository: RepositoryName,
-        additionalTags: [Tag] = []
+        additionalTags: [Tag] = [], announce: Bool = true
     ) async throws -> PutManifestResult {
         guard bytes.readableBytes <= limits.maxManifestBytes else {
             throw RegistryError(
@@ -248,6 +255,12 @@ public final class Registry: Sendable {
             }
         }
         try await ensureManifestStored(digest, bytes: bytes)
+        if announce {
+            let tags = additionalTags.filter { $0 != reference.tag }.map(\.value)
+            await events.emit(
+                RegistryEvent(.manifestPush, repository: repository, reference: reference.description, digest: digest,
+                              detail: tags.isEmpty ? nil : tags.joined(separator: ",")))
+        }
         return PutManifestResult(digest: digest, subject: manifest.subject)
     }
 
@@ -293,10 +306,14 @@ public final class Registry: Sendable {
     /// A manifest's record and its exact bytes.
     public func manifest(_ reference: Reference, in repository: RepositoryName) async throws -> (ManifestRecord, ByteBuffer) {
         let record = try await manifestRecord(reference, in: repository)
-        if let cached = manifestCache.get(record.digest) { return (record, cached) }
+        if let cached = manifestCache.get(record.digest) {
+            await events.emit(RegistryEvent(.manifestPull, repository: repository, reference: reference.description, digest: record.digest))
+            return (record, cached)
+        }
         do {
             let bytes = try await blobs.backend.getAll(ObjectKey(blob: record.digest), limit: max(limits.maxManifestBytes, Int(record.size)))
             manifestCache.put(record.digest, bytes)
+            await events.emit(RegistryEvent(.manifestPull, repository: repository, reference: reference.description, digest: record.digest))
             return (record, bytes)
         } catch StorageError.notFound {
             logger.error("manifest in catalog but missing from storage", metadata: ["digest": "\(record.digest)"])
@@ -311,10 +328,12 @@ public final class Registry: Sendable {
             guard try await catalog.deleteTag(tag, in: repository) else {
                 throw RegistryError(.manifestUnknown, detail: "\(repository):\(tag)")
             }
+            await events.emit(RegistryEvent(.tagDelete, repository: repository, reference: tag.value))
         case .digest(let digest):
             guard try await catalog.deleteManifest(digest, in: repository) else {
                 throw RegistryError(.manifestUnknown, detail: "\(repository)@\(digest)")
             }
+            await events.emit(RegistryEvent(.manifestDelete, repository: repository, reference: digest.description, digest: digest))
         }
     }
 

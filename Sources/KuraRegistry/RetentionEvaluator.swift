@@ -23,11 +23,15 @@ public struct RetentionEvaluator: Sendable {
     /// specific one. Runs under the catalog's maintenance lease and is recorded as a job run.
     public func run(dryRun: Bool, now: Date = Date()) async throws -> [Decision] {
         guard let jobs = registry.collectionStore else { throw JobError.catalogUnsupported }
-        return try await withJobLease(
+        let decisions = try await withJobLease(
             jobs, kind: "retention", dryRun: dryRun, ttl: 120,
             summary: { decisions in "{\"tagsDeleted\":\(dryRun ? 0 : decisions.count),\"tagsMatched\":\(decisions.count)}" },
             measure: { (dryRun ? 0 : $0.count, 0) }
         ) { _ in try await evaluate(dryRun: dryRun, now: now) }
+        if !dryRun {
+            await registry.events.emit(RegistryEvent(.jobRun, actor: nil, job: "retention", summary: ["tagsDeleted": Int64(decisions.count)]))
+        }
+        return decisions
     }
 
     private func evaluate(dryRun: Bool, now: Date) async throws -> [Decision] {
@@ -46,7 +50,12 @@ public struct RetentionEvaluator: Sendable {
                     decisions.append(
                         Decision(repository: repository.value, tag: record.tag.value, digest: record.digest.description,
                                  updatedAt: record.updatedAt, policy: policy.scope))
-                    if !dryRun { try await registry.catalog.deleteTag(record.tag, in: repository) }
+                    if !dryRun, try await registry.catalog.deleteTag(record.tag, in: repository) {
+                        await registry.events.emit(
+                            RegistryEvent(
+                                .retentionTagDelete, repository: repository, reference: record.tag.value, digest: record.digest, actor: nil,
+                                job: "retention", detail: "policy \(policy.scope)"))
+                    }
                 }
             }
             after = page.count == 1000 ? page.last?.value : nil

@@ -149,10 +149,8 @@ public struct Scrubber: Sendable {
             }
             batch.removeAll(keepingCapacity: true)
         }
-        for try await object in registry.blobs.backend.listAll(prefix: "blobs/") {
-            // blobs/<algorithm>/<xx>/<hex>
-            let parts = object.key.value.split(separator: "/")
-            guard parts.count == 4, let digest = try? Digest(parsing: "\(parts[1]):\(parts[3])") else {
+        for try await object in registry.blobs.backend.listAll(prefix: ObjectKeyLayout.blobsPrefix) {
+            guard let digest = ObjectKeyLayout.digest(ofBlob: object.key) else {
                 report.orphanedCount += 1
                 if report.orphaned.count < listLimit { report.orphaned.append(object.key.value) }
                 continue

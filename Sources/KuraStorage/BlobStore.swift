@@ -263,9 +263,8 @@ public final class BlobStore: Sendable {
     /// Every open session (for expiry), oldest activity first.
     public func uploads() async throws -> [UploadStatus] {
         var result: [UploadStatus] = []
-        for try await object in backend.listAll(prefix: "uploads/") where object.key.value.hasSuffix("/state") {
-            let name = object.key.value.split(separator: "/")[1]
-            guard let id = UploadID(name), let state = try? await load(id) else { continue }
+        for try await object in backend.listAll(prefix: ObjectKeyLayout.uploadsPrefix) {
+            guard let id = ObjectKeyLayout.uploadID(ofState: object.key), let state = try? await load(id) else { continue }
             result.append(status(of: state, id: id))
         }
         return result.sorted { $0.updatedAt < $1.updatedAt }
@@ -309,7 +308,7 @@ public final class BlobStore: Sendable {
             let state = try JSONDecoder().decode(UploadState.self, from: Data(bytes.readableBytesView))
             guard state.id == id.value, state.offset >= 0 else { throw StorageError.corruptState("upload \(id) state") }
             if let tail = state.tail {
-                guard tail.size > 0, tail.size <= state.offset, tail.key.value.hasPrefix("uploads/\(id.value)/") else {
+                guard tail.size > 0, tail.size <= state.offset, ObjectKeyLayout.isUploadObject(tail.key, of: id) else {
                     throw StorageError.corruptState("upload \(id) tail")
                 }
             }

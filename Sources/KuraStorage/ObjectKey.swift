@@ -15,8 +15,7 @@ public struct ObjectKey: Sendable, Hashable, Codable, Comparable, CustomStringCo
 
     /// The key of a verified blob: `blobs/<algorithm>/<first two hex>/<hex>`.
     public init(blob digest: Digest) {
-        let prefix = digest.encoded.prefix(2)
-        self.value = "blobs/\(digest.algorithm.rawValue)/\(prefix)/\(digest.encoded)"
+        self.value = ObjectKeyLayout.blob(digest)
     }
 
     public var description: String { value }

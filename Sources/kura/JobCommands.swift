@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KuraHTTP
+import KuraServe
 import KuraMetadata
 import KuraRegistry
 import Logging
@@ -36,9 +37,8 @@ struct JobOptions: ParsableArguments {
         var logger = Logger(label: "kura")
         logger.logLevel = .warning
         let environment = ProcessInfo.processInfo.environment
-        var loader = ServeConfigurationLoader()
-        var configuration = try loader.load(file: config ?? environment["KURA_CONFIG"], environment: environment)
-        if let data { configuration.dataDirectory = data }
+        let configuration = try ServerConfiguration(
+            reading: .serve(file: config ?? environment["KURA_CONFIG"], environment: environment, flags: data.map { ["dataDirectory": $0] } ?? [:]))
         return try await KuraServer.makeRegistry(configuration, logger: logger)
     }
 }

@@ -1,13 +1,15 @@
 import Foundation
 import KuraHTTP
+import KuraServe
+import KuraCore
 
 /// `kura serve --tls-self-signed`: one self-signed certificate in the data folder, for
 /// localhost, 127.0.0.1, ::1 and every listener's host, put on each listener that has no
 /// certificate of its own.
 enum SelfSignedSetup {
     static func apply(to configuration: inout ServerConfiguration) throws {
-        let directory = "\(configuration.dataDirectory)/tls"
-        let files = ListenerConfiguration.TLSFiles(certificatePath: "\(directory)/self-signed.crt", keyPath: "\(directory)/self-signed.key")
+        let folder = configuration.dataFolder
+        let files = ListenerConfiguration.TLSFiles(certificatePath: folder.selfSignedCertificate, keyPath: folder.selfSignedKey)
         var listeners = configuration.effectiveListeners
         var hosts = ["localhost", "127.0.0.1", "::1"]
         for listener in listeners where listener.tls == nil {

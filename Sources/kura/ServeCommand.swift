@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import KuraHTTP
+import KuraServe
 import Logging
 import Metrics
 import Prometheus
@@ -11,15 +12,18 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the registry.",
         discussion: """
-            Defaults: 127.0.0.1:5000, a SQLite catalog and blob storage in ./kura-data. A YAML \
-            file (--config or KURA_CONFIG) and KURA_* variables (KURA_LISTEN, KURA_HOST, \
-            KURA_PORT, KURA_DATA_DIR, KURA_MAX_MANIFEST_BYTES, KURA_MAX_BLOB_BYTES, \
-            KURA_LOG_LEVEL, KURA_ACCESS_ENABLED, KURA_AUTO_CREATE_NAMESPACES) override them; flags override both. \
-            Several endpoints (public TLS, private allow-listed) come from the file's `listeners:` list. \
-            On the first start with access control (the default) the root account is created and its access key printed once. SIGTERM or SIGINT stops the \
-            server gracefully: requests in flight finish first. SIGHUP reloads TLS certificates (they are also \
-            reloaded when their files change).
-            """
+            Every setting is a key of one configuration tree, read from (later ones win) its \
+            default, a YAML file (--config or KURA_CONFIG), the key's KURA_* environment \
+            variable, and the flags below. Several endpoints (public TLS, private allow-listed) \
+            come from the file's `listeners:` list. On the first start with access control (the \
+            default) the root account is created and its access key printed once. SIGTERM or \
+            SIGINT stops the server gracefully: requests in flight finish first. SIGHUP reloads \
+            TLS certificates (they are also reloaded when their files change). Full reference: \
+            docs/configuration.md; every key with its default: docs/kura.example.yaml.
+
+            Keys (key / environment variable (default): meaning):
+
+            """ + ServerConfiguration.keysHelp
     )
 
     @Option(help: "YAML configuration file.") var config: String?
@@ -32,16 +36,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        var loader = ServeConfigurationLoader()
-        var configuration = try loader.load(file: config ?? environment["KURA_CONFIG"], environment: environment)
-        if let listen { try loader.setListen(listen, &configuration) }
-        if let data { configuration.dataDirectory = data }
-        if let metricsListen { try loader.setMetricsListen(metricsListen, &configuration) }
+        var flags: [String: String] = [:]
+        flags["listen"] = listen
+        flags["dataDirectory"] = data
+        flags["metricsListen"] = metricsListen
+        flags["log.level"] = logLevel
+        var configuration = try ServerConfiguration(reading: .serve(file: config ?? environment["KURA_CONFIG"], environment: environment, flags: flags))
         configuration.tlsReloadOnSIGHUP = true
-        let levelName = logLevel ?? loader.logLevel
-        guard let level = Logger.Level(rawValue: levelName) else {
-            throw ValidationError("unknown log level \(levelName)")
-        }
+        let level = configuration.log.level
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

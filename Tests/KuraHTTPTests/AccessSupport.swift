@@ -4,6 +4,7 @@ import HummingbirdTesting
 import KuraAccess
 import KuraCore
 import KuraHTTP
+@testable import KuraServe
 import NIOCore
 
 /// An access key as tests hold it.

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import KuraHTTP
+@testable import KuraServe
 import Logging
 import NIOCore
 import NIOHTTP1

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import KuraCore
 import KuraHTTP
+@testable import KuraServe
 import KuraMetadata
 import Testing
 

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import KuraCore
 import KuraHTTP
+@testable import KuraServe
 import KuraMirror
 import KuraRegistry
 import KuraStorage
@@ -25,7 +26,7 @@ func withLiveServer<T: Sendable>(
 func withLiveServer<T: Sendable>(
     dataDirectory: String, limits: RegistryLimits = RegistryLimits(), access: ServerConfiguration.AccessSettings,
     gc: ServerConfiguration.GarbageCollectionSchedule = .init(enabled: false),
-    storage: ServerConfiguration.StorageSettings = .init(), proxies: [ProxyNamespace] = [],
+    storage: ServerConfiguration.StorageSettings = .init(), proxies: [ProxyNamespace] = [], clock: (any Clock<Duration>)? = nil,
     _ body: @Sendable (any TestClientProtocol, KuraServer.Services) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "kura-test")
@@ -33,9 +34,10 @@ func withLiveServer<T: Sendable>(
     var configuration = ServerConfiguration(
         host: "127.0.0.1", port: 0, dataDirectory: dataDirectory, limits: limits, access: access, gc: gc, storage: storage)
     configuration.proxies = proxies
-    let services = try await KuraServer.open(configuration, logger: logger)
+    var services = try await KuraServer.open(configuration, logger: logger)
+    if let clock { services.clock = clock }
     let app = try KuraServer.makeApplication(configuration, services: services, logger: logger)
-    return try await app.test(.live) { client in try await body(client, services) }
+    return try await app.test(.live) { [services] client in try await body(client, services) }
 }
 
 /// A fresh folder under the system temp directory, removed after `body`.
@@ -74,6 +76,10 @@ extension TestResponse {
 
     var json: [String: Any]? {
         try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
+    }
+
+    var jsonArray: [[String: Any]]? {
+        try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [[String: Any]]
     }
 }
 

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import KuraHTTP
+@testable import KuraServe
 import Logging
 import NIOCore
 import Prometheus
@@ -12,7 +13,7 @@ import Prometheus
 /// services and root's key.
 func withMeteredServer<T: Sendable>(
     dataDirectory: String, metricsRegistry: PrometheusCollectorRegistry? = nil,
-    configure: (inout ServerConfiguration) -> Void = { _ in },
+    configure: (inout ServerConfiguration) -> Void = { _ in }, clock: (any Clock<Duration>)? = nil,
     _ body: @Sendable (any TestClientProtocol, KuraServer.Services, TestKey) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "kura-test")
@@ -20,10 +21,11 @@ func withMeteredServer<T: Sendable>(
     var configuration = ServerConfiguration(
         host: "127.0.0.1", port: 0, dataDirectory: dataDirectory, access: .init(enabled: true), gc: .init(enabled: false))
     configure(&configuration)
-    let services = try await KuraServer.open(configuration, logger: logger)
+    var services = try await KuraServer.open(configuration, logger: logger)
+    if let clock { services.clock = clock }
     guard let root = services.rootCredentials else { throw TestFailure("no root credentials on first start") }
     let app = try KuraServer.makeApplication(configuration, services: services, logger: logger, metricsRegistry: metricsRegistry)
-    return try await app.test(.live) { client in
+    return try await app.test(.live) { [services] client in
         try await body(client, services, TestKey(id: root.accessKeyID, secret: root.secretKey))
     }
 }

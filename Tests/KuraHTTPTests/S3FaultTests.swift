@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import KuraCore
 import KuraHTTP
+@testable import KuraServe
 import KuraStorage
 import KuraTestSupport
 import NIOCore

@@ -3,6 +3,8 @@ import HTTPTypes
 import HummingbirdTesting
 import KuraCore
 import KuraHTTP
+import KuraTestSupport
+@testable import KuraServe
 import NIOCore
 import Testing
 
@@ -10,9 +12,10 @@ import Testing
 struct ScheduledGCTests {
     @Test func theServerCollectsOnItsScheduleAndRecordsRuns() async throws {
         try await withTemporaryDirectory { dir in
-            // Every second, with no grace period, so one round finds the orphan.
-            let schedule = ServerConfiguration.GarbageCollectionSchedule(enabled: true, intervalSeconds: 1, graceSeconds: 0)
-            try await withLiveServer(dataDirectory: dir, access: .init(enabled: true), gc: schedule) { client, services in
+            // Every hour of a manual clock, with no grace period, so one round finds the orphan.
+            let schedule = ServerConfiguration.GarbageCollectionSchedule(enabled: true, intervalSeconds: 3600, graceSeconds: 0)
+            let clock = ManualClock()
+            try await withLiveServer(dataDirectory: dir, access: .init(enabled: true), gc: schedule, clock: clock) { client, services in
                 let root = try #require(services.rootCredentials)
                 let key = TestKey(id: root.accessKeyID, secret: root.secretKey)
                 #expect(try await client.admin(.post, "namespaces", as: key, json: "{\"name\":\"team\"}").status == .created)
@@ -22,10 +25,14 @@ struct ScheduledGCTests {
                     uri: "/v2/team/app/blobs/uploads/?digest=\(sha256(orphan))", method: .post, headers: key.basic,
                     body: ByteBuffer(bytes: orphan))
                 #expect(push.status == .created)
+                let listJobs = { try await client.admin(.get, "jobs?kind=gc", as: key) }
+                #expect(String(buffer: try await listJobs().body) == "[]", "no run before the interval has passed")
                 var freed = false
-                for _ in 0..<50 where !freed {
-                    try await Task.sleep(for: .milliseconds(200))
-                    let jobs = try await client.admin(.get, "jobs?kind=gc", as: key)
+                for _ in 0..<500 where !freed {
+                    // The hour passes (again, if the run had not started sleeping yet); then the run is polled for.
+                    clock.advance(by: .seconds(3600))
+                    try await Task.sleep(for: .milliseconds(10))
+                    let jobs = try await listJobs()
                     let runs = (try? JSONSerialization.jsonObject(with: Data(jobs.body.readableBytesView))) as? [[String: Any]] ?? []
                     freed = runs.contains { ($0["summary"] as? String)?.contains("\"blobsFreed\":1") == true }
                 }

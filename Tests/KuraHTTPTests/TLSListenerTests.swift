@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import KuraCore
 import KuraHTTP
+@testable import KuraServe
 import Testing
 
 /// TLS listeners: HTTP/2 by ALPN, and certificates swapped without a restart.

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import KuraCore
 import KuraHTTP
+import KuraTestSupport
 import NIOCore
 import Testing
 
@@ -30,21 +31,16 @@ import Testing
 
     @Test func pushIsDeliveredSignedAndRetriedAfter500() async throws {
         let receiver = Receiver()
-        let router = Router()
-        router.post("/hook") { request, _ -> Response in
-            var request = request
-            let body = Array(try await request.collectBody(upTo: 1 << 20).readableBytesView)
-            let status = await receiver.receive(
-                .init(
-                    body: body, signature: request.headers[HTTPField.Name("Kura-Signature")!], event: request.headers[HTTPField.Name("Kura-Event")!],
-                    deliveryID: request.headers[HTTPField.Name("Kura-Delivery")!]))
-            return Response(status: status)
-        }
         let secret = "s3cret-for-the-test"
-        try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { hookClient in
-            let port = try #require(hookClient.port)
+        let clock = ManualClock()
+        try await withWebhookReceiver({ body, headers in
+            await receiver.receive(
+                .init(
+                    body: body, signature: headers[HTTPField.Name("Kura-Signature")!], event: headers[HTTPField.Name("Kura-Event")!],
+                    deliveryID: headers[HTTPField.Name("Kura-Delivery")!]))
+        }) { port in
             try await withTemporaryDirectory { dir in
-                try await withMeteredServer(dataDirectory: dir, configure: { $0.webhooks.initialBackoffMilliseconds = 100 }) { client, _, root in
+                try await withMeteredServer(dataDirectory: dir, configure: { $0.webhooks.initialBackoffMilliseconds = 100 }, clock: clock) { client, _, root in
                     try await client.makeNamespace("team", root: root)
                     let ci = try await client.makeAccount("ci", root: root, grants: [("team", "manager")])
                     // Bad input is refused and stores nothing.
@@ -72,11 +68,15 @@ import Testing
                     try await client.v2(.get, "team/app/manifests/v1", as: ci).expectStatus(.ok)
 
                     var deliveries: [Receiver.Delivery] = []
-                    for _ in 0..<100 {
+                    for _ in 0..<1000 {
                         deliveries = await receiver.deliveries
                         if deliveries.count >= 2 { break }
-                        try await Task.sleep(for: .milliseconds(50))
+                        // The retry waits 100 ms of the manual clock: once the 500 is in, that time passes.
+                        if deliveries.count == 1, clock.sleeperCount > 0 { clock.advance(by: .milliseconds(100)) }
+                        try await Task.sleep(for: .milliseconds(5))
                     }
+                    // Much later, nothing more has come: the retry succeeded, and the pull is not subscribed.
+                    clock.advance(by: .seconds(3600))
                     try await Task.sleep(for: .milliseconds(300))
                     deliveries = await receiver.deliveries
                     #expect(deliveries.count == 2, "one 500, then one retry that succeeded; nothing for the pull")
@@ -119,16 +119,13 @@ import Testing
 
     @Test func pullsAndJobRunsAreDeliveredWhenSubscribed() async throws {
         let recorder = Recorder()
-        let router = Router()
-        router.post("/hook") { request, _ -> Response in
-            var request = request
-            await recorder.receive(Array(try await request.collectBody(upTo: 1 << 20).readableBytesView))
-            return Response(status: .noContent)
-        }
-        try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { hookClient in
-            let port = try #require(hookClient.port)
+        let clock = ManualClock()
+        try await withWebhookReceiver({ body, _ in
+            await recorder.receive(body)
+            return .noContent
+        }) { port in
             try await withTemporaryDirectory { dir in
-                try await withMeteredServer(dataDirectory: dir, configure: { $0.gc = .init(enabled: true, intervalSeconds: 1) }) { client, _, root in
+                try await withMeteredServer(dataDirectory: dir, configure: { $0.gc = .init(enabled: true, intervalSeconds: 3600) }, clock: clock) { client, _, root in
                     try await client.makeNamespace("team", root: root)
                     let created = try await client.admin(
                         .post, "namespaces/team/webhooks", as: root,
@@ -143,10 +140,12 @@ import Testing
                     try await client.v2(.head, "team/app/manifests/v1", as: root).expectStatus(.ok)
 
                     var events: [[String: Any]] = []
-                    for _ in 0..<100 {
+                    for _ in 0..<1000 {
                         events = await recorder.bodies.compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
                         if events.contains(where: { $0["event"] as? String == "job" }) && events.contains(where: { $0["event"] as? String == "pull" }) { break }
-                        try await Task.sleep(for: .milliseconds(100))
+                        // An hour of the manual clock: the scheduled collection runs.
+                        clock.advance(by: .seconds(3600))
+                        try await Task.sleep(for: .milliseconds(10))
                     }
                     let pulls = events.filter { $0["event"] as? String == "pull" }
                     #expect(pulls.count == 1, "the GET, not the HEAD; no push (not subscribed)")

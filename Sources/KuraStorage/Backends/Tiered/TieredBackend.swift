@@ -108,8 +108,15 @@ public final class TieredBackend: ObjectBackend {
                 // Whole blobs are re-hashed as they leave the cache: a copy damaged on disk is
                 // dropped (the next read refetches it) and never reaches a client whole.
                 if range == nil, let digest = Self.digest(of: key) {
-                    let check = CachedBlobCheck(key: key, digest: digest, body: read.body, owner: self)
-                    return ObjectRead(size: read.size, range: read.range, body: ObjectBody(unfolding: { try await check.next() }))
+                    let checked = DigestVerifyingSequence(read.body, digest: digest, hooks: .init(failed: { [self] error in
+                        guard error is DigestVerificationError else { return nil }
+                        forget(key)
+                        _ = try? await cache.delete(key)
+                        state.withLock { $0.statistics.corruptCopies += 1 }
+                        Counter(label: "kura_cache_corrupt_total").increment()
+                        return StorageError.backend("cached copy of \(key) is corrupt; dropped")
+                    }))
+                    return ObjectRead(size: read.size, range: read.range, body: Self.body(checked))
                 }
                 return read
             } catch StorageError.notFound {
@@ -134,34 +141,48 @@ public final class TieredBackend: ObjectBackend {
     /// complete and (for blobs) verified. Pull-based, so a slow reader slows the remote read
     /// (nothing piles up in memory); the last chunk is held back until the check passed.
     private func filling(_ key: ObjectKey, size: Int64, from body: ObjectBody) -> ObjectBody {
-        let fill = Fill(key: key, size: size, body: body, owner: self)
-        return ObjectBody(unfolding: { try await fill.next() })
+        let copy = CacheCopy(key: key, size: size, owner: self)
+        let verified = DigestVerifyingSequence(
+            body, digest: Self.digest(of: key),
+            hooks: .init(
+                received: { await copy.add($0) }, verified: { try await copy.keep() },
+                failed: { error in await copy.drop(after: error) }))
+        return Self.body(verified)
     }
 
-    /// One fill in progress. `next()` is called by one consumer at a time (the unfolding
-    /// stream never overlaps calls), which is what makes the unchecked state safe.
-    private final class Fill: @unchecked Sendable {
+    /// An object body reading `sequence`.
+    private static func body<Base>(_ sequence: DigestVerifyingSequence<Base>) -> ObjectBody {
+        let box = IteratorBox(sequence.makeAsyncIterator())
+        return ObjectBody(unfolding: { try await box.next() })
+    }
+
+    /// Holds an iterator for an unfolding stream, whose calls to `next()` never overlap:
+    /// that is what makes the unchecked state safe.
+    private final class IteratorBox<Base: AsyncSequence & Sendable>: @unchecked Sendable where Base.Element == ByteBuffer {
+        var iterator: DigestVerifyingSequence<Base>.AsyncIterator
+        init(_ iterator: DigestVerifyingSequence<Base>.AsyncIterator) { self.iterator = iterator }
+        func next() async throws -> ByteBuffer? { try await iterator.next() }
+    }
+
+    /// The cache's copy of one fill in progress, written as the bytes pass. Called by the
+    /// verifying sequence's hooks, one at a time (hence the unchecked state).
+    private final class CacheCopy: @unchecked Sendable {
         let key: ObjectKey
         let size: Int64
         let owner: TieredBackend
-        var iterator: ObjectBody.AsyncIterator
         var handle: AppendHandle?
         var staging: ObjectKey?
-        var hasher: ContentHasher?
-        var offset: Int64 = 0
-        /// Bytes read but not yet written to the copy, and bytes written.
-        var pending = ByteBuffer()
-        var written: Int64 = 0
-        var held: ByteBuffer?
         var started = false
         var finished = false
+        /// Bytes received, bytes not yet written to the copy, and bytes written.
+        var received: Int64 = 0
+        var pending = ByteBuffer()
+        var written: Int64 = 0
 
-        init(key: ObjectKey, size: Int64, body: ObjectBody, owner: TieredBackend) {
+        init(key: ObjectKey, size: Int64, owner: TieredBackend) {
             self.key = key
             self.size = size
             self.owner = owner
-            self.iterator = body.makeAsyncIterator()
-            self.hasher = TieredBackend.digest(of: key).map { ContentHasher($0.algorithm) }
         }
 
         deinit {
@@ -175,18 +196,27 @@ public final class TieredBackend: ObjectBackend {
             }
         }
 
-        /// Reads a chunk from the remote and adds it to the copy. The copy is written in
-        /// batches of ``TieredBackend/fillBatchBytes``: a remote delivers small chunks, and a
-        /// write per chunk (a thread hop and a syscall each) halved a cold pull's speed.
-        private func pull() async throws -> ByteBuffer? {
-            guard let chunk = try await iterator.next() else { return nil }
-            hasher?.update(chunk)
-            offset += Int64(chunk.readableBytes)
-            if handle != nil {
-                pending.writeImmutableBuffer(chunk)
-                if pending.readableBytes >= TieredBackend.fillBatchBytes { await flush() }
+        private func start() async {
+            guard !started else { return }
+            started = true
+            do {
+                let staging = try ObjectKeyLayout.fillStaging(UUID().uuidString.lowercased())
+                self.staging = staging
+                handle = try await owner.cache.beginAppend(staging)
+            } catch {
+                handle = nil  // no copy this time; the read goes on
             }
-            return chunk
+        }
+
+        /// Adds a chunk to the copy. The copy is written in batches of
+        /// ``TieredBackend/fillBatchBytes``: a remote delivers small chunks, and a write per
+        /// chunk (a thread hop and a syscall each) halved a cold pull's speed.
+        func add(_ chunk: ByteBuffer) async {
+            await start()
+            received += Int64(chunk.readableBytes)
+            guard handle != nil else { return }
+            pending.writeImmutableBuffer(chunk)
+            if pending.readableBytes >= TieredBackend.fillBatchBytes { await flush() }
         }
 
         /// Writes the batch to the copy. A failed write costs the copy, never the read.
@@ -203,47 +233,18 @@ public final class TieredBackend: ObjectBackend {
             }
         }
 
-        func next() async throws -> ByteBuffer? {
-            if finished { return nil }
-            do {
-                if !started {
-                    started = true
-                    let staging = try ObjectKey("fill/\(UUID().uuidString.lowercased())")
-                    self.staging = staging
-                    handle = try await owner.cache.beginAppend(staging)
-                    held = try await pull()
-                }
-                if let upcoming = try await pull() {
-                    defer { held = upcoming }
-                    return held
-                }
-                // `held` is the last chunk (or nil for an empty object): check, keep, then send.
-                try await complete()
-                finished = true
-                return held
-            } catch {
-                finished = true
-                if let handle { try? await owner.cache.abortAppend(handle) }
-                owner.state.withLock { _ = $0.filling.remove(key) }
-                throw error
-            }
-        }
-
-        private func complete() async throws {
+        /// The content checked out: keep the copy if it is whole. A failure to keep it costs
+        /// only the cache entry, never the read.
+        func keep() async throws {
+            finished = true
             defer { owner.state.withLock { _ = $0.filling.remove(key) } }
+            await start()  // an empty object has had no chunk
             await flush()
             guard let handle, let staging else { return }
-            if let expected = TieredBackend.digest(of: key), let hasher, hasher.finalize() != expected {
-                try? await owner.cache.abortAppend(handle)
-                owner.state.withLock { $0.statistics.rejectedFills += 1 }
-                Counter(label: "kura_cache_rejected_fills_total").increment()
-                throw StorageError.backend("remote object \(key) does not match its digest")
-            }
-            guard offset == size, written == size else {
+            guard received == size, written == size else {
                 try? await owner.cache.abortAppend(handle)
                 return
             }
-            // A failure to keep the copy costs only the cache entry, never the read.
             do {
                 try await owner.cache.completeAppend(handle, parts: [], size: size)
                 _ = try await owner.cache.publish(staging, to: key)
@@ -255,62 +256,21 @@ public final class TieredBackend: ObjectBackend {
                 try? await owner.cache.abortAppend(handle)
             }
         }
-    }
 
-    /// Streams a cached blob while hashing it, holding back the last chunk until the digest
-    /// matched. Calls to `next()` never overlap (unfolding stream), hence the unchecked state.
-    private final class CachedBlobCheck: @unchecked Sendable {
-        let key: ObjectKey
-        let digest: Digest
-        let owner: TieredBackend
-        var iterator: ObjectBody.AsyncIterator
-        var hasher: ContentHasher
-        var held: ByteBuffer?
-        var started = false
-        var finished = false
-
-        init(key: ObjectKey, digest: Digest, body: ObjectBody, owner: TieredBackend) {
-            self.key = key
-            self.digest = digest
-            self.owner = owner
-            self.iterator = body.makeAsyncIterator()
-            self.hasher = ContentHasher(digest.algorithm)
-        }
-
-        private func pull() async throws -> ByteBuffer? {
-            guard let chunk = try await iterator.next() else { return nil }
-            hasher.update(chunk)
-            return chunk
-        }
-
-        func next() async throws -> ByteBuffer? {
-            if finished { return nil }
-            if !started {
-                started = true
-                held = try await pull()
-            }
-            if let upcoming = try await pull() {
-                defer { held = upcoming }
-                return held
-            }
+        /// The remote read failed, or its bytes are not the blob's: no copy.
+        func drop(after error: any Error) async -> (any Error)? {
             finished = true
-            guard hasher.finalize() == digest else {
-                owner.forget(key)
-                _ = try? await owner.cache.delete(key)
-                owner.state.withLock { $0.statistics.corruptCopies += 1 }
-                Counter(label: "kura_cache_corrupt_total").increment()
-                throw StorageError.backend("cached copy of \(key) is corrupt; dropped")
-            }
-            return held
+            if let handle { try? await owner.cache.abortAppend(handle) }
+            owner.state.withLock { _ = $0.filling.remove(key) }
+            guard error is DigestVerificationError else { return nil }
+            owner.state.withLock { $0.statistics.rejectedFills += 1 }
+            Counter(label: "kura_cache_rejected_fills_total").increment()
+            return StorageError.backend("remote object \(key) does not match its digest")
         }
     }
 
     /// The digest a key names, for keys of verified blobs.
-    static func digest(of key: ObjectKey) -> Digest? {
-        let parts = key.value.split(separator: "/")
-        guard parts.count == 4, parts[0] == "blobs" else { return nil }
-        return try? Digest(parsing: "\(parts[1]):\(parts[3])")
-    }
+    static func digest(of key: ObjectKey) -> Digest? { ObjectKeyLayout.digest(ofBlob: key) }
 
     fileprivate func remember(_ key: ObjectKey, size: Int64) {
         state.withLock { state in

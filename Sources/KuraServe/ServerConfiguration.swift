@@ -1,3 +1,5 @@
+public import KuraCore
+public import KuraHTTP
 public import KuraMirror
 public import KuraRegistry
 public import KuraStorage
@@ -28,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     public var webhooks = WebhookSettings()
     /// Namespaces that are pull-through caches of upstream registries.
     public var proxies: [ProxyNamespace] = []
+    /// What `kura serve` logs.
+    public var log = LogSettings()
 
     public struct StorageSettings: Sendable {
         public enum Backend: Sendable {
@@ -129,6 +133,8 @@ public struct ServerConfiguration: Sendable {
         self.shutdownGraceSeconds = shutdownGraceSeconds
     }
 
-    public var storageDirectory: String { "\(dataDirectory)/storage" }
-    public var catalogPath: String { "\(dataDirectory)/catalog.sqlite" }
+    /// The data folder's files (see ``DataFolder``).
+    public var dataFolder: DataFolder { DataFolder(dataDirectory) }
+    public var storageDirectory: String { dataFolder.storage }
+    public var catalogPath: String { dataFolder.catalog }
 }

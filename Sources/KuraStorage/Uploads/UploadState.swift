@@ -21,21 +21,11 @@ struct UploadState: Codable, Sendable {
     var createdAt: Date
     var updatedAt: Date
 
-    static func key(for id: UploadID) -> ObjectKey {
-        // A validated UUID always makes a valid key.
-        try! ObjectKey("uploads/\(id.value)/state")
-    }
+    static func key(for id: UploadID) -> ObjectKey { ObjectKeyLayout.uploadState(id) }
 
-    static func dataKey(for id: UploadID) -> ObjectKey {
-        try! ObjectKey("uploads/\(id.value)/data")
-    }
+    static func dataKey(for id: UploadID) -> ObjectKey { ObjectKeyLayout.uploadData(id) }
 
-    /// The object holding the tail of a session that has acknowledged `offset` bytes. The
-    /// offset makes the name unique, so a new tail never overwrites the one the saved state
-    /// still names.
-    static func tailKey(for id: UploadID, offset: Int64) -> ObjectKey {
-        try! ObjectKey("uploads/\(id.value)/tail-\(offset)")
-    }
+    static func tailKey(for id: UploadID, offset: Int64) -> ObjectKey { ObjectKeyLayout.uploadTail(id, offset: offset) }
 
     /// Bytes in parts.
     var partBytes: Int64 { offset - (tail?.size ?? 0) }

@@ -1,4 +1,5 @@
 import Foundation
+public import KuraHTTP
 public import Hummingbird
 public import KuraAccess
 import KuraMetadata
@@ -32,6 +33,9 @@ public enum KuraServer {
         public var proxy: PullThroughCache? = nil
         /// Replication rules (managed through the admin API, so only with access control).
         public var replicator: Replicator? = nil
+        /// Paces the background services (GC, usage flushes, webhook retries, certificate
+        /// polls); tests set a manual clock.
+        public var clock: any Clock<Duration> = ContinuousClock()
     }
 
     /// Opens the data folder (creating it) and wires the registry alone (jobs, tools).
@@ -73,6 +77,10 @@ public enum KuraServer {
             limiter: LoginRateLimiter(keyLimit: configuration.access.loginFailuresPerKey, addressLimit: configuration.access.loginFailuresPerAddress),
             logger: logger)
         let replicator = try Replicator(dataDirectory: configuration.dataDirectory, logger: logger)
+        // The registry's operations announce themselves to these (and to webhooks, see
+        // OperatorFeatures).
+        registry.events.register(AuditSink(access: access))
+        registry.events.register(replicator)
         return Services(registry: registry, access: access, rootCredentials: root, usage: meter, proxy: proxy, replicator: replicator)
     }
 
@@ -122,7 +130,7 @@ public enum KuraServer {
             }
             applications.append(
                 Application(
-                    router: makeRouter(for: listener, services: services, features: features),
+                    router: ListenerRouter.make(for: listener, features.routeComponents(services)),
                     server: ListenerChannels.serverBuilder(for: listener, certificate: store),
                     configuration: ApplicationConfiguration(address: .hostname(listener.host, port: listener.port), serverName: "Kura"),
                     onServerRunning: { channel in
@@ -146,45 +154,19 @@ public enum KuraServer {
             options.uploadExpiry = TimeInterval(configuration.gc.uploadExpirySeconds)
             background.append(
                 GarbageCollectionScheduler(
-                    registry: services.registry, interval: .seconds(Swift.max(1, configuration.gc.intervalSeconds)), options: options,
-                    logger: logger, webhooks: features.webhooks))
+                    registry: services.registry, interval: .seconds(configuration.gc.intervalSeconds), options: options,
+                    logger: logger, clock: services.clock))
         }
         // Trapped even without TLS listeners, so a SIGHUP never stops `kura serve`.
         if !certificates.isEmpty || configuration.tlsReloadOnSIGHUP {
             background.append(
                 CertificateReloader(
                     stores: certificates.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                    interval: .seconds(Swift.max(1, configuration.tlsReloadIntervalSeconds)), reloadOnSIGHUP: configuration.tlsReloadOnSIGHUP,
-                    logger: logger))
+                    interval: .seconds(configuration.tlsReloadIntervalSeconds), reloadOnSIGHUP: configuration.tlsReloadOnSIGHUP,
+                    logger: logger, clock: services.clock))
         }
         var first = applications[0]
         first.services = background
         return Endpoints(application: first, certificates: certificates)
-    }
-
-    /// The routes one listener serves: health on all, then the APIs it lists.
-    static func makeRouter(for listener: ListenerConfiguration, services: Services, features: OperatorFeatures) -> Router<KuraRequestContext> {
-        let router = Router(context: KuraRequestContext.self)
-        router.middlewares.add(ListenerMiddleware(listener: listener))
-        router.middlewares.add(features.observer)
-        router.middlewares.add(LogRequestsMiddleware(.info))
-        HealthEndpoints(registry: services.registry).register(on: router)
-        if listener.apis.contains(.v2) {
-            var registryAPI = RegistryAPI(
-                registry: services.registry, access: services.access, anonymousPull: listener.anonymousPull, rateLimiter: features.rateLimiter,
-                proxy: services.proxy, replicator: services.replicator)
-            registryAPI.webhooks = features.webhooks
-            registryAPI.register(on: router)
-            if let access = services.access {
-                TokenEndpoint(access: access, anonymousPull: listener.anonymousPull).register(on: router)
-            }
-        }
-        if listener.apis.contains(.admin), let access = services.access {
-            AdminAPI(
-                admin: AccessAdmin(access: access, registry: services.registry), meter: services.usage, webhooks: features.webhooks,
-                replicator: services.replicator, rateLimiter: features.rateLimiter
-            ).register(on: router)
-        }
-        return router
     }
 }

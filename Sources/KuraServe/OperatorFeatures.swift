@@ -1,4 +1,5 @@
 import KuraAccess
+import KuraHTTP
 import KuraMetadata
 import KuraRegistry
 import Logging
@@ -26,6 +27,7 @@ struct OperatorFeatures {
         let limiter = RequestRateLimiter(perKeyPerMinute: rates.perKeyPerMinute, perAddressPerMinute: rates.perAddressPerMinute)
         rateLimiter = limiter.isEnabled ? limiter : nil
         webhooks = Self.webhookDispatcher(configuration, services: services, logger: logger)
+        if let webhooks { services.registry.events.register(webhooks) }
 
         var gauges: StorageGauges?
         if httpMetrics != nil, let store = services.registry.catalog as? any UsageStore, let metricsFactory {
@@ -35,12 +37,19 @@ struct OperatorFeatures {
         if services.usage != nil || gauges != nil {
             background.append(
                 UsageFlushService(
-                    meter: services.usage, gauges: gauges, interval: .seconds(Swift.max(1, configuration.usage.flushIntervalSeconds)),
-                    gaugeInterval: .seconds(Swift.max(1, configuration.usage.gaugeIntervalSeconds)), logger: logger))
+                    meter: services.usage, gauges: gauges, interval: .seconds(configuration.usage.flushIntervalSeconds),
+                    gaugeInterval: .seconds(configuration.usage.gaugeIntervalSeconds), logger: logger, clock: services.clock))
         }
         if let accessLog { background.append(accessLog) }
         if let webhooks { background.append(webhooks) }
         self.services = background
+    }
+
+    /// What every listener's routes share.
+    func routeComponents(_ services: KuraServer.Services) -> ListenerRouter.Components {
+        ListenerRouter.Components(
+            registry: services.registry, access: services.access, usage: services.usage, proxy: services.proxy,
+            replicator: services.replicator, observer: observer, rateLimiter: rateLimiter, webhooks: webhooks)
     }
 
     /// Webhooks need the admin API (access control) to be configured, and a catalog that
@@ -51,8 +60,8 @@ struct OperatorFeatures {
         return WebhookDispatcher(
             store: store, secrets: access.webhookSecrets,
             settings: .init(
-                maxAttempts: Swift.max(1, settings.maxAttempts), initialBackoff: .milliseconds(Swift.max(0, settings.initialBackoffMilliseconds)),
-                timeout: .seconds(Swift.max(1, settings.timeoutSeconds)), queueCapacity: settings.queueCapacity, concurrency: 16),
-            logger: logger)
+                maxAttempts: settings.maxAttempts, initialBackoff: .milliseconds(settings.initialBackoffMilliseconds),
+                timeout: .seconds(settings.timeoutSeconds), queueCapacity: settings.queueCapacity, concurrency: 16),
+            logger: logger, clock: services.clock)
     }
 }

@@ -1,0 +1,41 @@
+import KuraMetadata
+public import KuraRegistry
+
+/// Writes the audit record of each registry change: pushes and deletes by clients, and tags
+/// and manifests deleted by retention and garbage collection (no account; the job is named
+/// in the detail). Pulls and mounts are not audited.
+public struct AuditSink: RegistryEventSink {
+    let access: AccessControl
+
+    public init(access: AccessControl) {
+        self.access = access
+    }
+
+    public func receive(_ event: RegistryEvent) async {
+        let action: String
+        var detail = event.reference
+        switch event.kind {
+        case .manifestPush:
+            action = "manifest.push"
+            detail = [event.reference, event.digest?.description].compactMap { $0 }.joined(separator: " ")
+        case .manifestDelete: action = "manifest.delete"
+        case .tagDelete: action = "tag.delete"
+        case .blobDelete:
+            action = "blob.delete"
+            detail = event.digest?.description
+        case .retentionTagDelete:
+            action = "retention.tag.delete"
+            detail = [event.reference, event.digest?.description, event.detail].compactMap { $0 }.joined(separator: " ")
+        case .collectedManifestDelete:
+            action = "gc.manifest.delete"
+            detail = [event.digest?.description, event.detail].compactMap { $0 }.joined(separator: " ")
+        case .manifestPull, .blobMount, .jobRun:
+            return
+        }
+        await access.audit(
+            AuditEvent(
+                time: event.time, account: event.actor?.account, accessKeyID: event.actor?.accessKeyID,
+                sourceAddress: event.actor?.sourceAddress, action: action, namespace: event.namespace, repository: event.repository?.value,
+                detail: detail))
+    }
+}

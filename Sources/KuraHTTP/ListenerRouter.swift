@@ -1,0 +1,58 @@
+package import Hummingbird
+package import KuraAccess
+package import KuraMirror
+package import KuraRegistry
+
+/// The routes one listener serves: health on all, then the APIs it lists (`/v2/` and the
+/// token endpoint, the admin API), behind the listener's own and the shared middleware.
+package enum ListenerRouter {
+    /// What the routes of every listener share.
+    package struct Components: Sendable {
+        package var registry: Registry
+        package var access: AccessControl?
+        package var usage: UsageMeter?
+        package var proxy: PullThroughCache?
+        package var replicator: Replicator?
+        package var observer: RequestObserver
+        package var rateLimiter: RequestRateLimiter?
+        package var webhooks: WebhookDispatcher?
+
+        package init(
+            registry: Registry, access: AccessControl?, usage: UsageMeter?, proxy: PullThroughCache?, replicator: Replicator?,
+            observer: RequestObserver, rateLimiter: RequestRateLimiter?, webhooks: WebhookDispatcher?
+        ) {
+            self.registry = registry
+            self.access = access
+            self.usage = usage
+            self.proxy = proxy
+            self.replicator = replicator
+            self.observer = observer
+            self.rateLimiter = rateLimiter
+            self.webhooks = webhooks
+        }
+    }
+
+    package static func make(for listener: ListenerConfiguration, _ components: Components) -> Router<KuraRequestContext> {
+        let router = Router(context: KuraRequestContext.self)
+        router.middlewares.add(ListenerMiddleware(listener: listener))
+        router.middlewares.add(components.observer)
+        router.middlewares.add(LogRequestsMiddleware(.info))
+        HealthEndpoints(registry: components.registry).register(on: router)
+        if listener.apis.contains(.v2) {
+            RegistryAPI(
+                registry: components.registry, access: components.access, anonymousPull: listener.anonymousPull,
+                rateLimiter: components.rateLimiter, proxy: components.proxy
+            ).register(on: router)
+            if let access = components.access {
+                TokenEndpoint(access: access, anonymousPull: listener.anonymousPull).register(on: router)
+            }
+        }
+        if listener.apis.contains(.admin), let access = components.access {
+            AdminAPI(
+                admin: AccessAdmin(access: access, registry: components.registry), meter: components.usage, webhooks: components.webhooks,
+                replicator: components.replicator, rateLimiter: components.rateLimiter
+            ).register(on: router)
+        }
+        return router
+    }
+}

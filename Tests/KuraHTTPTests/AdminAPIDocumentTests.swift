@@ -1,0 +1,156 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KuraCore
+@testable import KuraHTTP
+@testable import KuraServe
+import Logging
+import NIOCore
+import Testing
+
+/// The admin API and its OpenAPI document (`docs/admin-api.openapi.json`, served at
+/// `/api/v1/openapi.json`) agree: every route is documented, every documented operation is
+/// routed, and answers have the documented shape.
+@Suite struct AdminAPIDocumentTests {
+    static let documentPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("docs/admin-api.openapi.json").path
+
+    static func document() throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: documentPath))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    /// `METHOD /api/v1/path` of every documented operation (a path's `x-kura-route` names
+    /// the router pattern that serves it when the two differ).
+    static func documentedRoutes() throws -> Set<String> {
+        let paths = try #require(try document()["paths"] as? [String: [String: Any]])
+        var routes = Set<String>()
+        for (path, item) in paths {
+            let route = item["x-kura-route"] as? String ?? "/api/v1\(path)"
+            for method in ["get", "put", "post", "patch", "delete"] where item[method] != nil { routes.insert("\(method.uppercased()) \(route)") }
+        }
+        return routes
+    }
+
+    @Test func everyRouteIsDocumentedAndEveryOperationRouted() async throws {
+        try await withTemporaryDirectory { dir in
+            var logger = Logger(label: "kura-test")
+            logger.logLevel = .critical
+            let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: dir, access: .init(enabled: true), gc: .init(enabled: false))
+            let services = try await KuraServer.open(configuration, logger: logger)
+            let listener = ListenerConfiguration(name: "admin", host: "127.0.0.1", port: 0, apis: [.admin])
+            let router = ListenerRouter.make(
+                for: listener,
+                .init(
+                    registry: services.registry, access: services.access, usage: services.usage, proxy: nil, replicator: services.replicator,
+                    observer: RequestObserver(metrics: nil, meter: nil, accessLog: nil), rateLimiter: nil, webhooks: nil))
+            let routed = Set(router.routes.map { "\($0.method) \($0.path)" }.filter { $0.contains(" /api/v1/") })
+            let documented = try Self.documentedRoutes()
+            #expect(routed.subtracting(documented).isEmpty, "routes missing from the document: \(routed.subtracting(documented).sorted())")
+            #expect(documented.subtracting(routed).isEmpty, "documented but not routed: \(documented.subtracting(routed).sorted())")
+            #expect(routed.count >= 30)
+        }
+    }
+
+    @Test func theServedDocumentIsTheOneInDocs() async throws {
+        try await withTemporaryDirectory { dir in
+            try await withMeteredServer(dataDirectory: dir) { client, _, _ in
+                let served = try await client.execute(uri: "/api/v1/openapi.json", method: .get)
+                #expect(served.status == .ok && served.headers[.contentType] == "application/json")
+                #expect(Array(served.body.readableBytesView) == Array(try Data(contentsOf: URL(fileURLWithPath: Self.documentPath))))
+            }
+        }
+    }
+
+    /// Answers of the read operations, with data in every list, match their schemas
+    /// (properties, required ones, no undocumented ones, JSON types).
+    @Test func answersHaveTheDocumentedShape() async throws {
+        try await withTemporaryDirectory { dir in
+            try await withMeteredServer(dataDirectory: dir) { client, _, root in
+                let validator = SchemaCheck(document: try Self.document())
+                try await client.makeNamespace("team", root: root)
+                _ = try await client.makeAccount("ci", root: root, grants: [("team", "manager")])
+                #expect(try await client.admin(.put, "namespaces/team/quota", as: root, json: "{\"maxBytes\":1000000}").status == .ok)
+                #expect(try await client.admin(.post, "namespaces/team/webhooks", as: root, json: "{\"url\":\"http://127.0.0.1:9/h\",\"secret\":\"s\"}").status == .created)
+                #expect(try await client.admin(.put, "repositories/team/app/description", as: root, json: "{\"short\":\"an app\"}").status == .ok)
+                let reads: [(String, String, String)] = [
+                    ("whoami", "/whoami", "get"), ("namespaces", "/namespaces", "get"), ("accounts", "/accounts", "get"),
+                    ("accounts/ci/keys", "/accounts/{name}/keys", "get"), ("accounts/ci/grants", "/accounts/{name}/grants", "get"),
+                    ("namespaces/team/quota", "/namespaces/{name}/quota", "get"), ("namespaces/team/webhooks", "/namespaces/{name}/webhooks", "get"),
+                    ("repositories/team/app/description", "/repositories/{repository}/description", "get"), ("audit", "/audit", "get"),
+                    ("usage", "/usage", "get"), ("jobs", "/jobs", "get"), ("replication/rules", "/replication/rules", "get"),
+                ]
+                for (uri, path, method) in reads {
+                    let response = try await client.admin(.get, uri, as: root)
+                    #expect(response.status == .ok, "\(uri): \(response.status)")
+                    let schema = try validator.responseSchema(path: path, method: method, status: "200")
+                    let value = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView), options: [.fragmentsAllowed])
+                    let problems = validator.problems(value, against: schema, at: uri)
+                    #expect(problems.isEmpty, "\(problems)")
+                }
+                // An error answer has the documented error shape.
+                let missing = try await client.admin(.get, "accounts/nobody/keys", as: root)
+                #expect(missing.status == .notFound)
+                let errorSchema: [String: Any] = ["$ref": "#/components/schemas/Error"]
+                let problems = validator.problems(try JSONSerialization.jsonObject(with: Data(missing.body.readableBytesView)), against: errorSchema, at: "error")
+                #expect(problems.isEmpty, "\(problems)")
+            }
+        }
+    }
+}
+
+/// Checks JSON values against the OpenAPI document's schemas: the subset it uses (`$ref`,
+/// object properties/required/additionalProperties, arrays, string/integer/boolean, enums).
+struct SchemaCheck {
+    let document: [String: Any]
+
+    func responseSchema(path: String, method: String, status: String) throws -> [String: Any] {
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let operation = try #require(paths[path]?[method] as? [String: Any], "\(method) \(path) is not documented")
+        let responses = try #require(operation["responses"] as? [String: Any])
+        let response = try #require(responses[status] as? [String: Any])
+        let content = try #require(response["content"] as? [String: Any])
+        let json = try #require(content["application/json"] as? [String: Any])
+        return try #require(json["schema"] as? [String: Any])
+    }
+
+    private func resolve(_ schema: [String: Any]) -> [String: Any] {
+        guard let ref = schema["$ref"] as? String else { return schema }
+        let name = String(ref.split(separator: "/").last ?? "")
+        let schemas = (document["components"] as? [String: Any])?["schemas"] as? [String: Any]
+        return schemas?[name] as? [String: Any] ?? [:]
+    }
+
+    func problems(_ value: Any, against raw: [String: Any], at place: String) -> [String] {
+        let schema = resolve(raw)
+        var found: [String] = []
+        switch schema["type"] as? String {
+        case "object":
+            guard let object = value as? [String: Any] else { return ["\(place): not an object"] }
+            let properties = schema["properties"] as? [String: [String: Any]] ?? [:]
+            for key in schema["required"] as? [String] ?? [] where object[key] == nil { found.append("\(place): \(key) is missing") }
+            for (key, item) in object {
+                if let property = properties[key] {
+                    found += problems(item, against: property, at: "\(place).\(key)")
+                } else if schema["additionalProperties"] as? Bool == false {
+                    found.append("\(place): \(key) is not documented")
+                }
+            }
+        case "array":
+            guard let array = value as? [Any] else { return ["\(place): not an array"] }
+            let items = schema["items"] as? [String: Any] ?? [:]
+            for (index, item) in array.enumerated() { found += problems(item, against: items, at: "\(place)[\(index)]") }
+        case "string":
+            guard let string = value as? String else { return ["\(place): not a string"] }
+            if let allowed = schema["enum"] as? [String], !allowed.contains(string) { found.append("\(place): \(string) is not one of \(allowed)") }
+        case "integer":
+            guard let number = value as? NSNumber, number.doubleValue == number.doubleValue.rounded() else { return ["\(place): not an integer"] }
+        case "boolean":
+            guard value is Bool else { return ["\(place): not a boolean"] }
+        default:
+            break
+        }
+        return found
+    }
+}
