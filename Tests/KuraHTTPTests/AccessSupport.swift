@@ -47,11 +47,12 @@ extension TestClientProtocol {
 
 /// Runs a server with access control on; `body` gets the client and root's key.
 func withSecuredServer<T: Sendable>(
-    autoCreate: Bool = false, loginFailuresPerKey: Int = 10, _ body: @Sendable (any TestClientProtocol, TestKey) async throws -> T
+    mode: TestingSetup = .live, autoCreate: Bool = false, loginFailuresPerKey: Int = 10,
+    _ body: @Sendable (any TestClientProtocol, TestKey) async throws -> T
 ) async throws -> T {
     try await withTemporaryDirectory { dir in
         let access = ServerConfiguration.AccessSettings(enabled: true, autoCreateNamespaces: autoCreate, loginFailuresPerKey: loginFailuresPerKey)
-        return try await withLiveServer(dataDirectory: dir, access: access) { client, services in
+        return try await withLiveServer(dataDirectory: dir, mode: mode, access: access) { client, services in
             guard let root = services.rootCredentials else { throw TestFailure("no root credentials on first start") }
             return try await body(client, TestKey(id: root.accessKeyID, secret: root.secretKey))
         }

@@ -55,7 +55,7 @@ import Testing
 
     @Test func theServedDocumentIsTheOneInDocs() async throws {
         try await withTemporaryDirectory { dir in
-            try await withMeteredServer(dataDirectory: dir) { client, _, _ in
+            try await withMeteredServer(dataDirectory: dir, mode: .router) { client, _, _ in
                 let served = try await client.execute(uri: "/api/v1/openapi.json", method: .get)
                 #expect(served.status == .ok && served.headers[.contentType] == "application/json")
                 #expect(Array(served.body.readableBytesView) == Array(try Data(contentsOf: URL(fileURLWithPath: Self.documentPath))))
@@ -67,7 +67,7 @@ import Testing
     /// (properties, required ones, no undocumented ones, JSON types).
     @Test func answersHaveTheDocumentedShape() async throws {
         try await withTemporaryDirectory { dir in
-            try await withMeteredServer(dataDirectory: dir) { client, _, root in
+            try await withMeteredServer(dataDirectory: dir, mode: .router) { client, _, root in
                 let validator = SchemaCheck(document: try Self.document())
                 try await client.makeNamespace("team", root: root)
                 _ = try await client.makeAccount("ci", root: root, grants: [("team", "manager")])

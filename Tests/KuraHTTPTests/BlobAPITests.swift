@@ -9,7 +9,7 @@ import Testing
 struct BlobAPITests {
     @Test func baseEndpointAnswers() async throws {
         try await withTemporaryDirectory { dir in
-            try await withLiveServer(dataDirectory: dir) { client in
+            try await withLiveServer(dataDirectory: dir, mode: .router) { client in
                 let response = try await client.execute(uri: "/v2/", method: .get)
                 #expect(response.status == .ok)
                 #expect(response.headers[.testAPIVersion] == "registry/2.0")
@@ -19,7 +19,7 @@ struct BlobAPITests {
 
     @Test func monolithicPushThenHeadGetAndRanges() async throws {
         try await withTemporaryDirectory { dir in
-            try await withLiveServer(dataDirectory: dir) { client in
+            try await withLiveServer(dataDirectory: dir, mode: .router) { client in
                 let bytes = testBytes(100_000)
                 let digest = sha256(bytes)
                 let push = try await client.execute(
@@ -60,7 +60,7 @@ struct BlobAPITests {
 
     @Test func monolithicPushWithWrongDigestStoresNothing() async throws {
         try await withTemporaryDirectory { dir in
-            try await withLiveServer(dataDirectory: dir) { client in
+            try await withLiveServer(dataDirectory: dir, mode: .router) { client in
                 let bytes = testBytes(5000)
                 let wrong = sha256(testBytes(5000, seed: 2))
                 let push = try await client.execute(
@@ -76,7 +76,7 @@ struct BlobAPITests {
 
     @Test func chunkedUploadWithOutOfOrderChunkAndStatus() async throws {
         try await withTemporaryDirectory { dir in
-            try await withLiveServer(dataDirectory: dir) { client in
+            try await withLiveServer(dataDirectory: dir, mode: .router) { client in
                 let bytes = testBytes(30_000)
                 let start = try await client.execute(uri: "/v2/repo/blobs/uploads/", method: .post)
                 #expect(start.status == .accepted)
@@ -123,7 +123,7 @@ struct BlobAPITests {
 
     @Test func wrongDigestOnCloseIsRefusedAndNothingAppears() async throws {
         try await withTemporaryDirectory { dir in
-            try await withLiveServer(dataDirectory: dir) { client in
+            try await withLiveServer(dataDirectory: dir, mode: .router) { client in
                 let bytes = testBytes(4096)
                 let wrong = sha256(Array(bytes.reversed()))
                 let location = try #require(try await client.execute(uri: "/v2/repo/blobs/uploads/", method: .post).headers[.location])
@@ -141,7 +141,7 @@ struct BlobAPITests {
 
     @Test func cancelAndForeignSessions() async throws {
         try await withTemporaryDirectory { dir in
-            try await withLiveServer(dataDirectory: dir) { client in
+            try await withLiveServer(dataDirectory: dir, mode: .router) { client in
                 let location = try #require(try await client.execute(uri: "/v2/one/blobs/uploads/", method: .post).headers[.location])
                 let id = String(location.split(separator: "/").last!)
                 // The session belongs to `one`; `two` cannot see or use it.
@@ -160,7 +160,7 @@ struct BlobAPITests {
 
     @Test func badInputGetsFourHundredsNeverFiveHundreds() async throws {
         try await withTemporaryDirectory { dir in
-            try await withLiveServer(dataDirectory: dir) { client in
+            try await withLiveServer(dataDirectory: dir, mode: .router) { client in
                 let cases: [(String, HTTPRequest.Method, HTTPFields, String?, HTTPResponse.Status)] = [
                     ("/v2/UPPER/blobs/uploads/", .post, [:], "NAME_INVALID", .badRequest),
                     ("/v2/a/blobs/sha256:..", .get, [:], "DIGEST_INVALID", .badRequest),
@@ -194,7 +194,7 @@ struct BlobAPITests {
 
     @Test func crossRepositoryMount() async throws {
         try await withTemporaryDirectory { dir in
-            try await withLiveServer(dataDirectory: dir) { client in
+            try await withLiveServer(dataDirectory: dir, mode: .router) { client in
                 let digest = try await client.pushBlob(testBytes(777), to: "source")
                 let mounted = try await client.execute(uri: "/v2/target/blobs/uploads/?mount=\(digest)&from=source", method: .post)
                 #expect(mounted.status == .created)
@@ -214,7 +214,7 @@ struct BlobAPITests {
 
     @Test func sha512Blobs() async throws {
         try await withTemporaryDirectory { dir in
-            try await withLiveServer(dataDirectory: dir) { client in
+            try await withLiveServer(dataDirectory: dir, mode: .router) { client in
                 let bytes = testBytes(20_000)
                 let digest = ContentHasher.digest(.sha512, of: bytes)
                 let start = try await client.execute(uri: "/v2/repo/blobs/uploads/?digest-algorithm=sha512", method: .post)
@@ -240,7 +240,7 @@ import KuraStorage
 struct HealthTests {
     @Test func healthAndReadiness() async throws {
         try await withTemporaryDirectory { dir in
-            try await withLiveServer(dataDirectory: dir, access: .init(enabled: true)) { client, _ in
+            try await withLiveServer(dataDirectory: dir, mode: .router, access: .init(enabled: true)) { client, _ in
                 let health = try await client.execute(uri: "/healthz", method: .get)
                 #expect(health.status == .ok)
                 let ready = try await client.execute(uri: "/readyz", method: .get)

@@ -30,7 +30,7 @@ import Testing
             return .noContent
         }) { port in
             try await withTemporaryDirectory { dir in
-                try await withMeteredServer(dataDirectory: dir) { client, services, root in
+                try await withMeteredServer(dataDirectory: dir, mode: .router) { client, services, root in
                     try await client.makeNamespace("team", root: root)
                     let created = try await client.admin(
                         .post, "namespaces/team/webhooks", as: root,

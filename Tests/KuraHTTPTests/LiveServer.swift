@@ -12,19 +12,22 @@ import KuraTestSupport
 import Logging
 import NIOCore
 
-/// Runs a real Kura server on 127.0.0.1 on an ephemeral port over `dataDirectory`, hands a
-/// live HTTP client to `body`, and shuts the server down afterwards.
+/// Runs a Kura server over `dataDirectory` — in process through its router (`.router`, for
+/// route-level tests), or on 127.0.0.1 on an ephemeral port (`.live`, for tests that need a
+/// socket) — hands a client to `body`, and shuts the server down afterwards.
 func withLiveServer<T: Sendable>(
-    dataDirectory: String, limits: RegistryLimits = RegistryLimits(),
+    dataDirectory: String, mode: TestingSetup = .live, limits: RegistryLimits = RegistryLimits(),
     _ body: @Sendable (any TestClientProtocol) async throws -> T
 ) async throws -> T {
-    try await withLiveServer(dataDirectory: dataDirectory, limits: limits, access: .init(enabled: false)) { client, _ in try await body(client) }
+    try await withLiveServer(dataDirectory: dataDirectory, mode: mode, limits: limits, access: .init(enabled: false)) { client, _ in
+        try await body(client)
+    }
 }
 
 /// As above, with access control settings; `body` also gets the services (root credentials
 /// on a first start).
 func withLiveServer<T: Sendable>(
-    dataDirectory: String, limits: RegistryLimits = RegistryLimits(), access: ServerConfiguration.AccessSettings,
+    dataDirectory: String, mode: TestingSetup = .live, limits: RegistryLimits = RegistryLimits(), access: ServerConfiguration.AccessSettings,
     gc: ServerConfiguration.GarbageCollectionSchedule = .init(enabled: false),
     storage: ServerConfiguration.StorageSettings = .init(), proxies: [ProxyNamespace] = [], clock: (any Clock<Duration>)? = nil,
     _ body: @Sendable (any TestClientProtocol, KuraServer.Services) async throws -> T
@@ -37,7 +40,7 @@ func withLiveServer<T: Sendable>(
     var services = try await KuraServer.open(configuration, logger: logger)
     if let clock { services.clock = clock }
     let app = try KuraServer.makeApplication(configuration, services: services, logger: logger)
-    return try await app.test(.live) { [services] client in try await body(client, services) }
+    return try await app.test(mode) { [services] client in try await body(client, services) }
 }
 
 /// A fresh folder under the system temp directory, removed after `body`.

@@ -20,7 +20,7 @@ struct ManifestAPITests {
 
     @Test func manifestsAreValidatedStoredByteExactAndDeleted() async throws {
         try await withTemporaryDirectory { dir in
-            try await withLiveServer(dataDirectory: dir) { client in
+            try await withLiveServer(dataDirectory: dir, mode: .router) { client in
                 // Referencing blobs that are not in the repository is refused.
                 let config = Array("{}".utf8)
                 let orphan = TestManifests.image(config: config, layers: [testBytes(10)])
@@ -63,7 +63,7 @@ struct ManifestAPITests {
 
     @Test func invalidManifestsAreRefused() async throws {
         try await withTemporaryDirectory { dir in
-            try await withLiveServer(dataDirectory: dir, limits: .init(maxManifestBytes: 64 << 10)) { client in
+            try await withLiveServer(dataDirectory: dir, mode: .router, limits: .init(maxManifestBytes: 64 << 10)) { client in
                 let good = try await imageManifest(client, "app")
                 let cases: [([UInt8], String, String, String)] = [
                     (Array("not json".utf8), MediaType.ociManifest, "v1", "MANIFEST_INVALID"),
@@ -88,7 +88,7 @@ struct ManifestAPITests {
 
     @Test func indexesDockerManifestsTagsAndPagination() async throws {
         try await withTemporaryDirectory { dir in
-            try await withLiveServer(dataDirectory: dir) { client in
+            try await withLiveServer(dataDirectory: dir, mode: .router) { client in
                 let amd = try await imageManifest(client, "multi", seed: 1)
                 let arm = try await imageManifest(client, "multi", seed: 2)
                 let index = TestManifests.index([(sha256(amd), amd.count), (sha256(arm), arm.count)])
@@ -141,7 +141,7 @@ struct ManifestAPITests {
 
     @Test func referrersAndSubjects() async throws {
         try await withTemporaryDirectory { dir in
-            try await withLiveServer(dataDirectory: dir) { client in
+            try await withLiveServer(dataDirectory: dir, mode: .router) { client in
                 let image = try await imageManifest(client, "app")
                 let subject = (sha256(image), image.count)
                 let sbom = try await imageManifest(client, "app", seed: 5, subject: subject, artifactType: "application/spdx+json")
@@ -176,7 +176,7 @@ struct ManifestAPITests {
 
     @Test func catalogPages() async throws {
         try await withTemporaryDirectory { dir in
-            try await withLiveServer(dataDirectory: dir) { client in
+            try await withLiveServer(dataDirectory: dir, mode: .router) { client in
                 for name in ["c/x", "a", "b/y", "a-b"] { try await client.pushBlob(testBytes(10), to: name) }
                 let all = try await client.execute(uri: "/v2/_catalog", method: .get)
                 #expect(all.json?["repositories"] as? [String] == ["a", "a-b", "b/y", "c/x"])

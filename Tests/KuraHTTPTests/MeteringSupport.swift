@@ -12,7 +12,7 @@ import Prometheus
 /// (when `metricsRegistry` is given) the metrics listener; `body` gets the client, the
 /// services and root's key.
 func withMeteredServer<T: Sendable>(
-    dataDirectory: String, metricsRegistry: PrometheusCollectorRegistry? = nil,
+    dataDirectory: String, mode: TestingSetup = .live, metricsRegistry: PrometheusCollectorRegistry? = nil,
     configure: (inout ServerConfiguration) -> Void = { _ in }, clock: (any Clock<Duration>)? = nil,
     _ body: @Sendable (any TestClientProtocol, KuraServer.Services, TestKey) async throws -> T
 ) async throws -> T {
@@ -25,7 +25,7 @@ func withMeteredServer<T: Sendable>(
     if let clock { services.clock = clock }
     guard let root = services.rootCredentials else { throw TestFailure("no root credentials on first start") }
     let app = try KuraServer.makeApplication(configuration, services: services, logger: logger, metricsRegistry: metricsRegistry)
-    return try await app.test(.live) { [services] client in
+    return try await app.test(mode) { [services] client in
         try await body(client, services, TestKey(id: root.accessKeyID, secret: root.secretKey))
     }
 }

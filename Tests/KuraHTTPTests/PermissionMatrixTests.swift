@@ -71,7 +71,7 @@ struct PermissionMatrixTests {
 
     @Test func everyCallerAgainstEveryOperation() async throws {
         // Each refused caller fails about a dozen logins here; rate limiting is tested elsewhere.
-        try await withSecuredServer(loginFailuresPerKey: 1000) { client, root in
+        try await withSecuredServer(mode: .router, loginFailuresPerKey: 1000) { client, root in
             let setup = try await prepare(client, root: root)
             let invalid: Set<Who> = [.disabled, .deletedKey, .wrongSecret, .nobody]
             func expect(_ who: Who, _ allowed: Set<Who>, _ success: HTTPResponse.Status) -> Outcome {
@@ -162,14 +162,14 @@ struct PermissionMatrixTests {
     }
 
     @Test func pushIntoAMissingNamespaceIsRefusedUnlessAutoCreated() async throws {
-        try await withSecuredServer { client, root in
+        try await withSecuredServer(mode: .router) { client, root in
             let blob = testBytes(10)
             let refused = try await client.execute(
                 uri: "/v2/nowhere/app/blobs/uploads/?digest=\(sha256(blob))", method: .post, headers: root.basic, body: ByteBuffer(bytes: blob))
             #expect(refused.status == .notFound)
             #expect(refused.errorCode == "NAME_UNKNOWN")
         }
-        try await withSecuredServer(autoCreate: true) { client, root in
+        try await withSecuredServer(mode: .router, autoCreate: true) { client, root in
             let blob = testBytes(10)
             let accepted = try await client.execute(
                 uri: "/v2/fresh/app/blobs/uploads/?digest=\(sha256(blob))", method: .post, headers: root.basic, body: ByteBuffer(bytes: blob))

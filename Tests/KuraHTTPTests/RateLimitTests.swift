@@ -8,6 +8,7 @@ import Testing
 
 /// Request-rate limits per access key and per source address: 429 TOOMANYREQUESTS with
 /// `Retry-After` once a caller's bucket is empty.
+/// Live: per-address limits need the peer address a socket gives.
 @Suite struct RateLimitTests {
     @Test func keyOverItsRateGets429WithRetryAfter() async throws {
         try await withTemporaryDirectory { dir in

@@ -10,7 +10,7 @@ struct RestartTests {
         try await withTemporaryDirectory { dir in
             let bytes = testBytes(3_000_000)
             // First server: open a session and send the first chunk, then shut down.
-            let location = try await withLiveServer(dataDirectory: dir) { client in
+            let location = try await withLiveServer(dataDirectory: dir, mode: .router) { client in
                 let start = try await client.execute(uri: "/v2/big/blobs/uploads/", method: .post)
                 let location = try #require(start.headers[.location])
                 let first = try await client.execute(
@@ -19,7 +19,7 @@ struct RestartTests {
                 return try #require(first.headers[.location])
             }
             // Second server over the same data folder: the client asks where it stands and resumes.
-            try await withLiveServer(dataDirectory: dir) { client in
+            try await withLiveServer(dataDirectory: dir, mode: .router) { client in
                 let status = try await client.execute(uri: location, method: .get)
                 #expect(status.status == .noContent)
                 #expect(status.headers[.range] == "0-1199999")

@@ -15,7 +15,7 @@ struct ScheduledGCTests {
             // Every hour of a manual clock, with no grace period, so one round finds the orphan.
             let schedule = ServerConfiguration.GarbageCollectionSchedule(enabled: true, intervalSeconds: 3600, graceSeconds: 0)
             let clock = ManualClock()
-            try await withLiveServer(dataDirectory: dir, access: .init(enabled: true), gc: schedule, clock: clock) { client, services in
+            try await withLiveServer(dataDirectory: dir, mode: .router, access: .init(enabled: true), gc: schedule, clock: clock) { client, services in
                 let root = try #require(services.rootCredentials)
                 let key = TestKey(id: root.accessKeyID, secret: root.secretKey)
                 #expect(try await client.admin(.post, "namespaces", as: key, json: "{\"name\":\"team\"}").status == .created)

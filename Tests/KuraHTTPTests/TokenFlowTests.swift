@@ -16,7 +16,7 @@ struct TokenFlowTests {
     }
 
     @Test func dockerStyleLoginAndPush() async throws {
-        try await withSecuredServer { client, root in
+        try await withSecuredServer(mode: .router) { client, root in
             #expect(try await client.admin(.post, "namespaces", as: root, json: "{\"name\":\"team\"}").status == .created)
             let manager = try await client.makeAccount("manager", root: root, grants: [("team", "manager")])
             let viewer = try await client.makeAccount("viewer", root: root, grants: [("team", "viewer")])
@@ -61,7 +61,7 @@ struct TokenFlowTests {
     }
 
     @Test func aKeyRemembersWhenItWasLastUsed() async throws {
-        try await withSecuredServer { client, root in
+        try await withSecuredServer(mode: .router) { client, root in
             let ci = try await client.makeAccount("ci", root: root, grants: [])
             func lastUsed() async throws -> Any? {
                 let listed = try await client.admin(.get, "accounts/ci/keys", as: root)
@@ -83,7 +83,7 @@ struct TokenFlowTests {
     }
 
     @Test func tamperedTokensAreRefused() async throws {
-        try await withSecuredServer { client, root in
+        try await withSecuredServer(mode: .router) { client, root in
             #expect(try await client.admin(.post, "namespaces", as: root, json: "{\"name\":\"team\"}").status == .created)
             let viewer = try await client.makeAccount("viewer", root: root, grants: [("team", "viewer")])
             let blob = testBytes(64)
@@ -117,7 +117,7 @@ struct TokenFlowTests {
 
     @Test func expiredAndWrongAudienceTokensAreRefused() async throws {
         try await withTemporaryDirectory { dir in
-            try await withLiveServer(dataDirectory: dir, access: .init(enabled: true)) { client, services in
+            try await withLiveServer(dataDirectory: dir, mode: .router, access: .init(enabled: true)) { client, services in
                 let root = try #require(services.rootCredentials)
                 let pem = try String(contentsOfFile: "\(dir)/keys/token-es256.pem", encoding: .utf8)
                 let rootKey = TestKey(id: root.accessKeyID, secret: root.secretKey)
@@ -141,7 +141,7 @@ struct TokenFlowTests {
     }
 
     @Test func publicNamespacesAllowAnonymousPullOnly() async throws {
-        try await withSecuredServer { client, root in
+        try await withSecuredServer(mode: .router) { client, root in
             #expect(try await client.admin(.post, "namespaces", as: root, json: "{\"name\":\"pub\",\"public\":true}").status == .created)
             let blob = testBytes(99)
             _ = try await client.execute(uri: "/v2/pub/app/blobs/uploads/?digest=\(sha256(blob))", method: .post, headers: root.basic, body: ByteBuffer(bytes: blob))
@@ -155,7 +155,7 @@ struct TokenFlowTests {
     }
 
     @Test func adminAPIRefusesBadInputAndChangesNothing() async throws {
-        try await withSecuredServer { client, root in
+        try await withSecuredServer(mode: .router) { client, root in
             #expect(try await client.admin(.post, "namespaces", as: root, json: "{\"name\":\"team\"}").status == .created)
             let cases: [(HTTPRequest.Method, String, String?)] = [
                 (.post, "namespaces", "{\"name\":\"team2\",\"owner\":\"x\"}"),  // unknown field
@@ -193,7 +193,7 @@ struct TokenFlowTests {
     }
 
     @Test func keysRotateAndFailedLoginsAreLimited() async throws {
-        try await withSecuredServer { client, root in
+        try await withSecuredServer(mode: .router) { client, root in
             let user = try await client.makeAccount("user", root: root, grants: [])
             // Up to two active keys; a third is refused until one is disabled.
             let second = try await client.admin(.post, "accounts/user/keys", as: root)

@@ -40,7 +40,7 @@ import Testing
                     deliveryID: headers[HTTPField.Name("Kura-Delivery")!]))
         }) { port in
             try await withTemporaryDirectory { dir in
-                try await withMeteredServer(dataDirectory: dir, configure: { $0.webhooks.initialBackoffMilliseconds = 100 }, clock: clock) { client, _, root in
+                try await withMeteredServer(dataDirectory: dir, mode: .router, configure: { $0.webhooks.initialBackoffMilliseconds = 100 }, clock: clock) { client, _, root in
                     try await client.makeNamespace("team", root: root)
                     let ci = try await client.makeAccount("ci", root: root, grants: [("team", "manager")])
                     // Bad input is refused and stores nothing.
@@ -125,7 +125,7 @@ import Testing
             return .noContent
         }) { port in
             try await withTemporaryDirectory { dir in
-                try await withMeteredServer(dataDirectory: dir, configure: { $0.gc = .init(enabled: true, intervalSeconds: 3600) }, clock: clock) { client, _, root in
+                try await withMeteredServer(dataDirectory: dir, mode: .router, configure: { $0.gc = .init(enabled: true, intervalSeconds: 3600) }, clock: clock) { client, _, root in
                     try await client.makeNamespace("team", root: root)
                     let created = try await client.admin(
                         .post, "namespaces/team/webhooks", as: root,
