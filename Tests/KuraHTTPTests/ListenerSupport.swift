@@ -16,12 +16,13 @@ import Glibc
 /// Runs every listener of `configuration` in-process (one service group, as `kura serve`
 /// does), hands `body` the port each listener bound (by name), and shuts everything down.
 func withListeners<T: Sendable>(
-    _ configuration: ServerConfiguration,
+    _ configuration: ServerConfiguration, clock: (any Clock<Duration>)? = nil,
     _ body: @Sendable (_ ports: [String: Int], KuraServer.Endpoints, KuraServer.Services) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "kura-test")
     logger.logLevel = .critical
-    let services = try await KuraServer.open(configuration, logger: logger)
+    var services = try await KuraServer.open(configuration, logger: logger)
+    if let clock { services.clock = clock }
     let bound = Mutex<[String: Int]>([:])
     let endpoints = try KuraServer.makeEndpoints(configuration, services: services, logger: logger) { listener, channel in
         bound.withLock { $0[listener.name] = channel.localAddress?.port ?? -1 }

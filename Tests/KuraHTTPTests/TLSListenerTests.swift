@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import KuraCore
 import KuraHTTP
+import KuraTestSupport
 @testable import KuraServe
 import Testing
 
@@ -67,23 +68,24 @@ struct TLSListenerTests {
         try await withTemporaryDirectory { scratch in
             let files = ListenerConfiguration.TLSFiles(certificatePath: "\(scratch)/tls/server.crt", keyPath: "\(scratch)/tls/server.key")
             _ = try Self.certificate("first", into: files, scratch: scratch)
-            let configuration = Self.tlsConfiguration("\(scratch)/data", files: files, reloadSeconds: 1)
-            try await withListeners(configuration) { ports, endpoints, _ in
+            var configuration = Self.tlsConfiguration("\(scratch)/data", files: files, reloadSeconds: 1)
+            configuration.usage.enabled = false  // so the certificate reloader is the clock's only sleeper
+            let clock = ManualClock()
+            try await withListeners(configuration, clock: clock) { ports, endpoints, _ in
                 let url = "https://127.0.0.1:\(try #require(ports["tls"]))/v2/"
                 let store = try #require(endpoints.certificates["tls"])
                 let second = try Self.certificate("second", into: files, scratch: scratch)
-                var seen = false
-                for _ in 0..<100 where !seen {
-                    try await Task.sleep(for: .milliseconds(100))
-                    seen = store.fingerprint == second.fingerprint
-                }
-                #expect(seen, "the poll picked up the new files")
+                #expect(await clock.waitForSleepers(), "the reloader polls on the clock")
+                // One poll interval passes: the poll picks up the new files.
+                await clock.advanceAndSettle(by: .seconds(1))
+                #expect(store.fingerprint == second.fingerprint, "the poll picked up the new files")
                 #expect(try await withTLSClient(trusting: [second.copy]) { try await httpGet($0, url).status } == 200)
 
                 // A key that is not PEM: the server keeps the certificate it has.
                 try Data("not a key".utf8).write(to: URL(fileURLWithPath: files.keyPath))
                 #expect(throws: TLSCertificateStore.LoadError.self) { try store.reload() }
-                try await Task.sleep(for: .milliseconds(2500))
+                // Polls that find the broken files keep the certificate in service.
+                for _ in 0..<3 { await clock.advanceAndSettle(by: .seconds(1)) }
                 #expect(store.fingerprint == second.fingerprint)
                 #expect(try await withTLSClient(trusting: [second.copy]) { try await httpGet($0, url).status } == 200)
             }

@@ -79,6 +79,14 @@ public final class ManualClock: Clock, Sendable {
         for sleeper in due { sleeper.continuation.resume() }
     }
 
+    /// Moves time on, then waits until as many tasks sleep on the clock as before: the ones it
+    /// woke have done their round and sleep again.
+    public func advanceAndSettle(by duration: Duration) async {
+        let sleeping = sleeperCount
+        advance(by: duration)
+        await waitForSleepers(sleeping)
+    }
+
     /// Waits (polling, at most `attempts` yields) until at least `count` tasks sleep on the
     /// clock, so that an advance reaches them; returns whether they do.
     @discardableResult
