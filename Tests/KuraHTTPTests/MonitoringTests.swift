@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import KuraCore
 import KuraHTTP
+import KuraTestSupport
 import NIOCore
 import Prometheus
 import Testing
@@ -14,12 +15,13 @@ import Testing
     @Test func metricsCountRequestsByRoutePattern() async throws {
         let port = try ServeProcessTests.freePort()
         let registry = PrometheusCollectorRegistry()
+        let clock = ManualClock()
         try await withTemporaryDirectory { dir in
             try await withMeteredServer(dataDirectory: dir, metricsRegistry: registry, configure: {
                 $0.metricsListen = ("127.0.0.1", port)
                 $0.usage.flushIntervalSeconds = 1
                 $0.usage.gaugeIntervalSeconds = 1
-            }) {
+            }, clock: clock) {
                 client, _, root in
                 try await client.makeNamespace("team", root: root)
                 let config = testBytes(300, seed: 21)
@@ -54,11 +56,9 @@ import Testing
 
                 // The storage gauges follow within a flush interval: one open session now.
                 try await client.v2(.post, "team/app/blobs/uploads/", as: root).expectStatus(.accepted)
-                var gauges = after
-                for _ in 0..<100 where gauges.value("kura_upload_sessions_open", [:]) != 1 {
-                    try await Task.sleep(for: .milliseconds(100))
-                    gauges = try await Self.scrape(port)
-                }
+                #expect(await clock.waitForSleepers(), "the usage flush runs on the clock")
+                await clock.advanceAndSettle(by: .seconds(1))
+                let gauges = try await Self.scrape(port)
                 #expect(gauges.value("kura_upload_sessions_open", [:]) == 1)
                 #expect(gauges.value("kura_storage_physical_bytes", ["namespace": "team"]) == Double(config.count + manifest.count))
             }
