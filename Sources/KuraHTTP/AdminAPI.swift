@@ -348,6 +348,11 @@ struct RequestJSON: Sendable {
             if optional || allowed.isEmpty { return Object(values: [:]) }
             throw AdminError.invalid("a JSON object body is required")
         }
+        do {
+            try StrictJSON.validate(bytes.readableBytesView)
+        } catch {
+            throw AdminError.invalid("the body is not strict JSON: \(error)")
+        }
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) as? [String: Any] else {
             throw AdminError.invalid("the body must be a JSON object")
         }

@@ -50,7 +50,7 @@ extension RegistryAPI {
             }
         }
         let limit = registry.limits.maxManifestBytes
-        if let length = contentLength(request), length > Int64(limit) {
+        if let length = try contentLength(request), length > Int64(limit) {
             throw RegistryError(.manifestInvalid, "manifest too large", detail: "limit is \(limit) bytes", status: 413)
         }
         var request = request

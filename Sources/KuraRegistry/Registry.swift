@@ -155,7 +155,9 @@ public final class Registry: Sendable {
         if let limit, sizeKnown {
             let offset = try await blobs.uploadStatus(upload).offset
             do {
-                try await checkQuota(storing: digest, size: offset + (length ?? 0), in: repository, limit: limit)
+                // Both numbers are the client's: a sum past Int64 cannot fit any quota.
+                let (size, overflow) = offset.addingReportingOverflow(length ?? 0)
+                try await checkQuota(storing: digest, size: overflow ? .max : size, in: repository, limit: limit)
             } catch {
                 _ = try? await cancelUpload(id, in: repository)
                 throw error
