@@ -126,8 +126,9 @@ struct AdminAPI: Sendable {
                     }
                     if r.method == .get { return try encode(await admin.description(caller, repository: repository)) }
                     let json = try body.object(allowed: ["short", "full"])
+                    // A field absent from the body is left as it is; an empty one clears it.
                     return try encode(
-                        await admin.setDescription(caller, repository: repository, short: try json.string("short", default: ""), full: try json.string("full", default: "")))
+                        await admin.setDescription(caller, repository: repository, short: try json.optionalString("short"), full: try json.optionalString("full")))
                 }
             }
         }
@@ -316,6 +317,11 @@ struct RequestJSON: Sendable {
             guard let value = values[key] else { throw AdminError.invalid("\(key) is required") }
             guard let text = value as? String else { throw AdminError.invalid("\(key) must be a string") }
             return text
+        }
+
+        /// A string, or `nil` when absent.
+        func optionalString(_ key: String) throws -> String? {
+            values[key] == nil ? nil : try string(key)
         }
 
         func string(_ key: String, default fallback: String) throws -> String {

@@ -141,8 +141,9 @@ public protocol MetadataStore: Sendable {
     /// Tags pointing at `digest`.
     func tags(pointingTo digest: Digest, in repository: RepositoryName) async throws -> [Tag]
 
+    /// Deletes a tag; returns the digest it pointed at, `nil` when there was no such tag.
     @discardableResult
-    func deleteTag(_ tag: Tag, in repository: RepositoryName) async throws -> Bool
+    func deleteTag(_ tag: Tag, in repository: RepositoryName) async throws -> Digest?
 
     // MARK: upload sessions
 

@@ -304,17 +304,21 @@ public final class Registry: Sendable {
         }
     }
 
-    /// Deletes a tag (by tag) or a manifest and all its tags (by digest).
-    public func deleteManifest(_ reference: Reference, in repository: RepositoryName) async throws {
+    /// Deletes a tag (by tag) or a manifest and all its tags (by digest); returns the digest
+    /// of the manifest the tag pointed at, or the one deleted.
+    @discardableResult
+    public func deleteManifest(_ reference: Reference, in repository: RepositoryName) async throws -> Digest {
         switch reference {
         case .tag(let tag):
-            guard try await catalog.deleteTag(tag, in: repository) else {
+            guard let digest = try await catalog.deleteTag(tag, in: repository) else {
                 throw RegistryError(.manifestUnknown, detail: "\(repository):\(tag)")
             }
+            return digest
         case .digest(let digest):
             guard try await catalog.deleteManifest(digest, in: repository) else {
                 throw RegistryError(.manifestUnknown, detail: "\(repository)@\(digest)")
             }
+            return digest
         }
     }
 

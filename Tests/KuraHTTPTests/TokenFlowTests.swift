@@ -157,6 +157,10 @@ struct TokenFlowTests {
     @Test func adminAPIRefusesBadInputAndChangesNothing() async throws {
         try await withSecuredServer { client, root in
             #expect(try await client.admin(.post, "namespaces", as: root, json: "{\"name\":\"team\"}").status == .created)
+            // team/app exists (a description is only for a repository the registry holds).
+            let blob = testBytes(32, seed: 5)
+            try await client.execute(uri: "/v2/team/app/blobs/uploads/?digest=\(sha256(blob))", method: .post, headers: root.basic, body: ByteBuffer(bytes: blob))
+                .expectStatus(.created)
             let cases: [(HTTPRequest.Method, String, String?)] = [
                 (.post, "namespaces", "{\"name\":\"team2\",\"owner\":\"x\"}"),  // unknown field
                 (.post, "namespaces", "{\"name\":\"Bad!\"}"),
