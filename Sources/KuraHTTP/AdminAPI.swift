@@ -181,6 +181,7 @@ struct AdminAPI: Sendable {
                 if let retry = failure.retryAfter { throw AdminError.tooManyRequests(failure.message, retryAfterSeconds: retry) }
                 throw AdminError(code: "UNAUTHORIZED", status: 401, failure.message)
             }
+            RequestObservation.current?.identify(principal)
             guard !principal.isAnonymous, principal.tokenAccess == nil else {
                 throw AdminError(code: "UNAUTHORIZED", status: 401, "the admin API needs access key credentials (Basic)")
             }
@@ -211,10 +212,12 @@ struct AdminAPI: Sendable {
     }
 
     static func errorResponse(_ error: AdminError) -> Response {
+        RequestObservation.current?.update { $0.reason = "\(error.code): \(error.message)" }
         var headers: HTTPFields = [.contentType: "application/json"]
         if error.status == 401 { headers[.wwwAuthenticate] = "Basic realm=\"kura\"" }
         if let retry = error.retryAfterSeconds { headers[.retryAfter] = String(retry) }
-        let body = try? JSONSerialization.data(withJSONObject: ["errors": [["code": error.code, "message": error.message]]])
+        struct Item: Encodable { var code: String; var message: String }
+        let body = try? JSONEncoder.stable.encode(["errors": [Item(code: error.code, message: error.message)]])
         return Response(status: HTTPResponse.Status(code: error.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body ?? Data())))
     }
 

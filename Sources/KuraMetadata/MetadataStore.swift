@@ -89,6 +89,11 @@ public protocol MetadataStore: Sendable {
     /// Repository names in ascending order, strictly after `after`, at most `limit`.
     func repositories(after: String?, limit: Int) async throws -> [RepositoryName]
 
+    /// As ``repositories(after:limit:)``, only those holding at least one manifest: what
+    /// `_catalog` lists. A repository whose last manifest went (or that has only blobs from
+    /// an unfinished push) is not listed; its blobs are GC's business.
+    func listedRepositories(after: String?, limit: Int) async throws -> [RepositoryName]
+
     /// Deletes a repository and everything in it (tags, manifests, links, uploads).
     @discardableResult
     func deleteRepository(_ name: RepositoryName) async throws -> Bool

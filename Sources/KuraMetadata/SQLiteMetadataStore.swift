@@ -65,17 +65,19 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func repositories(after: String?, limit: Int) async throws -> [RepositoryName] {
+        try await repositoryNames(after: after, limit: limit, condition: "1")
+    }
+
+    public func listedRepositories(after: String?, limit: Int) async throws -> [RepositoryName] {
+        try await repositoryNames(after: after, limit: limit, condition: "EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id)")
+    }
+
+    private func repositoryNames(after: String?, limit: Int, condition: String) async throws -> [RepositoryName] {
         guard limit > 0 else { return [] }
         return try await dbWriter.read { db in
-            let names: [String]
-            if let after {
-                names = try String.fetchAll(
-                    db, sql: "SELECT name FROM repositories WHERE name > ? ORDER BY name LIMIT ?",
-                    arguments: [after, limit])
-            } else {
-                names = try String.fetchAll(
-                    db, sql: "SELECT name FROM repositories ORDER BY name LIMIT ?", arguments: [limit])
-            }
+            let names = try String.fetchAll(
+                db, sql: "SELECT r.name FROM repositories r WHERE r.name > ? AND \(condition) ORDER BY r.name LIMIT ?",
+                arguments: [after ?? "", limit])
             return try names.map { name throws(MetadataStoreError) in
                 try CatalogValue.repositoryName(name, column: "repositories.name")
             }

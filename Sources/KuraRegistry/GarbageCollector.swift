@@ -152,7 +152,8 @@ public struct GarbageCollector: Sendable {
             summary.dryRun = options.dryRun
             // A dry run deletes for real, in a private copy of the catalog: so it sees what
             // the manifests it would delete leave behind, as the real run would.
-            let catalog = options.dryRun ? try await store.scratchCopy() : store
+            var catalog = store
+            if options.dryRun { catalog = try await store.scratchCopy() }
             try await Collection(registry: registry, store: catalog, options: options, progress: progress).run(&summary)
             summary.finishedAt = Date()
             return summary

@@ -335,11 +335,12 @@ public final class Registry: Sendable {
         return try await catalog.tags(in: repository, after: after, limit: count)
     }
 
-    /// A page of repository names.
+    /// A page of repository names: those holding a manifest (see
+    /// ``MetadataStore/listedRepositories(after:limit:)``).
     public func repositories(after: String?, limit: Int?) async throws -> [RepositoryName] {
         let count = min(limit ?? limits.maxPageSize, limits.maxPageSize)
         if count <= 0 { return [] }
-        return try await catalog.repositories(after: after, limit: count)
+        return try await catalog.listedRepositories(after: after, limit: count)
     }
 
     /// A page of the repository names a caller may see: the catalog is read in batches
@@ -350,7 +351,7 @@ public final class Registry: Sendable {
         var page: [RepositoryName] = []
         var cursor = after
         while page.count < limit {
-            let batch = try await catalog.repositories(after: cursor, limit: 1000)
+            let batch = try await catalog.listedRepositories(after: cursor, limit: 1000)
             for name in batch where page.count < limit {
                 if try await isVisible(name) { page.append(name) }
             }

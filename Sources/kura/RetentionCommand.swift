@@ -81,7 +81,7 @@ struct RetentionCommand: AsyncParsableCommand {
                 let manifest = d.manifestDeleted ? ", with its manifest" : ""
                 print("\(options.dryRun ? "would delete" : "deleted") \(d.repository):\(d.tag) (\(d.digest)\(manifest), policy \(d.policy))")
             }
-            let manifests = Set(decisions.filter(\.manifestDeleted).map { "\($0.repository)@\($0.digest)" }).count
+            let manifests = Swift.Set(decisions.filter(\.manifestDeleted).map { "\($0.repository)@\($0.digest)" }).count
             print(
                 "\(decisions.count) tag(s) and \(manifests) manifest(s) \(options.dryRun ? "would go" : "deleted"); "
                     + "the next kura gc frees their blobs once pushed longer ago than its --grace (24 h)")

@@ -35,7 +35,8 @@ struct TokenFlowTests {
             // A push needs a token carrying push on the repository.
             let blob = testBytes(500)
             let noScope = try await client.execute(uri: "/v2/team/app/blobs/uploads/", method: .post, headers: bearer(login))
-            #expect(noScope.status == .unauthorized)
+            #expect(noScope.status == .forbidden)
+            #expect(noScope.headers[.wwwAuthenticate]?.contains("error=\"insufficient_scope\"") == true)
             #expect(noScope.headers[.wwwAuthenticate]?.contains("scope=\"repository:team/app:pull,push\"") == true)
             let pushToken = try await client.token(manager, scopes: ["repository:team/app:pull,push"])
             let access = (pushToken.json?["access"] as? [[String: Any]])

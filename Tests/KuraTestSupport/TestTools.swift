@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Where the tests find the tools `scripts/install-deps` installs: PyPI tools (weed, trivy,
 /// the Python that has oras) in the virtual environment the scripts own, Debian's under
@@ -15,6 +15,7 @@ public enum TestTools {
 
     public struct Missing: Error, CustomStringConvertible {
         public var tool: String
+        public init(tool: String) { self.tool = tool }
         public var description: String {
             "\(tool) is not installed (looked in \(TestTools.virtualEnvironment)/bin and PATH): run scripts/install-deps, or scripts/test, which runs it"
         }
