@@ -4,6 +4,10 @@ import NIOCore
 import NIOHTTP1
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `kura serve`'s log at the default level (issue 15): one line per request with status,
 /// route, account, key id, bytes and duration; the reason of a refusal; no secret anywhere;
 /// first-start credentials only in `DATA/root-credentials` when stdout is not a terminal,
@@ -68,5 +72,37 @@ struct RequestLogProcessTests {
         }
         // First start without a terminal: the key only in the file, and a line naming it.
         #expect(lines.contains { $0.contains("\(data)/root-credentials") }, "a log line names the credentials file")
+    }
+}
+
+/// On a terminal (a pty from util-linux `script`), the first start prints root's key once.
+@Suite("kura serve first start on a terminal", .serialized)
+struct FirstStartTerminalProcessTests {
+    @Test func theKeyIsPrintedOnATerminal() async throws {
+        let script = try ClientProcess.require("/usr/bin/script", package: "bsdutils")
+        try await withTemporaryDirectory { scratch in
+            let data = "\(scratch)/data", output = "\(scratch)/pty.out"
+            let port = try ServeProcessTests.freePort()
+            let command = [ServeProcessTests.executable, "serve", "--data", data, "--listen", "127.0.0.1:\(port)", "--metrics-listen", "off", "--log-level", "warning"]
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: script)
+            process.arguments = ["-qfec", command.joined(separator: " "), output]
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            var printed = ""
+            for _ in 0..<300 where !printed.contains("secret key:") {
+                printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            // `script`'s child is kura serve; SIGTERM stops it (SIGHUP would not: it reloads TLS).
+            let children = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(process.processIdentifier)/children", encoding: .utf8)) ?? ""
+            for child in children.split(separator: " ").compactMap({ Int32($0) }) { kill(child, SIGTERM) }
+            for _ in 0..<300 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+            if process.isRunning { process.terminate() }
+            let file = try String(contentsOfFile: "\(data)/root-credentials", encoding: .utf8)
+            let secret = try #require(file.split(separator: "\n").first { $0.hasPrefix("secret_key=") }?.dropFirst("secret_key=".count))
+            #expect(printed.contains("secret key:    \(secret)"), "\(printed)")
+        }
     }
 }
