@@ -67,7 +67,9 @@ struct AdminClient {
         }
         guard (200..<300).contains(Int(response.status.code)) else {
             let parsed = try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView))
-            let message = ((parsed as? [String: Any])?["errors"] as? [[String: Any]])?.first?["message"] as? String
+            let first = ((parsed as? [String: Any])?["errors"] as? [[String: Any]])?.first
+            let detail = (first?["detail"] as? String).map { " (\($0))" } ?? ""
+            let message = (first?["message"] as? String).map { $0 + detail }
             throw Failure(description: "\(response.status.code): \(message ?? String(buffer: bytes))")
         }
         return bytes
