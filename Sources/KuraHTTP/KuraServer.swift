@@ -167,7 +167,6 @@ public enum KuraServer {
         let router = Router(context: KuraRequestContext.self)
         router.middlewares.add(ListenerMiddleware(listener: listener))
         router.middlewares.add(features.observer)
-        router.middlewares.add(LogRequestsMiddleware(.info))
         HealthEndpoints(registry: services.registry).register(on: router)
         if listener.apis.contains(.v2) {
             var registryAPI = RegistryAPI(
