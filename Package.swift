@@ -196,8 +196,9 @@ let package = Package(
         .testTarget(
             name: "KuraScanTests",
             dependencies: [
-                "KuraScan", "KuraCore", "KuraStorage",
+                "KuraScan", "KuraRegistry", "KuraMetadata", "KuraCore", "KuraStorage",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
