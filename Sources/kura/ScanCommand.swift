@@ -33,6 +33,11 @@ struct ScanCommand: AsyncParsableCommand {
         @OptionGroup var jobs: JobOptions
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "REPOSITORY:TAG or REPOSITORY@DIGEST") var image: String
+        @Option(help: "Print an SBOM instead of the findings: cyclonedx (1.5 JSON) or spdx (2.3 JSON).") var sbom: SBOMFormat?
+
+        enum SBOMFormat: String, ExpressibleByArgument {
+            case cyclonedx, spdx
+        }
 
         func run() async throws {
             let (repository, reference) = try Self.parse(image)
@@ -43,7 +48,15 @@ struct ScanCommand: AsyncParsableCommand {
             let reports = try await RegistryImageScanner(registry: registry, scanner: ImageScanner(database: advisories))
                 .scan(reference, in: repository)
             progress.finish()
-            if jobs.json {
+            if let sbom {
+                // One document per image manifest (an index gives one per platform).
+                for report in reports {
+                    switch sbom {
+                    case .cyclonedx: try printJSON(CycloneDXDocument(report: report, imageName: image))
+                    case .spdx: try printJSON(SPDXDocument(report: report, imageName: image))
+                    }
+                }
+            } else if jobs.json {
                 try printJSON(reports)
             } else {
                 for report in reports { print(ScanTable.render(report)) }

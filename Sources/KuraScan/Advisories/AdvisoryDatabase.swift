@@ -45,8 +45,9 @@ public final class AdvisoryDatabase: Sendable {
         let source = OSVSource(url: url)
         return try await writer.write { db in
             var counts = AdvisoryImport.Counts()
+            let coders = (JSONDecoder(), JSONEncoder())
             try source.forEachDocument { name, data in
-                try Self.importDocument(name: name, data: data, into: db, counts: &counts)
+                try Self.importDocument(name: name, data: data, into: db, counts: &counts, coders: coders)
                 if counts.documents % every == 0 { progress(counts.documents) }
             }
             try db.execute(
@@ -60,10 +61,12 @@ public final class AdvisoryDatabase: Sendable {
         }
     }
 
-    private static func importDocument(name: String, data: Data, into db: Database, counts: inout AdvisoryImport.Counts) throws {
+    private static func importDocument(
+        name: String, data: Data, into db: Database, counts: inout AdvisoryImport.Counts, coders: (JSONDecoder, JSONEncoder)
+    ) throws {
         let document: OSVDocument
         do {
-            document = try JSONDecoder().decode(OSVDocument.self, from: data)
+            document = try coders.0.decode(OSVDocument.self, from: data)
         } catch {
             throw AdvisoryImportError.invalidDocument(name: name, reason: Self.describe(error))
         }
@@ -95,7 +98,7 @@ public final class AdvisoryDatabase: Sendable {
             counts.added += 1
         }
         guard !rows.isEmpty else { return }
-        let aliases = String(decoding: try JSONEncoder().encode(Self.aliases(of: document)), as: UTF8.self)
+        let aliases = String(decoding: try coders.1.encode(Self.aliases(of: document)), as: UTF8.self)
         try db.execute(
             sql: "INSERT INTO advisories (id, modified, content_hash, summary, aliases) VALUES (?, ?, ?, ?, ?)",
             arguments: [document.id, document.modified, hash, document.summary ?? String((document.details ?? "").prefix(200)), aliases])
@@ -104,7 +107,7 @@ public final class AdvisoryDatabase: Sendable {
         for row in rows {
             try insert.execute(arguments: [
                 document.id, row.ecosystem.ecosystem.rawValue, row.ecosystem.release, row.package,
-                String(decoding: try JSONEncoder().encode(row.ranges), as: UTF8.self),
+                String(decoding: try coders.1.encode(row.ranges), as: UTF8.self),
                 row.severity.severity.rawValue, row.severity.score, row.severity.vector,
             ])
         }
