@@ -27,7 +27,8 @@ public struct AuditSink: RegistryEventSink {
             action = "retention.tag.delete"
             detail = [event.reference, event.digest?.description, event.detail].compactMap { $0 }.joined(separator: " ")
         case .collectedManifestDelete:
-            action = "gc.manifest.delete"
+            // `gc.manifest.delete`, or `retention.manifest.delete` for the manifests a policy untagged.
+            action = "\(event.job ?? "gc").manifest.delete"
             detail = [event.digest?.description, event.detail].compactMap { $0 }.joined(separator: " ")
         case .manifestPull, .blobMount, .jobRun:
             return

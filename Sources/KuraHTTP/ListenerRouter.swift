@@ -36,7 +36,6 @@ package enum ListenerRouter {
         let router = Router(context: KuraRequestContext.self)
         router.middlewares.add(ListenerMiddleware(listener: listener))
         router.middlewares.add(components.observer)
-        router.middlewares.add(LogRequestsMiddleware(.info))
         HealthEndpoints(registry: components.registry).register(on: router)
         if listener.apis.contains(.v2) {
             RegistryAPI(

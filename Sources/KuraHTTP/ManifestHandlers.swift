@@ -52,7 +52,7 @@ extension RegistryAPI {
             }
         }
         let limit = registry.limits.maxManifestBytes
-        if let length = contentLength(request), length > Int64(limit) {
+        if let length = try contentLength(request), length > Int64(limit) {
             throw RegistryError(.manifestInvalid, "manifest too large", detail: "limit is \(limit) bytes", status: 413)
         }
         var request = request
@@ -78,8 +78,9 @@ extension RegistryAPI {
     /// DELETE `/v2/<name>/manifests/<reference>`: a tag, or a manifest with its tags.
     func deleteManifest(_ name: RepositoryName, _ referenceText: String) async throws -> Response {
         let reference = try readableReference(referenceText)
-        try await registry.deleteManifest(reference, in: name)
-        return emptyResponse(.accepted)
+        let digest = try await registry.deleteManifest(reference, in: name)
+        // The digest deleted, or the one the tag pointed at: logs report it.
+        return emptyResponse(.accepted, headers: [.dockerContentDigest: digest.description])
     }
 
     /// A reference to read or delete. A malformed tag cannot name anything stored, so it is

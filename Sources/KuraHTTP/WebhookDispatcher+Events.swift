@@ -18,8 +18,8 @@ extension WebhookDispatcher: RegistryEventSink {
             Event(
                 event: kind, time: event.time, namespace: event.namespace, repository: event.repository?.value,
                 reference: event.kind == .jobRun ? nil : event.reference,
-                // A tag delete names no digest (the manifest stays).
-                digest: event.kind == .tagDelete ? nil : event.digest?.description, account: event.actor?.account,
+                // A tag delete names the digest the tag held.
+                digest: event.digest?.description, account: event.actor?.account,
                 accessKeyID: event.actor?.accessKeyID, job: event.job, summary: event.summary.isEmpty ? nil : event.summary))
     }
 }

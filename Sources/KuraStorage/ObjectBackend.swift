@@ -149,11 +149,20 @@ public protocol ObjectBackend: Sendable {
     /// (an S3 presigned URL), or `nil` where the backend cannot hand such URLs out. The key
     /// is not checked: ask only for keys known to exist.
     func directReadURL(for key: ObjectKey, expires: Duration) async throws -> URL?
+
+    /// Removes the folder that holds the keys under `prefix` (which ends in `/`) if it is
+    /// empty now, with any staging folder of the same name. Only for a prefix no writer uses
+    /// any more (an ended upload session): a concurrent writer could lose its folder.
+    /// Object stores have no folders; they do nothing.
+    func removeEmptyFolder(prefix: String) async throws
 }
 
 extension ObjectBackend {
     /// Backends without a URL of their own serve every read themselves.
     public func directReadURL(for key: ObjectKey, expires: Duration) async throws -> URL? { nil }
+
+    /// Object stores have no folders to remove.
+    public func removeEmptyFolder(prefix: String) async throws {}
 }
 
 extension ObjectBackend {

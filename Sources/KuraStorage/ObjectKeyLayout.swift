@@ -20,6 +20,9 @@ public enum ObjectKeyLayout {
 
     // A validated upload id (a UUID) always makes a valid key, hence `try!` below.
 
+    /// The prefix of every object of the session `id`.
+    static func uploadFolder(_ id: UploadID) -> String { "uploads/\(id.value)/" }
+
     /// The saved state of an upload session (JSON).
     static func uploadState(_ id: UploadID) -> ObjectKey { try! ObjectKey("uploads/\(id.value)/state") }
 

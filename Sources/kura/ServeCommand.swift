@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import KuraHTTP
 import KuraServe
@@ -16,7 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
             default, a YAML file (--config or KURA_CONFIG), the key's KURA_* environment \
             variable, and the flags below. Several endpoints (public TLS, private allow-listed) \
             come from the file's `listeners:` list. On the first start with access control (the \
-            default) the root account is created and its access key printed once. SIGTERM or \
+            default) the root account is created; its access key is printed once on a terminal and is always in DATA/root-credentials (mode 0600). SIGTERM or \
             SIGINT stops the server gracefully: requests in flight finish first. SIGHUP reloads \
             TLS certificates (they are also reloaded when their files change). Full reference: \
             docs/configuration.md; every key with its default: docs/kura.example.yaml.
@@ -57,7 +60,13 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(MetricsEndpoint.factory(registry: metrics))
         let services = try await KuraServer.open(settings, logger: serverLogger)
-        if let root = services.rootCredentials {
+        if let root = services.rootCredentials, isatty(STDOUT_FILENO) == 0 {
+            // Not a terminal (a file, a pipe, a journal): the secret stays in the 0600 file.
+            // A warning, so it shows at every usual log level.
+            serverLogger.warning(
+                "created the root account; stdout is not a terminal, so its access key is only in the credentials file (mode 0600)",
+                metadata: ["file": "\(root.file)", "accessKeyID": "\(root.accessKeyID)"])
+        } else if let root = services.rootCredentials {
             let first = settings.effectiveListeners[0]
             // Printed once on the terminal (unbuffered), never through the logger.
             FileHandle.standardOutput.write(Data(

@@ -53,6 +53,11 @@ import Testing
             #expect(retention.first?.account == nil && retention.first?.repository == "team/app")
             #expect(retention.first?.detail == "old \(old) policy team")
 
+            // Retention deletes the manifest it untagged too.
+            let untagged = try await catalog.auditEvents(AuditQuery(action: "retention.manifest.delete"))
+            #expect(untagged.map(\.detail) == ["\(old) untagged by policy team"] && untagged.first?.account == nil)
+
+            let loose = try await pushTestImage(registry, "team/app", tag: nil, seed: "loose")
             var options = GarbageCollectionOptions()
             options.gracePeriod = 0
             options.deleteUntagged = true
@@ -60,7 +65,7 @@ import Testing
             #expect(try await GarbageCollector(registry: registry, options: options).run().manifestsDeleted == 1)
             let collected = try await catalog.auditEvents(AuditQuery(action: "gc.manifest.delete"))
             #expect(collected.count == 1)
-            #expect(collected.first?.account == nil && collected.first?.detail == "\(old) untagged")
+            #expect(collected.first?.account == nil && collected.first?.detail == "\(loose) untagged")
         }
     }
 

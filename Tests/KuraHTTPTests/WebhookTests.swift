@@ -118,12 +118,8 @@ import Testing
     }
 
     @Test func pullsAndJobRunsAreDeliveredWhenSubscribed() async throws {
-        let recorder = Recorder()
         let clock = ManualClock()
-        try await withWebhookReceiver({ body, _ in
-            await recorder.receive(body)
-            return .noContent
-        }) { port in
+        try await Self.withRecordingReceiver { port, recorder in
             try await withTemporaryDirectory { dir in
                 try await withMeteredServer(dataDirectory: dir, mode: .router, configure: { $0.gc = .init(enabled: true, intervalSeconds: 3600) }, clock: clock) { client, _, root in
                     try await client.makeNamespace("team", root: root)

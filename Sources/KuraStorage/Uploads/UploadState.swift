@@ -21,6 +21,9 @@ struct UploadState: Codable, Sendable {
     var createdAt: Date
     var updatedAt: Date
 
+    /// The prefix of every object of the session.
+    static func folder(for id: UploadID) -> String { ObjectKeyLayout.uploadFolder(id) }
+
     static func key(for id: UploadID) -> ObjectKey { ObjectKeyLayout.uploadState(id) }
 
     static func dataKey(for id: UploadID) -> ObjectKey { ObjectKeyLayout.uploadData(id) }
