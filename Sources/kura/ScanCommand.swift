@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KuraServe
 import KuraCore
 import KuraScan
 import Logging
@@ -20,9 +21,8 @@ struct ScanCommand: AsyncParsableCommand {
         func path(jobs: JobOptions) throws -> String {
             if let db { return db }
             let environment = ProcessInfo.processInfo.environment
-            var loader = ServeConfigurationLoader()
-            var configuration = try loader.load(file: jobs.config ?? environment["KURA_CONFIG"], environment: environment)
-            if let data = jobs.data { configuration.dataDirectory = data }
+            let configuration = try ServerConfiguration(
+                reading: .serve(file: jobs.config ?? environment["KURA_CONFIG"], environment: environment, flags: jobs.data.map { ["dataDirectory": $0] } ?? [:]))
             try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
             return (configuration.dataDirectory as NSString).appendingPathComponent("advisories.sqlite")
         }

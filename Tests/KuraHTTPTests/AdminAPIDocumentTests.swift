@@ -73,6 +73,13 @@ import Testing
                 _ = try await client.makeAccount("ci", root: root, grants: [("team", "manager")])
                 #expect(try await client.admin(.put, "namespaces/team/quota", as: root, json: "{\"maxBytes\":1000000}").status == .ok)
                 #expect(try await client.admin(.post, "namespaces/team/webhooks", as: root, json: "{\"url\":\"http://127.0.0.1:9/h\",\"secret\":\"s\"}").status == .created)
+                // A description needs a repository that exists.
+                let config = testBytes(100, seed: 71)
+                try await client.v2(.post, "team/app/blobs/uploads/?digest=\(sha256(config))", as: root, body: config).expectStatus(.created)
+                try await client.v2(
+                    .put, "team/app/manifests/v1", as: root, headers: [.contentType: MediaType.ociManifest],
+                    body: TestManifests.image(config: config, layers: [])
+                ).expectStatus(.created)
                 #expect(try await client.admin(.put, "repositories/team/app/description", as: root, json: "{\"short\":\"an app\"}").status == .ok)
                 let reads: [(String, String, String)] = [
                     ("whoami", "/whoami", "get"), ("namespaces", "/namespaces", "get"), ("accounts", "/accounts", "get"),
