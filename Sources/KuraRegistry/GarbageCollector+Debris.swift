@@ -27,15 +27,27 @@ extension CollectionRun {
         progress(.init(phase: "debris", done: summary.debrisFilesFreed, total: nil, bytesFreed: summary.bytesFreed + summary.debrisBytesFreed))
         let blobCutoff = now.addingTimeInterval(-options.gracePeriod)
         var batch: [(Digest, ObjectInfo)] = []
+        // Through the same protocol as the catalog pass: the digest is marked `collecting`
+        // in the catalog before its object goes, so a push deduplicating against the object
+        // meanwhile is refused or re-checks storage, and nothing links a deleted object.
         func deleteUnlinked(_ summary: inout GarbageCollectionSummary) async throws {
             let live = try await store.liveDigests(among: batch.map(\.0))
-            for (digest, object) in batch where !live.contains(digest) {
-                if try await backend.delete(object.key) {
+            let candidates = batch.filter { !live.contains($0.0) }
+            batch.removeAll(keepingCapacity: true)
+            let taken = Set(try await store.beginCollectingUnlinked(candidates.map { CatalogBlob(digest: $0.0, size: $0.1.size) }))
+            var deleted: [Digest] = [], failed: [Digest] = []
+            for (digest, object) in candidates where taken.contains(digest) {
+                do {
+                    _ = try await backend.delete(object.key)
+                    deleted.append(digest)
                     summary.unlinkedBlobsFreed += 1
                     summary.debrisBytesFreed += object.size
+                } catch {
+                    failed.append(digest)
+                    summary.errors.append("delete \(object.key.value): \(error)")
                 }
             }
-            batch.removeAll(keepingCapacity: true)
+            try await store.finishCollecting(deleted, failed: failed)
         }
         for try await object in backend.listAll(prefix: "blobs/") where object.modified < blobCutoff {
             guard let digest = object.key.blobDigest else { continue }
