@@ -32,12 +32,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // System libraries (Debian: libssl-dev, liblz4-dev).
         .systemLibrary(name: "CKuraOpenSSL", path: "Sources/CKuraOpenSSL", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CKuraLZ4", path: "Sources/CKuraLZ4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CKuraSystem", path: "Sources/CKuraSystem"),
+        // Layer decompression for the scanner (Debian: zlib1g-dev, libzstd-dev).
+        .systemLibrary(name: "CKuraZlib", path: "Sources/CKuraZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CKuraZstd", path: "Sources/CKuraZstd", providers: [.apt(["libzstd-dev"])]),
 
         .target(name: "KuraCore", swiftSettings: strict),
         .target(
@@ -96,6 +100,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "KuraScan",
+            dependencies: [
+                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "CKuraZlib", "CKuraZstd",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "KuraHTTP",
             dependencies: [
                 "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraMirror",
@@ -120,7 +135,7 @@ let package = Package(
         .executableTarget(
             name: "kura",
             dependencies: [
-                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraMirror", "KuraHTTP",
+                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraMirror", "KuraHTTP", "KuraScan",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -176,6 +191,18 @@ let package = Package(
         .testTarget(
             name: "KuraMirrorTests",
             dependencies: ["KuraMirror", "KuraCore", .product(name: "NIOHTTP1", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KuraScanTests",
+            dependencies: [
+                "KuraScan", "KuraRegistry", "KuraMetadata", "KuraCore", "KuraStorage",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -174,7 +174,6 @@ public enum KuraServer {
         router.middlewares.add(ListenerMiddleware(listener: listener))
         router.middlewares.add(UnroutedRequestMiddleware())
         router.middlewares.add(features.observer)
-        router.middlewares.add(LogRequestsMiddleware(.info))
         HealthEndpoints(registry: services.registry, minimumFreeBytes: features.minimumFreeBytes).register(on: router)
         if listener.apis.contains(.v2) {
             var registryAPI = RegistryAPI(

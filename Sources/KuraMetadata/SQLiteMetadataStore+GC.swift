@@ -116,19 +116,28 @@ extension SQLiteMetadataStore: GarbageCollectionStore {
         try await manifestCandidates(.orphanedReferrer, afterRowID: afterRowID, createdBefore: createdBefore, limit: limit)
     }
 
+    public func untaggedManifest(_ digest: Digest, in repository: RepositoryName) async throws -> ManifestCandidate? {
+        try await manifestCandidates(.untagged, afterRowID: 0, createdBefore: .distantFuture, limit: 1, only: (repository, digest)).first
+    }
+
     private func manifestCandidates(
-        _ reason: ManifestCandidate.Reason, afterRowID: Int64, createdBefore: Date, limit: Int
+        _ reason: ManifestCandidate.Reason, afterRowID: Int64, createdBefore: Date, limit: Int,
+        only manifest: (repository: RepositoryName, digest: Digest)? = nil
     ) async throws -> [ManifestCandidate] {
         try await dbWriter.read { db in
-            try Row.fetchAll(
+            var arguments: StatementArguments = [afterRowID, createdBefore.catalogMilliseconds]
+            if let manifest { arguments += [manifest.repository.value, manifest.digest.description] }
+            arguments += [limit]
+            return try Row.fetchAll(
                 db,
                 sql: """
                     SELECT m.rowid AS rid, r.name, m.digest, m.size FROM manifests m
                     JOIN repositories r ON r.id = m.repository_id
-                    WHERE m.rowid > ? AND m.created_at < ? AND \(Self.condition(reason))
+                    WHERE m.rowid > ? AND m.created_at < ? \(manifest == nil ? "" : "AND r.name = ? AND m.digest = ?")
+                        AND \(Self.condition(reason))
                     ORDER BY m.rowid LIMIT ?
                     """,
-                arguments: [afterRowID, createdBefore.catalogMilliseconds, limit]
+                arguments: arguments
             ).map { row in
                 ManifestCandidate(
                     rowID: row["rid"], repository: try CatalogValue.repositoryName(row["name"], column: "repositories.name"),

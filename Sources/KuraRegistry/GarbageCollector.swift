@@ -129,6 +129,9 @@ func withJobLease<T: Sendable>(
 ///    pointing at nothing.
 /// 3. Uploads idle longer than the expiry are cancelled with their data, and catalog
 ///    sessions without storage are dropped.
+///
+/// A dry run does steps 1 and 2 on a scratch copy of the catalog (deleting manifests there,
+/// counting the garbage they leave without deleting it) and leaves storage alone.
 public struct GarbageCollector: Sendable {
     public let registry: Registry
     public let options: GarbageCollectionOptions
@@ -152,7 +155,11 @@ public struct GarbageCollector: Sendable {
             var summary = GarbageCollectionSummary()
             summary.runID = runID
             summary.dryRun = options.dryRun
-            try await CollectionRun(registry: registry, store: store, options: options, progress: progress).run(&summary)
+            // A dry run deletes for real, in a private copy of the catalog: so it sees what
+            // the manifests it would delete leave behind, as the real run would.
+            var catalog = store
+            if options.dryRun { catalog = try await store.scratchCopy() }
+            try await CollectionRun(registry: registry, store: catalog, options: options, progress: progress).run(&summary)
             summary.finishedAt = Date()
             return summary
         }
@@ -196,8 +203,7 @@ struct CollectionRun {
             deletedThisPass += try await sweepManifests(&summary, cutoff: referrerCutoff) {
                 try await store.orphanedReferrers(afterRowID: $0, createdBefore: referrerCutoff, limit: options.pageSize)
             }
-            // A dry run cannot see what a deletion would free next.
-            if deletedThisPass == 0 || options.dryRun { break }
+            if deletedThisPass == 0 { break }
         }
     }
 
@@ -212,16 +218,11 @@ struct CollectionRun {
             guard let last = candidates.last else { break }
             after = last.rowID
             for candidate in candidates {
-                let gone: Bool
-                if options.dryRun {
-                    gone = true
-                    if summary.manifestsListed.count < options.listLimit {
-                        summary.manifestsListed.append("\(candidate.repository)@\(candidate.digest)")
-                    }
-                } else {
-                    gone = try await store.deleteManifestCandidate(candidate, createdBefore: cutoff)
+                // In a dry run `store` is the scratch copy (see `GarbageCollector.run`).
+                guard try await store.deleteManifestCandidate(candidate, createdBefore: cutoff) else { continue }
+                if options.dryRun, summary.manifestsListed.count < options.listLimit {
+                    summary.manifestsListed.append("\(candidate.repository)@\(candidate.digest)")
                 }
-                guard gone else { continue }
                 deleted += 1
                 switch candidate.reason {
                 case .untagged: summary.manifestsDeleted += 1

@@ -226,8 +226,7 @@ public final class BlobStore: Sendable {
                     throw RegistryError(.digestInvalid, detail: "content has digest \(digest), not \(expected)")
                 }
                 let info = try await publish(handle: state.handle, parts: writer.parts, size: size, digest: digest)
-                try await backend.delete(UploadState.key(for: id))
-                if let tail = state.tail { _ = try? await backend.delete(tail.key) }
+                try await endSession(state, id)
                 return info
             }
             // Another algorithm than the one hashed while streaming: finish the assembly,
@@ -242,13 +241,11 @@ public final class BlobStore: Sendable {
                 }
                 try await hooks.beforePublish?(digest)
                 _ = try await backend.publish(state.handle.key, to: ObjectKey(blob: digest))
-                try await backend.delete(UploadState.key(for: id))
-                if let tail = state.tail { _ = try? await backend.delete(tail.key) }
+                try await endSession(state, id)
                 return BlobInfo(digest: digest, size: size)
             } catch {
                 _ = try? await backend.delete(state.handle.key)
-                _ = try? await backend.delete(UploadState.key(for: id))
-                if let tail = state.tail { _ = try? await backend.delete(tail.key) }
+                try? await endSession(state, id)
                 throw error
             }
         }
@@ -260,9 +257,16 @@ public final class BlobStore: Sendable {
             let state = try await load(id)
             try await backend.abortAppend(state.handle)
             try await backend.delete(state.handle.key)
-            if let tail = state.tail { try await backend.delete(tail.key) }
-            try await backend.delete(UploadState.key(for: id))
+            try await endSession(state, id)
         }
+    }
+
+    /// Deletes what is left of an ended session: its state, its tail, and its (now empty)
+    /// folders, so a filesystem does not collect one empty `uploads/<id>/` per upload.
+    private func endSession(_ state: UploadState, _ id: UploadID) async throws {
+        _ = try await backend.delete(UploadState.key(for: id))
+        if let tail = state.tail { _ = try? await backend.delete(tail.key) }
+        try? await backend.removeEmptyFolder(prefix: UploadState.folder(for: id))
     }
 
     /// Every open session (for expiry), oldest activity first.

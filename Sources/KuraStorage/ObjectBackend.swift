@@ -150,6 +150,12 @@ public protocol ObjectBackend: Sendable {
     /// is not checked: ask only for keys known to exist.
     func directReadURL(for key: ObjectKey, expires: Duration) async throws -> URL?
 
+    /// Removes the folder that holds the keys under `prefix` (which ends in `/`) if it is
+    /// empty now, with any staging folder of the same name. Only for a prefix no writer uses
+    /// any more (an ended upload session): a concurrent writer could lose its folder.
+    /// Object stores have no folders; they do nothing.
+    func removeEmptyFolder(prefix: String) async throws
+
     /// Free bytes where objects are stored, or `nil` where that is not known (object stores).
     func availableBytes() async throws -> Int64?
 
@@ -184,6 +190,9 @@ extension ObjectBackend {
 extension ObjectBackend {
     /// Backends without a URL of their own serve every read themselves.
     public func directReadURL(for key: ObjectKey, expires: Duration) async throws -> URL? { nil }
+
+    /// Object stores have no folders to remove.
+    public func removeEmptyFolder(prefix: String) async throws {}
 }
 
 extension ObjectBackend {

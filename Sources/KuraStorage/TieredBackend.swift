@@ -391,6 +391,8 @@ public final class TieredBackend: ObjectBackend {
 
     public func abortAppend(_ handle: AppendHandle) async throws { try await remote.abortAppend(handle) }
 
+    public func removeEmptyFolder(prefix: String) async throws { try await remote.removeEmptyFolder(prefix: prefix) }
+
     public func publish(_ staged: ObjectKey, to key: ObjectKey) async throws -> PublishOutcome {
         let outcome = try await remote.publish(staged, to: key)
         if keepWrites, outcome == .created, let info = try await remote.stat(key), info.size <= maxBytes / 4 {

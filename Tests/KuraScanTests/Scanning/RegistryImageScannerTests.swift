@@ -1,0 +1,115 @@
+import Foundation
+import KuraCore
+import KuraMetadata
+import KuraRegistry
+import KuraScan
+import KuraStorage
+import Logging
+import NIOCore
+import Testing
+
+/// Scanning images pushed into a real Registry (filesystem blobs, SQLite catalog), by tag
+/// and through an index.
+@Suite struct RegistryImageScannerTests {
+    struct Pushed {
+        let registry: Registry
+        let repository: RepositoryName
+    }
+
+    func makeRegistry(_ folder: URL) throws -> Registry {
+        Registry(
+            blobs: BlobStore(backend: try FileSystemBackend(root: folder.appendingPathComponent("blobs").path, durability: .none)),
+            catalog: try SQLiteMetadataStore.inMemory(), logger: Logger(label: "test"))
+    }
+
+    func upload(_ bytes: [UInt8], to registry: Registry, in repository: RepositoryName) async throws -> (Digest, Int) {
+        let digest = ContentHasher.digest(.sha256, of: bytes)
+        let body = AsyncStream<ByteBuffer> { continuation in
+            continuation.yield(ByteBuffer(bytes: bytes))
+            continuation.finish()
+        }
+        _ = try await registry.uploadBlob(body, digest: digest, length: Int64(bytes.count), into: repository)
+        return (digest, bytes.count)
+    }
+
+    /// Pushes an image (config and layers) and returns its manifest's bytes and digest.
+    func pushImage(
+        _ layers: [[String: LayerFile]], to registry: Registry, in repository: RepositoryName, tag: String?,
+        configType: String = MediaType.ociConfig, folder: URL
+    ) async throws -> (digest: Digest, size: Int) {
+        var descriptors: [String] = []
+        for files in layers {
+            let (digest, size) = try await upload(try TestImage.pack(files, compression: .gzip, in: folder), to: registry, in: repository)
+            descriptors.append("{\"mediaType\":\"\(MediaType.ociLayerGzip)\",\"digest\":\"\(digest)\",\"size\":\(size)}")
+        }
+        let (config, configSize) = try await upload(Array("{\"architecture\":\"amd64\",\"os\":\"linux\"}".utf8), to: registry, in: repository)
+        let manifest = """
+            {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(configType)","digest":"\(config)","size":\(configSize)},"layers":[\(descriptors.joined(separator: ","))]}
+            """
+        let digest = ContentHasher.digest(.sha256, of: Array(manifest.utf8))
+        _ = try await registry.putManifest(
+            ByteBuffer(string: manifest), contentType: MediaType.ociManifest,
+            reference: try tag.map { try Reference(parsing: $0) } ?? .digest(digest), in: repository)
+        return (digest, manifest.utf8.count)
+    }
+
+    func database() async throws -> AdvisoryDatabase {
+        let database = try AdvisoryDatabase.inMemory()
+        try await database.importAdvisories(from: Fixtures.osv)
+        return database
+    }
+
+    @Test func scansAnImageByTagReadingItsLayersFromTheRegistry() async throws {
+        try await Fixtures.withTemporaryFolder { folder in
+            let registry = try makeRegistry(folder)
+            let repository = try RepositoryName(parsing: "team/app")
+            let pushed = try await pushImage([
+                ["etc/os-release": .text(PackageSamples.debianOSRelease), "var/lib/dpkg/status": .text(PackageSamples.dpkgStanza("libssl3", "3.0.9-1", source: "openssl"))],
+                ["app/node_modules/lodash/package.json": .text(PackageSamples.packageJSON("lodash", "4.17.20"))],
+            ], to: registry, in: repository, tag: "v1", folder: folder)
+            let scanner = RegistryImageScanner(registry: registry, scanner: ImageScanner(database: try await database()))
+            let reports = try await scanner.scan(try Reference(parsing: "v1"), in: repository)
+            #expect(reports.count == 1)
+            let report = try #require(reports.first)
+            #expect(report.manifest == pushed.digest)
+            #expect(Set(report.findings.map(\.advisoryID)) == ["DSA-5532-1", "DEBIAN-CVE-2023-5363", "GHSA-35jh-r3h4-6jhm"])
+            #expect(report.findings.first { $0.packageName == "lodash" }?.layerIndex == 1)
+        }
+    }
+
+    @Test func scansEachPlatformImageOfAnIndex() async throws {
+        try await Fixtures.withTemporaryFolder { folder in
+            let registry = try makeRegistry(folder)
+            let repository = try RepositoryName(parsing: "team/multi")
+            let amd64 = try await pushImage([["app/node_modules/lodash/package.json": .text(PackageSamples.packageJSON("lodash", "4.17.20"))]],
+                                            to: registry, in: repository, tag: nil, folder: folder)
+            let arm64 = try await pushImage([["app/node_modules/lodash/package.json": .text(PackageSamples.packageJSON("lodash", "4.17.21"))]],
+                                            to: registry, in: repository, tag: nil, folder: folder)
+            // A BuildKit attestation manifest, which is not an image to scan.
+            let attestation = try await pushImage([], to: registry, in: repository, tag: nil, folder: folder)
+            func entry(_ image: (digest: Digest, size: Int), _ architecture: String, os: String = "linux") -> String {
+                "{\"mediaType\":\"\(MediaType.ociManifest)\",\"digest\":\"\(image.digest)\",\"size\":\(image.size),\"platform\":{\"architecture\":\"\(architecture)\",\"os\":\"\(os)\"}}"
+            }
+            let index = """
+                {"schemaVersion":2,"mediaType":"\(MediaType.ociIndex)","manifests":[\(entry(amd64, "amd64")),\(entry(arm64, "arm64")),\(entry(attestation, "unknown", os: "unknown"))]}
+                """
+            _ = try await registry.putManifest(ByteBuffer(string: index), contentType: MediaType.ociIndex, reference: try Reference(parsing: "multi"), in: repository)
+            let scanner = RegistryImageScanner(registry: registry, scanner: ImageScanner(database: try await database()))
+            let reports = try await scanner.scan(try Reference(parsing: "multi"), in: repository)
+            #expect(reports.map(\.manifest) == [amd64.digest, arm64.digest])
+            #expect(reports[0].findings.map(\.advisoryID) == ["GHSA-35jh-r3h4-6jhm"])
+            #expect(reports[1].findings.isEmpty && reports[1].packages.count == 1)
+        }
+    }
+
+    @Test func anArtifactIsNotAnImage() async throws {
+        try await Fixtures.withTemporaryFolder { folder in
+            let registry = try makeRegistry(folder)
+            let repository = try RepositoryName(parsing: "team/chart")
+            _ = try await pushImage([["chart.yaml": .text("name: x")]], to: registry, in: repository, tag: "1.0",
+                                    configType: "application/vnd.cncf.helm.config.v1+json", folder: folder)
+            let scanner = RegistryImageScanner(registry: registry, scanner: ImageScanner(database: try AdvisoryDatabase.inMemory()))
+            await #expect(throws: ScanError.self) { try await scanner.scan(try Reference(parsing: "1.0"), in: repository) }
+        }
+    }
+}
