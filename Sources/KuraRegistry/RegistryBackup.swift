@@ -3,7 +3,7 @@ import Glibc
 #endif
 public import Foundation
 import KuraCore
-public import KuraMetadata
+import KuraMetadata
 public import KuraStorage
 
 /// What `kura backup` wrote, also kept as `backup.json` in the backup folder.
