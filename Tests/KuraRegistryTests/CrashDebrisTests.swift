@@ -53,6 +53,38 @@ struct CrashDebrisTests {
         }
     }
 
+    /// An object never linked is still taken through the collection protocol: while GC
+    /// holds it, a push that deduplicated against it cannot link it, and once deleted the
+    /// push finds it collected and gone, so the client uploads again. Before, the link went
+    /// through to a deleted object (found by collectingWhilePushingAndPulling in a full run).
+    @Test
+    func unlinkedObjectIsCollectedThroughTheProtocolWithWriters() async throws {
+        try await GCFixture.with { fixture in
+            let content = Array("stored, never linked".utf8)
+            let info = try await fixture.registry.blobs.ingest(bytes: ByteBuffer(bytes: content))
+            let candidate = CatalogBlob(digest: info.digest, size: info.size)
+            #expect(try await fixture.store.beginCollectingUnlinked([candidate]) == [info.digest])
+            #expect(try await fixture.store.collectionState(info.digest) == .collecting)
+            // A second run does not take it twice.
+            #expect(try await fixture.store.beginCollectingUnlinked([candidate]).isEmpty)
+            do {
+                try await fixture.registry.catalog.linkBlob(info.digest, size: info.size, in: try fixture.name("team/app"))
+                Issue.record("linking an object under collection was accepted")
+            } catch {
+                #expect(fixture.store.isCollectionConflict(error))
+            }
+            _ = try await fixture.registry.blobs.backend.delete(ObjectKey(blob: info.digest))
+            try await fixture.store.finishCollecting([info.digest], failed: [])
+            // The writer's half: linking after the deletion is refused as "upload again".
+            let linked = try await fixture.registry.linkStoredBlob(info, in: try fixture.name("team/app"))
+            #expect(!linked)
+            #expect(try await fixture.registry.catalog.blobLink(info.digest, in: try fixture.name("team/app")) == nil)
+            // A live digest is never taken.
+            let live = try await fixture.pushBlob(Array("live".utf8), "team/app")
+            #expect(try await fixture.store.beginCollectingUnlinked([CatalogBlob(digest: live, size: 4)]).isEmpty)
+        }
+    }
+
     @Test
     func collectionConflictDetailDoesNotExposeTheCatalog() async throws {
         try await GCFixture.with { fixture in
