@@ -22,6 +22,10 @@ enum ErrorResponse {
             case .unavailable:
                 logger.error("storage unavailable", metadata: ["error": "\(error)"])
                 registryError = RegistryError(.unavailable, "storage is unavailable, retry later")
+            case .io where error.isOutOfSpace:
+                logger.critical("storage is full", metadata: ["error": "\(error)"])
+                registryError = RegistryError(
+                    .unavailable, "the registry's storage is full; nothing was stored, retry once space is freed", status: 507)
             case .corruptState:
                 logger.error("corrupt storage state", metadata: ["error": "\(error)"])
                 registryError = RegistryError(.internalError, "stored state is corrupt")

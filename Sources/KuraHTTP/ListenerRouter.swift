@@ -16,6 +16,8 @@ package enum ListenerRouter {
         package var observer: RequestObserver
         package var rateLimiter: RequestRateLimiter?
         package var webhooks: WebhookDispatcher?
+        /// `/readyz` reports storage `full` below this many free bytes.
+        package var minimumFreeBytes: Int64 = HealthEndpoints.defaultMinimumFreeBytes
 
         package init(
             registry: Registry, access: AccessControl?, usage: UsageMeter?, proxy: PullThroughCache?, replicator: Replicator?,
@@ -35,8 +37,9 @@ package enum ListenerRouter {
     package static func make(for listener: ListenerConfiguration, _ components: Components) -> Router<KuraRequestContext> {
         let router = Router(context: KuraRequestContext.self)
         router.middlewares.add(ListenerMiddleware(listener: listener))
+        router.middlewares.add(UnroutedRequestMiddleware())
         router.middlewares.add(components.observer)
-        HealthEndpoints(registry: components.registry).register(on: router)
+        HealthEndpoints(registry: components.registry, minimumFreeBytes: components.minimumFreeBytes).register(on: router)
         if listener.apis.contains(.v2) {
             RegistryAPI(
                 registry: components.registry, access: components.access, anonymousPull: listener.anonymousPull,

@@ -165,6 +165,14 @@ public protocol GarbageCollectionStore: Sendable {
     /// Step 1: of `digests`, those still garbage lose their links and become `collecting`.
     func beginCollecting(_ digests: [Digest], linkedBefore: Date) async throws -> [CatalogBlob]
 
+    /// Step 1 for objects the catalog holds no live row for (crash debris: stored, never
+    /// linked, or linked and collected since): of `objects`, those with no row, or a
+    /// `collected` one, become `collecting` in one transaction, so a writer deduplicating
+    /// against one of them meets the same protocol as for any collected blob. Live and
+    /// `collecting` digests are left alone. Returns the digests taken; step 3 is
+    /// ``finishCollecting(_:failed:)`` as for any other.
+    func beginCollectingUnlinked(_ objects: [CatalogBlob]) async throws -> [Digest]
+
     /// Step 3 for the objects deleted; the others (`failed`) go back to `live`, to be
     /// tried again by the next run.
     func finishCollecting(_ deleted: [Digest], failed: [Digest]) async throws

@@ -222,6 +222,30 @@ extension SQLiteMetadataStore: GarbageCollectionStore {
         }
     }
 
+    public func beginCollectingUnlinked(_ objects: [CatalogBlob]) async throws -> [Digest] {
+        if objects.isEmpty { return [] }
+        return try await dbWriter.write { db in
+            var taken: [Digest] = []
+            for object in objects {
+                let digest = object.digest.description
+                switch try Int.fetchOne(db, sql: "SELECT state FROM gc_blobs WHERE digest = ?", arguments: [digest]) {
+                case nil:
+                    // Never linked: a row in `collecting`, with no link time (the catalog pass
+                    // then treats it as garbage if the deletion fails and it goes back to live).
+                    try db.execute(
+                        sql: "INSERT INTO gc_blobs (digest, size, last_linked_at, state) VALUES (?, ?, 0, 1)",
+                        arguments: [digest, object.size])
+                case 2?:
+                    try db.execute(sql: "UPDATE gc_blobs SET state = 1, collected_at = NULL WHERE digest = ?", arguments: [digest])
+                default:
+                    continue  // live, or being collected by someone else
+                }
+                taken.append(object.digest)
+            }
+            return taken
+        }
+    }
+
     public func finishCollecting(_ deleted: [Digest], failed: [Digest]) async throws {
         let now = Date().catalogMilliseconds
         try await dbWriter.write { db in

@@ -45,6 +45,11 @@ public struct GarbageCollectionSummary: Sendable, Hashable, Codable {
     public var uploadsExamined = 0
     public var uploadsExpired = 0
     public var uploadBytesFreed: Int64 = 0
+    /// Crash debris: staging and temporary files, data of sessions that no longer exist,
+    /// and stored blobs the catalog never linked (see GarbageCollector+Debris.swift).
+    public var debrisFilesFreed = 0
+    public var debrisBytesFreed: Int64 = 0
+    public var unlinkedBlobsFreed = 0
     public var errors: [String] = []
     /// In a dry run: manifests (`repository@digest`) and blobs that would go, up to the
     /// list limit.
@@ -154,7 +159,7 @@ public struct GarbageCollector: Sendable {
             // the manifests it would delete leave behind, as the real run would.
             var catalog = store
             if options.dryRun { catalog = try await store.scratchCopy() }
-            try await Collection(registry: registry, store: catalog, options: options, progress: progress).run(&summary)
+            try await CollectionRun(registry: registry, store: catalog, options: options, progress: progress).run(&summary)
             summary.finishedAt = Date()
             return summary
         }
@@ -179,7 +184,7 @@ public struct GarbageCollector: Sendable {
     }
 }
 
-private struct Collection {
+struct CollectionRun {
     let registry: Registry
     let store: any GarbageCollectionStore
     let options: GarbageCollectionOptions
@@ -192,7 +197,8 @@ private struct Collection {
         }
         try await collectManifests(&summary, now: now)
         try await collectBlobs(&summary, now: now)
-        try await expireUploads(&summary, now: now)
+        let liveSessions = try await expireUploads(&summary, now: now)
+        if !options.dryRun { try await reclaimDebris(&summary, now: now, liveSessions: liveSessions) }
     }
 
     private func collectManifests(_ summary: inout GarbageCollectionSummary, now: Date) async throws {
@@ -305,7 +311,8 @@ private struct Collection {
         }
     }
 
-    private func expireUploads(_ summary: inout GarbageCollectionSummary, now: Date) async throws {
+    /// Returns the sessions that stay.
+    private func expireUploads(_ summary: inout GarbageCollectionSummary, now: Date) async throws -> Set<String> {
         let cutoff = now.addingTimeInterval(-options.uploadExpiry)
         let sessions = try await registry.blobs.uploads()
         summary.uploadsExamined = sessions.count
@@ -326,10 +333,11 @@ private struct Collection {
             _ = try await registry.catalog.deleteUpload(session.id.value)
         }
         progress(.init(phase: "uploads", done: summary.uploadsExpired, total: sessions.count, bytesFreed: summary.bytesFreed))
-        if options.dryRun { return }
+        if options.dryRun { return active }
         // Catalog sessions whose storage is gone (or expired above).
         for record in try await store.uploadRecords(createdBefore: cutoff, limit: 100_000) where !active.contains(record.id) {
             _ = try await registry.catalog.deleteUpload(record.id)
         }
+        return active
     }
 }

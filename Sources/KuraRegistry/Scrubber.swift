@@ -67,7 +67,7 @@ public struct Scrubber: Sendable {
         }
     }
 
-    private enum Finding: Sendable { case ok, corrupt(String), missing, failed(String) }
+    enum Finding: Sendable { case ok, corrupt(String), missing, failed(String) }
 
     private func checkBlobs(
         _ store: any GarbageCollectionStore, _ report: inout ScrubReport,
@@ -115,7 +115,8 @@ public struct Scrubber: Sendable {
         }
     }
 
-    private static func verify(_ blob: CatalogBlob, _ blobs: BlobStore) async -> (CatalogBlob, Finding, Int64) {
+    /// Reads and hashes one blob (scrub, and restore before it swaps a catalog in).
+    static func verify(_ blob: CatalogBlob, _ blobs: BlobStore) async -> (CatalogBlob, Finding, Int64) {
         do {
             let read = try await blobs.read(blob.digest)
             var hasher = ContentHasher(blob.digest.algorithm)

@@ -14,6 +14,8 @@ struct OperatorFeatures {
     let observer: RequestObserver
     let rateLimiter: RequestRateLimiter?
     let webhooks: WebhookDispatcher?
+    /// Free space below which `/readyz` reports storage full.
+    let minimumFreeBytes: Int64
     /// Flushing usage, refreshing gauges, writing access logs, delivering webhooks.
     let services: [any Service]
 
@@ -21,6 +23,7 @@ struct OperatorFeatures {
         let metricsFactory = metricsRegistry.map { MetricsEndpoint.factory(registry: $0) }
         let httpMetrics = configuration.metricsListen == nil ? nil : metricsFactory.map { HTTPMetrics(factory: $0) }
         let accessLog = configuration.accessLog.enabled ? AccessLog(path: configuration.accessLog.path, logger: logger) : nil
+        minimumFreeBytes = configuration.storage.minimumFreeBytes
         observer = RequestObserver(metrics: httpMetrics, meter: services.usage, accessLog: accessLog)
 
         let rates = configuration.requestRates
@@ -47,9 +50,11 @@ struct OperatorFeatures {
 
     /// What every listener's routes share.
     func routeComponents(_ services: KuraServer.Services) -> ListenerRouter.Components {
-        ListenerRouter.Components(
+        var components = ListenerRouter.Components(
             registry: services.registry, access: services.access, usage: services.usage, proxy: services.proxy,
             replicator: services.replicator, observer: observer, rateLimiter: rateLimiter, webhooks: webhooks)
+        components.minimumFreeBytes = minimumFreeBytes
+        return components
     }
 
     /// Webhooks need the admin API (access control) to be configured, and a catalog that

@@ -150,18 +150,21 @@ public final class BlobStore: Sendable {
     public func appendUpload<Body: AsyncSequence & Sendable>(
         _ id: UploadID, at offset: Int64? = nil, expectedLength: Int64? = nil, body: Body
     ) async throws -> UploadStatus where Body.Element == ByteBuffer {
-        try await sessionLocks.withLock(id.value) {
+        try await sessionLocks.withLock(id.value) { [self] lease in
             var state = try await load(id)
             if let offset, offset != state.offset {
                 throw RegistryError(
                     .rangeInvalid, "chunk out of order", detail: "upload is at offset \(state.offset), chunk starts at \(offset)")
             }
             var writer = try await makeWriter(for: state)
-            for try await chunk in body {
-                if let expectedLength, writer.acceptedBytes + Int64(chunk.readableBytes) - state.offset > expectedLength {
-                    throw RegistryError(.sizeInvalid, detail: "chunk is longer than its declared \(expectedLength) bytes")
+            // A retry on this session interrupts a body that stalls; nothing of it is acknowledged.
+            try await lease.interruptible {
+                for try await chunk in body {
+                    if let expectedLength, writer.acceptedBytes + Int64(chunk.readableBytes) - state.offset > expectedLength {
+                        throw RegistryError(.sizeInvalid, detail: "chunk is longer than its declared \(expectedLength) bytes")
+                    }
+                    try await writer.write(chunk)
                 }
-                try await writer.write(chunk)
             }
             // A tail too small to be a part (S3: under 5 MiB) is kept in its own object.
             let tail = try await writer.finish(keepingTailBelow: backend.minimumPartSize)
@@ -197,7 +200,7 @@ public final class BlobStore: Sendable {
     public func commitUpload<Body: AsyncSequence & Sendable>(
         _ id: UploadID, expected: Digest, lastChunk: Body?, lastChunkOffset: Int64? = nil, expectedLength: Int64? = nil
     ) async throws -> BlobInfo where Body.Element == ByteBuffer {
-        try await sessionLocks.withLock(id.value) {
+        try await sessionLocks.withLock(id.value) { [self] lease in
             let state = try await load(id)
             if let lastChunkOffset, lastChunkOffset != state.offset {
                 throw RegistryError(
@@ -206,7 +209,9 @@ public final class BlobStore: Sendable {
             }
             var writer = try await makeWriter(for: state)
             if let lastChunk {
-                for try await chunk in lastChunk { try await writer.write(chunk) }
+                try await lease.interruptible {
+                    for try await chunk in lastChunk { try await writer.write(chunk) }
+                }
             }
             // The buffered tail, if any, goes out as the last part.
             try await writer.finish()
@@ -248,7 +253,7 @@ public final class BlobStore: Sendable {
 
     /// Cancels a session and deletes its bytes. Throws `BLOB_UPLOAD_UNKNOWN`.
     public func cancelUpload(_ id: UploadID) async throws {
-        try await sessionLocks.withLock(id.value) {
+        try await sessionLocks.withLock(id.value) { [self] _ in
             let state = try await load(id)
             try await backend.abortAppend(state.handle)
             try await backend.delete(state.handle.key)

@@ -18,6 +18,13 @@ public struct ObjectKey: Sendable, Hashable, Codable, Comparable, CustomStringCo
         self.value = ObjectKeyLayout.blob(digest)
     }
 
+    /// The digest a ``init(blob:)`` key names, or `nil` for any other key.
+    public var blobDigest: Digest? {
+        let parts = value.split(separator: "/")
+        guard parts.count == 4, parts[0] == "blobs", parts[2] == parts[3].prefix(2) else { return nil }
+        return try? Digest(parsing: "\(parts[1]):\(parts[3])")
+    }
+
     public var description: String { value }
 
     public static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool { lhs.value < rhs.value }

@@ -54,6 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "kura")
         logger.logLevel = level
+        OpenFileLimit.raise(logger: logger)
         if tlsSelfSigned { try SelfSignedSetup.apply(to: &configuration) }
         let settings = configuration
         let serverLogger = logger

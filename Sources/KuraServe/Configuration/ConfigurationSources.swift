@@ -24,6 +24,10 @@ public struct ConfigurationSources: Sendable {
         "KURA_REQUESTS_PER_MINUTE_PER_KEY": "limits.requestsPerMinutePerKey",
         "KURA_REQUESTS_PER_MINUTE_PER_ADDRESS": "limits.requestsPerMinutePerAddress",
         "KURA_AUTO_CREATE_NAMESPACES": "access.autoCreateNamespaces",
+        "KURA_IDLE_TIMEOUT_SECONDS": "connections.idleTimeoutSeconds",
+        "KURA_REQUEST_HEAD_TIMEOUT_SECONDS": "connections.requestHeadTimeoutSeconds",
+        "KURA_BODY_TIMEOUT_SECONDS": "connections.bodyTimeoutSeconds",
+        "KURA_MAX_CONNECTIONS_PER_ADDRESS": "connections.maxPerAddress",
     ]
 
     /// The file (when given), the environment, and flags already turned into keys

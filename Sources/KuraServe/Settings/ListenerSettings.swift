@@ -29,8 +29,14 @@ public struct ListenerSettings: ConfigurationSection, Sendable {
     }
 
     static let listenerFields = ["name", "address", "apis", "anonymousPull", "allow", "tls.certificate", "tls.key", "trustedProxies"]
+        + ConnectionSettings.fields.map { "connections.\($0.name)" }
 
     public init(reading settings: SettingsReader) throws {
+        try self.init(reading: settings, connections: try ConnectionSettings(reading: settings))
+    }
+
+    /// `connections` is the server-wide block each listener's own `connections` overrides.
+    public init(reading settings: SettingsReader, connections: ConnectionSettings) throws {
         tlsReloadIntervalSeconds = try settings.positive("tls.reloadIntervalSeconds")
         host = try settings.string("host")
         port = try settings.int("port", in: 0...65535)
@@ -54,7 +60,7 @@ public struct ListenerSettings: ConfigurationSection, Sendable {
             if (settings.layer(of: "port") ?? -1) < listenLayer { port = listenPort }
             listeners = []
         } else if count > 0 {
-            listeners = try Self.listeners(settings, count: count)
+            listeners = try Self.listeners(settings, count: count, connections: connections)
         } else {
             listeners = []
         }
@@ -62,12 +68,16 @@ public struct ListenerSettings: ConfigurationSection, Sendable {
 
     /// Checks every entry (address, APIs, CIDR lists, TLS files named) and that names and
     /// addresses are unique; the first problem is thrown with the listener's name.
-    static func listeners(_ settings: SettingsReader, count: Int) throws -> [ListenerConfiguration] {
+    static func listeners(_ settings: SettingsReader, count: Int, connections: ConnectionSettings) throws -> [ListenerConfiguration] {
         var result: [ListenerConfiguration] = []
         for index in 0..<count {
             let entry = "listeners.\(index)"
             let name = try settings.text("\(entry).name") ?? "listener\(index + 1)"
-            do { result.append(try listener(settings, entry: entry, name: name)) } catch let error as ConfigurationError {
+            do {
+                var listener = try listener(settings, entry: entry, name: name)
+                listener.connections = try ConnectionSettings.listener(settings, entry: entry, over: connections)
+                result.append(listener)
+            } catch let error as ConfigurationError {
                 throw error.labelling(entry, as: "listeners[\(name)]")
             }
         }

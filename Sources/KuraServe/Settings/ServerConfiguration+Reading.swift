@@ -1,3 +1,4 @@
+import KuraHTTP
 import KuraMirror
 import KuraRegistry
 
@@ -15,7 +16,7 @@ extension ServerConfiguration {
         return ListenerSettings.configurationKeys + topLevel + LogSettings.configurationKeys + RegistryLimits.configurationKeys
             + RequestRateSettings.configurationKeys + AccessSettings.configurationKeys + GarbageCollectionSchedule.configurationKeys
             + StorageSettings.configurationKeys + UsageSettings.configurationKeys + AccessLogSettings.configurationKeys
-            + WebhookSettings.configurationKeys + ProxyNamespace.configurationKeys
+            + WebhookSettings.configurationKeys + ProxyNamespace.configurationKeys + ConnectionSettings.configurationKeys
     }
 
     /// Reads and checks the whole tree; the first bad value is thrown, naming its key.
@@ -25,7 +26,8 @@ extension ServerConfiguration {
 
     public init(reading settings: SettingsReader) throws {
         self.init()
-        let listenerSettings = try ListenerSettings(reading: settings)
+        connections = try ConnectionSettings(reading: settings)
+        let listenerSettings = try ListenerSettings(reading: settings, connections: connections)
         host = listenerSettings.host
         port = listenerSettings.port
         listeners = listenerSettings.listeners

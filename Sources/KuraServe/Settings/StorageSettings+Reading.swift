@@ -15,6 +15,8 @@ extension ServerConfiguration.StorageSettings: ConfigurationSection {
             .init("storage.cache.path", default: nil, "A bounded local cache folder in front of the backend."),
             .init("storage.cache.maxBytes", default: nil, "The cache's size bound in bytes (with storage.cache.path)."),
             .init("storage.keepWrites", default: "false", "Keep freshly pushed blobs in the cache too."),
+            .init("storage.minimumFreeBytes", default: "\(ServerConfiguration.StorageSettings.defaultMinimumFreeBytes)",
+                  "Below this many free bytes on the data disk, /readyz answers 503 (storage full)."),
             .init("storage.redirectPullsSeconds", default: nil, "Blob GETs redirect to a presigned URL valid this long (s3 only)."),
         ]
     }
@@ -38,6 +40,7 @@ extension ServerConfiguration.StorageSettings: ConfigurationSection {
         case (_, nil): throw ConfigurationError(key: "storage.cache.maxBytes", "is required with storage.cache.path")
         }
         keepWrites = try settings.bool("storage.keepWrites")
+        minimumFreeBytes = Int64(try settings.int("storage.minimumFreeBytes", in: 0...Int64.max, meaning: "0 or more"))
         if let seconds = try settings.optionalInt("storage.redirectPullsSeconds", in: 1...604_800, meaning: "between 1 and 604800 (7 days)") {
             guard case .s3 = backend else {
                 throw ConfigurationError(key: "storage.redirectPullsSeconds", "needs the s3 backend (a filesystem has no URLs)")

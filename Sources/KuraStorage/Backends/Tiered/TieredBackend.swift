@@ -329,6 +329,12 @@ public final class TieredBackend: ObjectBackend {
     public func beginAppend(_ key: ObjectKey) async throws -> AppendHandle { try await remote.beginAppend(key) }
 
     /// The remote's URL: a deployment that redirects pulls sends clients to the object store.
+    public func availableBytes() async throws -> Int64? { try await remote.availableBytes() }
+
+    public func reclaimStaging(touchedBefore cutoff: Date, keep: @escaping @Sendable (ObjectKey) -> Bool) async throws -> StagingReclaimed {
+        try await remote.reclaimStaging(touchedBefore: cutoff, keep: keep)
+    }
+
     public func directReadURL(for key: ObjectKey, expires: Duration) async throws -> URL? {
         try await remote.directReadURL(for: key, expires: expires)
     }
