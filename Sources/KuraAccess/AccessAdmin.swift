@@ -264,20 +264,26 @@ public struct AccessAdmin: Sendable {
             ?? RepositoryDescription(repository: repository.value, short: "", full: "", updatedAt: Date(timeIntervalSince1970: 0))
     }
 
-    public func setDescription(_ caller: Caller, repository: RepositoryName, short: String, full: String) async throws
+    /// Sets the fields given (`nil`: unchanged; empty: cleared) of an existing repository's
+    /// description. `NAME_UNKNOWN` for a repository the registry does not hold.
+    public func setDescription(_ caller: Caller, repository: RepositoryName, short: String?, full: String?) async throws
         -> RepositoryDescription
     {
         try requireManager(caller, of: String(repository.firstComponent))
-        guard short.count <= Self.maximumShortDescription else {
-            throw AdminError.invalid("the short description has \(short.count) characters; the limit is \(Self.maximumShortDescription)")
+        guard short != nil || full != nil else { throw AdminError.invalid("give short, full or both") }
+        if let short {
+            guard short.count <= Self.maximumShortDescription else {
+                throw AdminError.invalid("the short description has \(short.count) characters; the limit is \(Self.maximumShortDescription)")
+            }
+            guard !short.contains(where: { $0.isNewline }) else { throw AdminError.invalid("the short description is one line") }
         }
-        guard full.utf8.count <= Self.maximumFullDescriptionBytes else {
+        if let full, full.utf8.count > Self.maximumFullDescriptionBytes {
             throw AdminError.invalid("the full description has \(full.utf8.count) bytes; the limit is \(Self.maximumFullDescriptionBytes)")
         }
-        guard !short.contains(where: { $0.isNewline }) else { throw AdminError.invalid("the short description is one line") }
-        let description = RepositoryDescription(repository: repository.value, short: short, full: full)
-        try await store.setDescription(description)
-        await audit(caller, "description.update", namespace: String(repository.firstComponent), repository: repository.value)
+        guard try await registry.catalog.repositoryExists(repository) else { throw RegistryError(.nameUnknown, detail: repository.value) }
+        let description = try await store.updateDescription(of: repository.value, short: short, full: full, at: Date())
+        let fields = [short.map { _ in "short" }, full.map { _ in "full" }].compactMap { $0 }.joined(separator: ", ")
+        await audit(caller, "description.update", namespace: String(repository.firstComponent), repository: repository.value, detail: fields)
         return description
     }
 

@@ -80,6 +80,12 @@ public final class AccessControl: Sendable {
         guard let account = try await store.account(named: verified.account), !account.disabled else {
             throw AuthenticationError.invalidToken("account \(verified.account) is disabled or gone")
         }
+        // So do the tokens of a disabled or deleted key, or one now owned by someone else.
+        if let keyID = verified.keyID {
+            guard let key = try await store.key(id: keyID), key.status == .active, key.account == account.name else {
+                throw AuthenticationError.invalidToken("access key \(keyID) is disabled or gone")
+            }
+        }
         let grants = account.isRoot ? [] : try await store.grants(of: account.name)
         return Principal(
             identity: .account(name: account.name, keyID: verified.keyID, isRoot: account.isRoot, isAdmin: account.isAdmin),
@@ -101,7 +107,9 @@ public final class AccessControl: Sendable {
             for scope in access where scope.type == "repository" && scope.name == repository.value {
                 actions.formUnion(scope.actions.compactMap(RegistryAction.init(rawValue:)))
             }
-            return actions
+            // Never more than the grants allow now: a removed grant (or a namespace made
+            // private) takes effect at once, not when the token expires.
+            return actions.isEmpty ? [] : actions.intersection(try await grantedActions(principal, on: repository))
         }
         return try await grantedActions(principal, on: repository)
     }

@@ -14,8 +14,14 @@ public final class TokenService: Sendable {
         var iat: IssuedAtClaim
         var jti: IDClaim
         var access: [AccessScope]
-        /// The access key the token was issued to (audit trail).
-        var kid: String?
+        /// The access key the token was issued to (audit trail). Not `kid`: that names the
+        /// signing key, in the header.
+        var accessKeyID: String?
+
+        enum CodingKeys: String, CodingKey {
+            case iss, sub, aud, exp, nbf, iat, jti, access
+            case accessKeyID = "access_key_id"
+        }
 
         func verify(using algorithm: some JWTAlgorithm) throws {
             try exp.verifyNotExpired()
@@ -45,7 +51,11 @@ public final class TokenService: Sendable {
         self.service = service
         self.lifetime = lifetime
         self.signingKeyID = "kura-es256"
-        self.keys = JWTKeyCollection()
+        // Integer NumericDate claims (`iat: 1796024010`, not `1796024010.65`).
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .integerSecondsSince1970
+        encoder.outputFormatting = [.sortedKeys]
+        self.keys = JWTKeyCollection(defaultJWTSerializer: DefaultJWTSerializer(jsonEncoder: encoder))
         await keys.add(ecdsa: key, kid: JWKIdentifier(string: signingKeyID))
     }
 
@@ -56,10 +66,13 @@ public final class TokenService: Sendable {
 
     /// Signs a token for `account` carrying exactly `access`.
     public func issue(account: String, keyID: String?, access: [AccessScope], now: Date = Date()) async throws -> String {
+        // NumericDate is whole seconds for strict JWT libraries (RFC 7519 allows fractions,
+        // many parsers refuse them).
+        let now = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let claims = Claims(
             iss: IssuerClaim(value: issuer), sub: SubjectClaim(value: account), aud: AudienceClaim(value: service),
             exp: ExpirationClaim(value: now.addingTimeInterval(lifetime)), nbf: NotBeforeClaim(value: now.addingTimeInterval(-5)),
-            iat: IssuedAtClaim(value: now), jti: IDClaim(value: UUID().uuidString), access: access, kid: keyID)
+            iat: IssuedAtClaim(value: now), jti: IDClaim(value: UUID().uuidString), access: access, accessKeyID: keyID)
         return try await keys.sign(claims, kid: JWKIdentifier(string: signingKeyID))
     }
 
@@ -68,6 +81,6 @@ public final class TokenService: Sendable {
         let claims = try await keys.verify(token, as: Claims.self)
         guard claims.iss.value == issuer else { throw JWTError.claimVerificationFailure(failedClaim: claims.iss, reason: "wrong issuer") }
         try claims.aud.verifyIntendedAudience(includes: service)
-        return Verified(account: claims.sub.value, keyID: claims.kid, access: claims.access)
+        return Verified(account: claims.sub.value, keyID: claims.accessKeyID, access: claims.access)
     }
 }

@@ -126,8 +126,9 @@ struct AdminAPI: Sendable {
                     }
                     if r.method == .get { return try encode(await admin.description(caller, repository: repository)) }
                     let json = try body.object(allowed: ["short", "full"])
+                    // A field absent from the body is left as it is; an empty one clears it.
                     return try encode(
-                        await admin.setDescription(caller, repository: repository, short: try json.string("short", default: ""), full: try json.string("full", default: "")))
+                        await admin.setDescription(caller, repository: repository, short: try json.optionalString("short"), full: try json.optionalString("full")))
                 }
             }
         }
@@ -180,6 +181,7 @@ struct AdminAPI: Sendable {
                 if let retry = failure.retryAfter { throw AdminError.tooManyRequests(failure.message, retryAfterSeconds: retry) }
                 throw AdminError(code: "UNAUTHORIZED", status: 401, failure.message)
             }
+            RequestObservation.current?.identify(principal)
             guard !principal.isAnonymous, principal.tokenAccess == nil else {
                 throw AdminError(code: "UNAUTHORIZED", status: 401, "the admin API needs access key credentials (Basic)")
             }
@@ -210,10 +212,12 @@ struct AdminAPI: Sendable {
     }
 
     static func errorResponse(_ error: AdminError) -> Response {
+        RequestObservation.current?.update { $0.reason = "\(error.code): \(error.message)" }
         var headers: HTTPFields = [.contentType: "application/json"]
         if error.status == 401 { headers[.wwwAuthenticate] = "Basic realm=\"kura\"" }
         if let retry = error.retryAfterSeconds { headers[.retryAfter] = String(retry) }
-        let body = try? JSONSerialization.data(withJSONObject: ["errors": [["code": error.code, "message": error.message]]])
+        struct Item: Encodable { var code: String; var message: String }
+        let body = try? JSONEncoder.stable.encode(["errors": [Item(code: error.code, message: error.message)]])
         return Response(status: HTTPResponse.Status(code: error.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body ?? Data())))
     }
 
@@ -318,6 +322,11 @@ struct RequestJSON: Sendable {
             return text
         }
 
+        /// A string, or `nil` when absent.
+        func optionalString(_ key: String) throws -> String? {
+            values[key] == nil ? nil : try string(key)
+        }
+
         func string(_ key: String, default fallback: String) throws -> String {
             values[key] == nil ? fallback : try string(key)
         }
@@ -347,6 +356,11 @@ struct RequestJSON: Sendable {
         if bytes.readableBytes == 0 {
             if optional || allowed.isEmpty { return Object(values: [:]) }
             throw AdminError.invalid("a JSON object body is required")
+        }
+        do {
+            try StrictJSON.validate(bytes.readableBytesView)
+        } catch {
+            throw AdminError.invalid("the body is not strict JSON: \(error)")
         }
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) as? [String: Any] else {
             throw AdminError.invalid("the body must be a JSON object")

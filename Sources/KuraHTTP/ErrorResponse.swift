@@ -5,6 +5,11 @@ import KuraStorage
 import Logging
 import NIOCore
 
+extension RegistryError {
+    /// The reason in the request's log line.
+    var logReason: String { "\(code.rawValue): \(message)" + (detail.map { " (\($0))" } ?? "") }
+}
+
 /// Turns errors into the spec's JSON error bodies: `{"errors":[{"code","message","detail"}]}`.
 enum ErrorResponse {
     static func make(_ error: any Error, isHead: Bool, logger: Logger) -> Response {
@@ -17,6 +22,10 @@ enum ErrorResponse {
             case .unavailable:
                 logger.error("storage unavailable", metadata: ["error": "\(error)"])
                 registryError = RegistryError(.unavailable, "storage is unavailable, retry later")
+            case .io where error.isOutOfSpace:
+                logger.critical("storage is full", metadata: ["error": "\(error)"])
+                registryError = RegistryError(
+                    .unavailable, "the registry's storage is full; nothing was stored, retry once space is freed", status: 507)
             case .corruptState:
                 logger.error("corrupt storage state", metadata: ["error": "\(error)"])
                 registryError = RegistryError(.internalError, "stored state is corrupt")
@@ -34,6 +43,7 @@ enum ErrorResponse {
     }
 
     static func response(for error: RegistryError, isHead: Bool, headers extra: HTTPFields = [:]) -> Response {
+        RequestObservation.current?.update { $0.reason = error.logReason }
         var headers = extra
         headers[.contentType] = "application/json"
         let status = HTTPResponse.Status(code: error.httpStatus)
@@ -52,8 +62,7 @@ enum ErrorResponse {
             var detail: String?
         }
         struct Body: Encodable { var errors: [Item] }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let encoder = JSONEncoder.stable
         let body = Body(errors: [Item(code: error.code.rawValue, message: error.message, detail: error.detail)])
         return Array((try? encoder.encode(body)) ?? Data("{\"errors\":[]}".utf8))
     }

@@ -11,7 +11,12 @@ enum HTTPRanges {
         guard bounds.count == 2, let start = Int64(bounds[0]), let end = Int64(bounds[1]), start >= 0, end >= start else {
             return nil
         }
-        return (start, end - start + 1)
+        // Both bounds come from the client: a range that spans more than Int64 can count
+        // (`0-9223372036854775807`) is refused rather than overflowing.
+        let (span, spanOverflow) = end.subtractingReportingOverflow(start)
+        let (length, lengthOverflow) = span.addingReportingOverflow(1)
+        guard !spanOverflow, !lengthOverflow else { return nil }
+        return (start, length)
     }
 
     /// The outcome of a `Range` header on a GET of an object of `size` bytes.

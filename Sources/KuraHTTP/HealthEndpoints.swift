@@ -8,6 +8,8 @@ import NIOCore
 /// load balancers and orchestrators. No credentials; no data in the answers.
 struct HealthEndpoints: Sendable {
     let registry: Registry
+    /// Below this much free space (where the backend knows it) storage reports `full`.
+    var minimumFreeBytes: Int64 = ServerConfiguration.StorageSettings.defaultMinimumFreeBytes
 
     func register(on router: Router<KuraRequestContext>) {
         router.get("/healthz") { _, _ in Self.json(.ok, ["status": "ok"]) }
@@ -23,6 +25,13 @@ struct HealthEndpoints: Sendable {
             do {
                 try await Self.probeStorage(registry.blobs.backend)
                 checks["storage"] = "ok"
+                if let free = try await registry.blobs.backend.availableBytes(), free < minimumFreeBytes {
+                    context.logger.critical("readiness: storage is full", metadata: ["free-bytes": "\(free)"])
+                    checks["storage"] = "full"
+                }
+            } catch let error as StorageError where error.isOutOfSpace {
+                context.logger.critical("readiness: storage is full", metadata: ["error": "\(error)"])
+                checks["storage"] = "full"
             } catch {
                 context.logger.error("readiness: storage", metadata: ["error": "\(error)"])
                 checks["storage"] = "unavailable"

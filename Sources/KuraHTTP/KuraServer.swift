@@ -4,7 +4,7 @@ public import KuraAccess
 import KuraMetadata
 public import KuraMirror
 public import KuraRegistry
-import KuraStorage
+public import KuraStorage
 public import Logging
 public import NIOCore
 import ServiceLifecycle
@@ -36,6 +36,15 @@ public enum KuraServer {
 
     /// Opens the data folder (creating it) and wires the registry alone (jobs, tools).
     public static func makeRegistry(_ configuration: ServerConfiguration, logger: Logger) async throws -> Registry {
+        let blobs = try await makeBlobStore(configuration)
+        let catalog = try SQLiteMetadataStore(path: configuration.catalogPath)
+        return Registry(
+            blobs: blobs, catalog: catalog, limits: configuration.limits,
+            pullRedirectExpiry: configuration.storage.redirectPullsSeconds.map { .seconds($0) }, logger: logger)
+    }
+
+    /// The configured storage alone, without opening the catalog (restore).
+    public static func makeBlobStore(_ configuration: ServerConfiguration) async throws -> BlobStore {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         var backend: any ObjectBackend
         switch configuration.storage.backend {
@@ -46,10 +55,7 @@ public enum KuraServer {
             backend = try await TieredBackend(
                 remote: backend, cacheDirectory: cache.path, maxBytes: cache.maxBytes, keepWrites: configuration.storage.keepWrites)
         }
-        let catalog = try SQLiteMetadataStore(path: configuration.catalogPath)
-        return Registry(
-            blobs: BlobStore(backend: backend), catalog: catalog, limits: configuration.limits,
-            pullRedirectExpiry: configuration.storage.redirectPullsSeconds.map { .seconds($0) }, logger: logger)
+        return BlobStore(backend: backend)
     }
 
     /// Opens the data folder (creating it) and wires the registry and access control.
@@ -123,7 +129,7 @@ public enum KuraServer {
             applications.append(
                 Application(
                     router: makeRouter(for: listener, services: services, features: features),
-                    server: ListenerChannels.serverBuilder(for: listener, certificate: store),
+                    server: ListenerChannels.serverBuilder(for: listener, certificate: store, logger: logger),
                     configuration: ApplicationConfiguration(address: .hostname(listener.host, port: listener.port), serverName: "Kura"),
                     onServerRunning: { channel in
                         // Replication reaches this registry through its first plain-HTTP v2 listener.
@@ -166,9 +172,9 @@ public enum KuraServer {
     static func makeRouter(for listener: ListenerConfiguration, services: Services, features: OperatorFeatures) -> Router<KuraRequestContext> {
         let router = Router(context: KuraRequestContext.self)
         router.middlewares.add(ListenerMiddleware(listener: listener))
+        router.middlewares.add(UnroutedRequestMiddleware())
         router.middlewares.add(features.observer)
-        router.middlewares.add(LogRequestsMiddleware(.info))
-        HealthEndpoints(registry: services.registry).register(on: router)
+        HealthEndpoints(registry: services.registry, minimumFreeBytes: features.minimumFreeBytes).register(on: router)
         if listener.apis.contains(.v2) {
             var registryAPI = RegistryAPI(
                 registry: services.registry, access: services.access, anonymousPull: listener.anonymousPull, rateLimiter: features.rateLimiter,

@@ -41,10 +41,14 @@ public struct ListenerConfiguration: Sendable {
     /// Peers whose `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Forwarded-For` are
     /// believed; from anyone else these headers are ignored.
     public var trustedProxies: [NetworkRange]
+    /// Timeouts and the per-address connection cap; `nil` takes the server-wide
+    /// ``ServerConfiguration/connections``.
+    public var connections: ConnectionSettings?
 
     public init(
         name: String, host: String, port: Int, apis: Set<API> = Set(API.allCases), anonymousPull: Bool = true,
-        allow: [NetworkRange]? = nil, tls: TLSFiles? = nil, trustedProxies: [NetworkRange] = []
+        allow: [NetworkRange]? = nil, tls: TLSFiles? = nil, trustedProxies: [NetworkRange] = [],
+        connections: ConnectionSettings? = nil
     ) {
         self.name = name
         self.host = host
@@ -54,6 +58,7 @@ public struct ListenerConfiguration: Sendable {
         self.allow = allow
         self.tls = tls
         self.trustedProxies = trustedProxies
+        self.connections = connections
     }
 
     /// `http` or `https`, as the client sees this listener without a proxy in front.

@@ -61,8 +61,6 @@ extension RegistryAPI {
     }
 
     private func encode(_ value: some Encodable) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return Array(try encoder.encode(value))
+        Array(try JSONEncoder.stable.encode(value))
     }
 }

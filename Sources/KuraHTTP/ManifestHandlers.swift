@@ -50,7 +50,7 @@ extension RegistryAPI {
             }
         }
         let limit = registry.limits.maxManifestBytes
-        if let length = contentLength(request), length > Int64(limit) {
+        if let length = try contentLength(request), length > Int64(limit) {
             throw RegistryError(.manifestInvalid, "manifest too large", detail: "limit is \(limit) bytes", status: 413)
         }
         var request = request
@@ -78,9 +78,10 @@ extension RegistryAPI {
     /// DELETE `/v2/<name>/manifests/<reference>`: a tag, or a manifest with its tags.
     func deleteManifest(_ name: RepositoryName, _ referenceText: String, caller: Caller) async throws -> Response {
         let reference = try readableReference(referenceText)
-        try await registry.deleteManifest(reference, in: name)
+        let digest = try await registry.deleteManifest(reference, in: name)
         await audit(caller.event(reference.tag == nil ? "manifest.delete" : "tag.delete", repository: name, detail: referenceText), caller)
-        return emptyResponse(.accepted)
+        // The digest deleted, or the one the tag pointed at: webhooks and logs report it.
+        return emptyResponse(.accepted, headers: [.dockerContentDigest: digest.description])
     }
 
     /// A reference to read or delete. A malformed tag cannot name anything stored, so it is

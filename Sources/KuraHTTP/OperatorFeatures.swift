@@ -13,6 +13,8 @@ struct OperatorFeatures {
     let observer: RequestObserver
     let rateLimiter: RequestRateLimiter?
     let webhooks: WebhookDispatcher?
+    /// Free space below which `/readyz` reports storage full.
+    let minimumFreeBytes: Int64
     /// Flushing usage, refreshing gauges, writing access logs, delivering webhooks.
     let services: [any Service]
 
@@ -20,6 +22,7 @@ struct OperatorFeatures {
         let metricsFactory = metricsRegistry.map { MetricsEndpoint.factory(registry: $0) }
         let httpMetrics = configuration.metricsListen == nil ? nil : metricsFactory.map { HTTPMetrics(factory: $0) }
         let accessLog = configuration.accessLog.enabled ? AccessLog(path: configuration.accessLog.path, logger: logger) : nil
+        minimumFreeBytes = configuration.storage.minimumFreeBytes
         observer = RequestObserver(metrics: httpMetrics, meter: services.usage, accessLog: accessLog)
 
         let rates = configuration.requestRates

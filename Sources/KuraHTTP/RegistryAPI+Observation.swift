@@ -40,6 +40,7 @@ extension RegistryAPI {
         webhooks.emit(
             .init(
                 event: event, namespace: String(repository.firstComponent), repository: repository.value, reference: reference,
+                // Every success answers with Docker-Content-Digest (a tag delete: the digest it held).
                 digest: response.headers[.dockerContentDigest] ?? (reference.contains(":") ? reference : nil),
                 account: caller.principal.accountName, accessKeyID: caller.principal.keyID))
     }

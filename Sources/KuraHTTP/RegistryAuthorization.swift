@@ -63,7 +63,7 @@ extension RegistryAPI {
         do {
             principal = try await authenticator.principal(of: request, sourceAddress: sourceAddress)
         } catch let failure as RequestAuthenticator.Failure {
-            var headers: HTTPFields = [.wwwAuthenticate: authenticator.challenge(origin: origin, scope: nil)]
+            var headers: HTTPFields = [.wwwAuthenticate: authenticator.challenge(origin: origin, scope: nil, error: failure.challengeError)]
             if let retry = failure.retryAfter {
                 headers[.retryAfter] = String(retry)
                 throw AuthorizationFailure(error: RegistryError(.tooManyRequests, failure.message), headers: headers)
@@ -71,6 +71,8 @@ extension RegistryAPI {
             throw AuthorizationFailure(error: RegistryError(.unauthorized, failure.message), headers: headers)
         }
         let caller = Caller(principal: principal, sourceAddress: sourceAddress, isOpen: false)
+        // Known before any refusal, so the request's log line says who was refused.
+        RequestObservation.current?.identify(principal)
         switch Self.requirement(endpoint, request.method) {
         case .anyCaller:
             // The catalog needs an account; the base endpoint also answers anonymous tokens,
@@ -79,24 +81,38 @@ extension RegistryAPI {
             if principal.isAnonymous && !(hasToken && endpoint == .base) {
                 let scope = endpoint == .catalog ? "registry:catalog:*" : nil
                 throw AuthorizationFailure(
-                    error: RegistryError(.unauthorized), headers: [.wwwAuthenticate: authenticator.challenge(origin: origin, scope: scope)])
+                    error: RegistryError(.unauthorized, "sign in to \(endpoint == .catalog ? "list repositories" : "use the registry")"),
+                    headers: [.wwwAuthenticate: authenticator.challenge(origin: origin, scope: scope, error: hasToken ? "insufficient_scope" : nil)])
             }
         case .action(let action, let repository):
             let allowed = try await access.allowedActions(principal, on: repository, anonymousPull: anonymousPull)
             if !allowed.contains(action) {
                 let scope = AccessScope.repository(repository.value, action == .pull ? [.pull] : [.pull, action]).description
-                // A token that lacks a scope the account holds: send the client for a new one.
-                // An account without the right: refuse for good.
+                // No credentials: 401, sign in. An anonymous token: 401 too, with
+                // `insufficient_scope`. A token that lacks a scope the account holds: 403 with
+                // `insufficient_scope` and the scope needed (RFC 6750 3.1), so the client gets a
+                // new token (oras-py asks again only then). An account without the right:
+                // refuse for good.
+                let holdsToken = principal.tokenAccess != nil
                 let accountMayDoIt =
-                    principal.tokenAccess != nil && !principal.isAnonymous
+                    holdsToken && !principal.isAnonymous
                     && principal.grantedActions(in: String(repository.firstComponent), isPublic: false).contains(action)
-                if principal.isAnonymous || accountMayDoIt {
+                if principal.isAnonymous {
                     throw AuthorizationFailure(
                         error: RegistryError(.unauthorized, "authentication required for \(action.rawValue) on \(repository)"),
-                        headers: [.wwwAuthenticate: authenticator.challenge(origin: origin, scope: scope)])
+                        headers: [.wwwAuthenticate: authenticator.challenge(origin: origin, scope: scope, error: holdsToken ? "insufficient_scope" : nil)])
                 }
+                if accountMayDoIt {
+                    throw AuthorizationFailure(
+                        error: RegistryError(.denied, "the token does not grant \(action.rawValue) on \(repository); request one for scope \(scope)"),
+                        headers: [.wwwAuthenticate: authenticator.challenge(origin: origin, scope: scope, error: "insufficient_scope")])
+                }
+                // The rule that refused it, for the client and the request's log line.
+                let namespace = String(repository.firstComponent)
+                let rule = principal.role(in: namespace).map { "role \($0.rawValue) in namespace \(namespace) does not allow \(action.rawValue)" }
+                    ?? "no role in namespace \(namespace)"
                 throw AuthorizationFailure(
-                    error: RegistryError(.denied, "\(principal.accountName ?? "caller") may not \(action.rawValue) \(repository)"),
+                    error: RegistryError(.denied, "\(principal.accountName ?? "caller") may not \(action.rawValue) \(repository): \(rule)"),
                     headers: [:])
             }
             if action == .push, request.method == .post || request.method == .put, case .manifest = endpoint {

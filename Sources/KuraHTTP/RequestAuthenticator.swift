@@ -12,6 +12,8 @@ struct RequestAuthenticator: Sendable {
     struct Failure: Error {
         var message: String
         var retryAfter: Int?
+        /// The challenge's `error` (RFC 6750): `invalid_token` for a bad or expired token.
+        var challengeError: String? = nil
     }
 
     /// The principal of the request; anonymous without credentials.
@@ -29,7 +31,7 @@ struct RequestAuthenticator: Sendable {
         if header.lowercased().hasPrefix("bearer ") {
             let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
             do { return try await access.authenticate(token: token) } catch {
-                throw Failure(message: "invalid or expired token")
+                throw Failure(message: "invalid or expired token", challengeError: "invalid_token")
             }
         }
         throw Failure(message: "unsupported Authorization scheme")
@@ -44,11 +46,13 @@ struct RequestAuthenticator: Sendable {
         return (String(text[..<colon]), String(text[text.index(after: colon)...]))
     }
 
-    /// `WWW-Authenticate: Bearer realm=…,service=…[,scope=…]`, with the realm on the endpoint
-    /// the client came in on.
-    func challenge(origin: RequestOrigin, scope: String?) -> String {
+    /// `WWW-Authenticate: Bearer realm=…,service=…[,scope=…][,error=…]`, with the realm on the
+    /// endpoint the client came in on. `error` is RFC 6750's: `invalid_token` (a bad or expired
+    /// token) or `insufficient_scope` (a token without what `scope` names: get a new one).
+    func challenge(origin: RequestOrigin, scope: String?, error: String? = nil) -> String {
         var value = "Bearer realm=\"\(origin.baseURL)/token\",service=\"\(access.tokens.service)\""
         if let scope { value += ",scope=\"\(scope)\"" }
+        if let error { value += ",error=\"\(error)\"" }
         return value
     }
 }

@@ -1,3 +1,4 @@
+import KuraAccess
 import KuraMetadata
 import Synchronization
 
@@ -22,6 +23,9 @@ final class RequestObservation: Sendable {
         var countedBytesIn: Int64 = 0
         /// Response body bytes the connection accepted.
         var countedBytesOut: Int64 = 0
+        /// Why the server answered 4xx/5xx (the rule, quota or limit), for the log line.
+        /// Never a secret: error messages name accounts, key ids and repositories only.
+        var reason: String?
     }
 
     private let facts = Mutex(Facts())
@@ -33,4 +37,12 @@ final class RequestObservation: Sendable {
     }
 
     var snapshot: Facts { facts.withLock { $0 } }
+
+    /// Records who is calling (account and access key id), for the log line and metering.
+    func identify(_ principal: Principal) {
+        update { facts in
+            facts.account = principal.accountName
+            facts.accessKeyID = principal.keyID
+        }
+    }
 }

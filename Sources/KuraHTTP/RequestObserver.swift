@@ -55,6 +55,7 @@ struct RequestObserver: RouterMiddleware {
                 namespace: usage.namespace, repository: usage.repository, accessKeyID: facts.accessKeyID ?? "", kind: usage.kind,
                 counts: .init(calls: 1, bytesIn: succeeded ? bytesIn : 0, bytesOut: succeeded ? bytesOut : 0))
         }
+        logRequest(request, context, facts, route: route, status: status, bytesIn: bytesIn, bytesOut: bytesOut, nanoseconds: nanoseconds)
         accessLog?.log(
             AccessLog.Entry(
                 time: Date(), requestID: context.id, account: facts.account, accessKeyID: facts.accessKeyID, method: request.method.rawValue,

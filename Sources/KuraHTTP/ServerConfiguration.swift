@@ -43,6 +43,9 @@ public struct ServerConfiguration: Sendable {
         /// When set, blob GETs answer `307` to a presigned URL of the object valid this many
         /// seconds, so the bytes flow from the object store, not through Kura.
         public var redirectPullsSeconds: Int?
+        /// `/readyz` reports storage `full` (503) below this much free space on a local disk.
+        public var minimumFreeBytes: Int64 = Self.defaultMinimumFreeBytes
+        public static let defaultMinimumFreeBytes: Int64 = 256 << 20
 
         public init(
             backend: Backend = .filesystem, cache: (path: String, maxBytes: Int64)? = nil, keepWrites: Bool = false,
@@ -55,6 +58,9 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
+    /// Timeouts and the per-address connection cap of every listener that sets none itself.
+    public var connections = ConnectionSettings()
+
     /// The endpoints to serve. Empty: one listener on `host:port` serving every API, with
     /// anonymous pull of public namespaces (the `--listen` shorthand).
     public var listeners: [ListenerConfiguration] = []
@@ -65,8 +71,14 @@ public struct ServerConfiguration: Sendable {
 
     /// ``listeners``, or the shorthand's single listener when none are configured.
     public var effectiveListeners: [ListenerConfiguration] {
-        if !listeners.isEmpty { return listeners }
-        return [ListenerConfiguration(name: "default", host: host, port: port)]
+        if !listeners.isEmpty {
+            return listeners.map { listener in
+                var listener = listener
+                listener.connections = listener.connections ?? connections
+                return listener
+            }
+        }
+        return [ListenerConfiguration(name: "default", host: host, port: port, connections: connections)]
     }
 
     /// Where Prometheus metrics are served (`GET /metrics`); `nil` for nowhere. Keep it on

@@ -22,15 +22,37 @@ struct TokenEndpoint: Sendable {
             let body = (try? await request.collectBody(upTo: 64 << 10)).map { String(buffer: $0) } ?? ""
             let form = Self.parseForm(body)
             let scopes = (form["scope"] ?? "").split(separator: " ").map(String.init)
-            let credentials = form["grant_type"] == "password" ? (form["username"] ?? "", form["password"] ?? "") : nil
-            return await issue(request: request, context: context, scopes: scopes, service: form["service"], credentials: credentials)
+            // The OAuth2 form (RFC 6749 4.3 and 6; Docker's token spec): errors are OAuth2's.
+            switch form["grant_type"] ?? "" {
+            case "password":
+                guard let username = form["username"], !username.isEmpty, let password = form["password"] else {
+                    return OAuthError.invalidRequest("username and password are required for grant_type=password").response
+                }
+                return await issue(request: request, context: context, scopes: scopes, service: form["service"], credentials: (username, password))
+            case "refresh_token":
+                // Kura hands out no refresh tokens, so no refresh token is one it knows.
+                guard let token = form["refresh_token"], !token.isEmpty else {
+                    return OAuthError.invalidRequest("refresh_token is required for grant_type=refresh_token").response
+                }
+                RequestObservation.current?.update { $0.reason = "unknown refresh token" }
+                return OAuthError(status: .badRequest, code: "invalid_grant", description: "unknown refresh token").response
+            case "":
+                return OAuthError.invalidRequest("grant_type is required (password or refresh_token)").response
+            case let other:
+                return OAuthError(status: .badRequest, code: "unsupported_grant_type", description: "grant_type \(other) is not supported").response
+            }
         }
     }
 
+    /// Issues a token. `credentials` come from the OAuth2 form (POST), whose failures are
+    /// OAuth2 errors; without them (GET) the caller is read from `Authorization` and failures
+    /// are registry errors with a Basic challenge.
     private func issue(
         request: Request, context: KuraRequestContext, scopes: [String], service: String?, credentials: (String, String)?
     ) async -> Response {
+        let isForm = credentials != nil
         if let service, service != access.tokens.service {
+            if isForm { return OAuthError.invalidRequest("unknown service \(service)").response }
             return error(RegistryError(.denied, "unknown service \(service)", status: 400))
         }
         let principal: Principal
@@ -46,8 +68,15 @@ struct TokenEndpoint: Sendable {
             }
             return error(RegistryError(.unauthorized, failure.message), headers: [.wwwAuthenticate: "Basic realm=\"kura\""])
         } catch AccessControl.AuthenticationError.rateLimited(let retry) {
+            if isForm {
+                var response = OAuthError(status: .tooManyRequests, code: "invalid_grant", description: "too many failed logins; retry later").response
+                response.headers[.retryAfter] = String(retry)
+                return response
+            }
             return error(RegistryError(.tooManyRequests, "too many failed logins"), headers: [.retryAfter: String(retry)])
         } catch {
+            // RFC 6749 5.2: wrong resource owner credentials are an invalid grant.
+            if isForm { return OAuthError(status: .badRequest, code: "invalid_grant", description: "invalid access key id or secret key").response }
             return self.error(RegistryError(.unauthorized, "invalid access key id or secret key"), headers: [.wwwAuthenticate: "Basic realm=\"kura\""])
         }
         // A bearer token cannot be traded for another one.
@@ -68,7 +97,7 @@ struct TokenEndpoint: Sendable {
                 var issued_at: String
             }
             let issued = ISO8601DateFormatter().string(from: Date())
-            let body = try JSONEncoder().encode(
+            let body = try JSONEncoder.stable.encode(
                 Body(token: token, access_token: token, expires_in: Int(access.tokens.lifetime), issued_at: issued))
             return Response(
                 status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],

@@ -22,7 +22,7 @@ extension RegistryAPI {
         }
         if let digestText = query["digest"] {
             let digest = try parseDigest(String(digestText))
-            let info = try await registry.uploadBlob(request.body, digest: digest, length: contentLength(request), into: name)
+            let info = try await registry.uploadBlob(request.body, digest: digest, length: try contentLength(request), into: name)
             return blobCreated(name, info.digest)
         }
         var algorithm: DigestAlgorithm?
@@ -91,7 +91,7 @@ extension RegistryAPI {
     }
 
     private func chunkRange(_ request: Request) throws -> (start: Int64?, length: Int64?) {
-        let declaredLength = contentLength(request)
+        let declaredLength = try contentLength(request)
         guard let header = request.headers[.contentRange] else { return (nil, declaredLength) }
         guard let range = HTTPRanges.uploadContentRange(header) else {
             throw RegistryError(.rangeInvalid, "invalid Content-Range", detail: header)
@@ -104,8 +104,14 @@ extension RegistryAPI {
         return (range.start, range.length)
     }
 
-    func contentLength(_ request: Request) -> Int64? {
-        request.headers[.contentLength].flatMap { Int64($0) }
+    /// The declared `Content-Length`, or `nil` without one; anything but a non-negative
+    /// decimal that fits in Int64 is refused.
+    func contentLength(_ request: Request) throws -> Int64? {
+        guard let text = request.headers[.contentLength] else { return nil }
+        guard let length = Int64(text), length >= 0 else {
+            throw RegistryError(.sizeInvalid, "invalid Content-Length", detail: text, status: 400)
+        }
+        return length
     }
 
     private func sessionHeaders(_ name: RepositoryName, _ status: UploadStatus) -> HTTPFields {

@@ -21,7 +21,8 @@ enum V2Endpoint: Equatable {
     /// `NAME_INVALID` for an endpoint whose repository name is invalid.
     init?(path: String) throws(RegistryError) {
         guard path == "/v2" || path.hasPrefix("/v2/") else { return nil }
-        let rest = path.dropFirst(3).drop(while: { $0 == "/" })
+        // Exactly one slash after /v2: `/v2//a/b` is no name for `a/b`.
+        let rest = path.dropFirst(4)
         if rest.isEmpty {
             self = .base
             return

@@ -190,7 +190,9 @@ public protocol AccessStore: Sendable {
     /// Deletes the namespace record and its grants (repositories are the caller's business).
     @discardableResult func deleteNamespace(_ name: String) async throws -> Bool
 
-    func setDescription(_ description: RepositoryDescription) async throws
+    /// Sets the fields given (`nil` leaves a field as it is) in one transaction and returns
+    /// the description as stored.
+    func updateDescription(of repository: String, short: String?, full: String?, at time: Date) async throws -> RepositoryDescription
     func description(of repository: String) async throws -> RepositoryDescription?
 
     func appendAudit(_ event: AuditEvent) async throws

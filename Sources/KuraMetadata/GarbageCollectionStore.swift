@@ -142,6 +142,10 @@ public protocol GarbageCollectionStore: Sendable {
     /// referrer. Rows after `afterRowID`, in row order, at most `limit`.
     func untaggedManifests(afterRowID: Int64, createdBefore: Date, limit: Int) async throws -> [ManifestCandidate]
 
+    /// The manifest `digest` of `repository` if it is, now, what ``untaggedManifests(afterRowID:createdBefore:limit:)``
+    /// would list at any age (retention deletes the manifests whose last tag it removed).
+    func untaggedManifest(_ digest: Digest, in repository: RepositoryName) async throws -> ManifestCandidate?
+
     /// Untagged referrers whose subject is not in their repository, created before
     /// `createdBefore` and not an index child.
     func orphanedReferrers(afterRowID: Int64, createdBefore: Date, limit: Int) async throws -> [ManifestCandidate]
@@ -160,6 +164,14 @@ public protocol GarbageCollectionStore: Sendable {
 
     /// Step 1: of `digests`, those still garbage lose their links and become `collecting`.
     func beginCollecting(_ digests: [Digest], linkedBefore: Date) async throws -> [CatalogBlob]
+
+    /// Step 1 for objects the catalog holds no live row for (crash debris: stored, never
+    /// linked, or linked and collected since): of `objects`, those with no row, or a
+    /// `collected` one, become `collecting` in one transaction, so a writer deduplicating
+    /// against one of them meets the same protocol as for any collected blob. Live and
+    /// `collecting` digests are left alone. Returns the digests taken; step 3 is
+    /// ``finishCollecting(_:failed:)`` as for any other.
+    func beginCollectingUnlinked(_ objects: [CatalogBlob]) async throws -> [Digest]
 
     /// Step 3 for the objects deleted; the others (`failed`) go back to `live`, to be
     /// tried again by the next run.
@@ -193,6 +205,13 @@ public protocol GarbageCollectionStore: Sendable {
     /// A blob whose object is corrupt or missing: its links go and it becomes `collected`,
     /// so clients upload it again. Returns false if it is a manifest (left alone).
     func forgetLostBlob(_ digest: Digest) async throws -> Bool
+
+    // MARK: dry runs
+
+    /// A private copy of the catalog as it is now, which a dry run changes freely: it makes
+    /// the real run's manifest deletions there and counts the garbage they leave, so it
+    /// reports what the real run would free. The copy goes away with the returned value.
+    func scratchCopy() async throws -> any GarbageCollectionStore
 
     // MARK: uploads
 

@@ -89,6 +89,11 @@ public protocol MetadataStore: Sendable {
     /// Repository names in ascending order, strictly after `after`, at most `limit`.
     func repositories(after: String?, limit: Int) async throws -> [RepositoryName]
 
+    /// As ``repositories(after:limit:)``, only those holding at least one manifest: what
+    /// `_catalog` lists. A repository whose last manifest went (or that has only blobs from
+    /// an unfinished push) is not listed; its blobs are GC's business.
+    func listedRepositories(after: String?, limit: Int) async throws -> [RepositoryName]
+
     /// Deletes a repository and everything in it (tags, manifests, links, uploads).
     @discardableResult
     func deleteRepository(_ name: RepositoryName) async throws -> Bool
@@ -141,8 +146,9 @@ public protocol MetadataStore: Sendable {
     /// Tags pointing at `digest`.
     func tags(pointingTo digest: Digest, in repository: RepositoryName) async throws -> [Tag]
 
+    /// Deletes a tag; returns the digest it pointed at, `nil` when there was no such tag.
     @discardableResult
-    func deleteTag(_ tag: Tag, in repository: RepositoryName) async throws -> Bool
+    func deleteTag(_ tag: Tag, in repository: RepositoryName) async throws -> Digest?
 
     // MARK: upload sessions
 

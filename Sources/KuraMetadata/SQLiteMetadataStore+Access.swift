@@ -205,24 +205,30 @@ extension SQLiteMetadataStore: AccessStore {
 
     // MARK: descriptions
 
-    public func setDescription(_ description: RepositoryDescription) async throws {
+    public func updateDescription(of repository: String, short: String?, full: String?, at time: Date) async throws
+        -> RepositoryDescription
+    {
         try await dbWriter.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO repository_descriptions (repository, short, full, updated_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (repository) DO UPDATE SET short = excluded.short, full = excluded.full, updated_at = excluded.updated_at
+                    INSERT INTO repository_descriptions (repository, short, full, updated_at) VALUES (?, COALESCE(?, ''), COALESCE(?, ''), ?)
+                    ON CONFLICT (repository) DO UPDATE SET
+                        short = COALESCE(?, short), full = COALESCE(?, full), updated_at = excluded.updated_at
                     """,
-                arguments: [description.repository, description.short, description.full, description.updatedAt.catalogMilliseconds])
+                arguments: [repository, short, full, time.catalogMilliseconds, short, full])
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM repository_descriptions WHERE repository = ?", arguments: [repository])!
+            return Self.description(row)
         }
+    }
+
+    private static func description(_ row: Row) -> RepositoryDescription {
+        RepositoryDescription(
+            repository: row["repository"], short: row["short"], full: row["full"], updatedAt: Date(catalogMilliseconds: row["updated_at"]))
     }
 
     public func description(of repository: String) async throws -> RepositoryDescription? {
         try await dbWriter.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM repository_descriptions WHERE repository = ?", arguments: [repository]).map { row in
-                RepositoryDescription(
-                    repository: row["repository"], short: row["short"], full: row["full"],
-                    updatedAt: Date(catalogMilliseconds: row["updated_at"]))
-            }
+            try Row.fetchOne(db, sql: "SELECT * FROM repository_descriptions WHERE repository = ?", arguments: [repository]).map(Self.description)
         }
     }
 

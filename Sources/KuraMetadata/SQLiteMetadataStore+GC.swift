@@ -116,19 +116,28 @@ extension SQLiteMetadataStore: GarbageCollectionStore {
         try await manifestCandidates(.orphanedReferrer, afterRowID: afterRowID, createdBefore: createdBefore, limit: limit)
     }
 
+    public func untaggedManifest(_ digest: Digest, in repository: RepositoryName) async throws -> ManifestCandidate? {
+        try await manifestCandidates(.untagged, afterRowID: 0, createdBefore: .distantFuture, limit: 1, only: (repository, digest)).first
+    }
+
     private func manifestCandidates(
-        _ reason: ManifestCandidate.Reason, afterRowID: Int64, createdBefore: Date, limit: Int
+        _ reason: ManifestCandidate.Reason, afterRowID: Int64, createdBefore: Date, limit: Int,
+        only manifest: (repository: RepositoryName, digest: Digest)? = nil
     ) async throws -> [ManifestCandidate] {
         try await dbWriter.read { db in
-            try Row.fetchAll(
+            var arguments: StatementArguments = [afterRowID, createdBefore.catalogMilliseconds]
+            if let manifest { arguments += [manifest.repository.value, manifest.digest.description] }
+            arguments += [limit]
+            return try Row.fetchAll(
                 db,
                 sql: """
                     SELECT m.rowid AS rid, r.name, m.digest, m.size FROM manifests m
                     JOIN repositories r ON r.id = m.repository_id
-                    WHERE m.rowid > ? AND m.created_at < ? AND \(Self.condition(reason))
+                    WHERE m.rowid > ? AND m.created_at < ? \(manifest == nil ? "" : "AND r.name = ? AND m.digest = ?")
+                        AND \(Self.condition(reason))
                     ORDER BY m.rowid LIMIT ?
                     """,
-                arguments: [afterRowID, createdBefore.catalogMilliseconds, limit]
+                arguments: arguments
             ).map { row in
                 ManifestCandidate(
                     rowID: row["rid"], repository: try CatalogValue.repositoryName(row["name"], column: "repositories.name"),
@@ -208,6 +217,30 @@ extension SQLiteMetadataStore: GarbageCollectionStore {
                 try db.execute(sql: "DELETE FROM blob_links WHERE digest = ?", arguments: [digest.description])
                 try db.execute(sql: "UPDATE gc_blobs SET state = 1 WHERE digest = ?", arguments: [digest.description])
                 taken.append(try Self.catalogBlob(row))
+            }
+            return taken
+        }
+    }
+
+    public func beginCollectingUnlinked(_ objects: [CatalogBlob]) async throws -> [Digest] {
+        if objects.isEmpty { return [] }
+        return try await dbWriter.write { db in
+            var taken: [Digest] = []
+            for object in objects {
+                let digest = object.digest.description
+                switch try Int.fetchOne(db, sql: "SELECT state FROM gc_blobs WHERE digest = ?", arguments: [digest]) {
+                case nil:
+                    // Never linked: a row in `collecting`, with no link time (the catalog pass
+                    // then treats it as garbage if the deletion fails and it goes back to live).
+                    try db.execute(
+                        sql: "INSERT INTO gc_blobs (digest, size, last_linked_at, state) VALUES (?, ?, 0, 1)",
+                        arguments: [digest, object.size])
+                case 2?:
+                    try db.execute(sql: "UPDATE gc_blobs SET state = 1, collected_at = NULL WHERE digest = ?", arguments: [digest])
+                default:
+                    continue  // live, or being collected by someone else
+                }
+                taken.append(object.digest)
             }
             return taken
         }

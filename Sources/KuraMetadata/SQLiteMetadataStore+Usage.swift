@@ -169,19 +169,22 @@ extension SQLiteMetadataStore: QuotaStore {
     }
 
     private static func physicalBytes(_ db: Database, namespace: String, including candidate: (digest: Digest, size: Int64)?) throws -> Int64 {
-        // UNION drops duplicate (digest, size) rows, so a candidate already stored adds nothing.
-        var sql = """
-            SELECT COALESCE(SUM(size), 0) FROM (
-                SELECT b.digest, b.size FROM blob_links b JOIN repositories r ON r.id = b.repository_id WHERE \(inNamespace)
-                UNION
-                SELECT m.digest, m.size FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE \(inNamespace)
+        // UNION drops duplicate (digest, size) rows, so content stored twice counts once.
+        let stored = """
+            SELECT b.digest, b.size FROM blob_links b JOIN repositories r ON r.id = b.repository_id WHERE \(inNamespace)
+            UNION
+            SELECT m.digest, m.size FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE \(inNamespace)
             """
-        var arguments: StatementArguments = [namespace]
-        if let candidate {
-            sql += " UNION SELECT ?2, ?3"
-            arguments += [candidate.digest.description, candidate.size]
-        }
-        sql += ")"
-        return try Int64.fetchOne(db, sql: sql, arguments: arguments) ?? 0
+        let total = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM (\(stored))", arguments: [namespace]) ?? 0
+        guard let candidate else { return total }
+        // A candidate already stored adds nothing. Its size is a client's claim, so it is
+        // added in Swift with overflow checked (saturating), never in SQLite's SUM, which
+        // fails on overflow.
+        let held = try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM (\(stored)) WHERE digest = ?2 AND size = ?3)",
+            arguments: [namespace, candidate.digest.description, candidate.size]) ?? false
+        if held { return total }
+        let (sum, overflow) = total.addingReportingOverflow(candidate.size)
+        return overflow ? .max : sum
     }
 }

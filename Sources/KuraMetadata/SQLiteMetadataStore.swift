@@ -23,12 +23,28 @@ public final class SQLiteMetadataStore: MetadataStore {
         try SQLiteMetadataStore(writer: DatabaseQueue(configuration: configuration()))
     }
 
+    /// A file this store deletes when it goes away (a dry run's scratch copy).
+    let temporaryFile: String?
+
     private init(writer: any DatabaseWriter) throws {
         try SQLiteSchema.migrator.migrate(writer)
         dbWriter = writer
+        temporaryFile = nil
     }
 
-    private static func configuration() -> Configuration {
+    /// Over a database that already holds the current schema, deleted with the store.
+    init(temporary writer: DatabaseQueue, path: String) {
+        dbWriter = writer
+        temporaryFile = path
+    }
+
+    deinit {
+        guard let temporaryFile else { return }
+        try? (dbWriter as? DatabaseQueue)?.close()
+        for suffix in ["", "-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporaryFile + suffix) }
+    }
+
+    static func configuration() -> Configuration {
         var config = Configuration()
         config.label = "kura.metadata"
         config.foreignKeysEnabled = true
@@ -49,17 +65,19 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func repositories(after: String?, limit: Int) async throws -> [RepositoryName] {
+        try await repositoryNames(after: after, limit: limit, condition: "1")
+    }
+
+    public func listedRepositories(after: String?, limit: Int) async throws -> [RepositoryName] {
+        try await repositoryNames(after: after, limit: limit, condition: "EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id)")
+    }
+
+    private func repositoryNames(after: String?, limit: Int, condition: String) async throws -> [RepositoryName] {
         guard limit > 0 else { return [] }
         return try await dbWriter.read { db in
-            let names: [String]
-            if let after {
-                names = try String.fetchAll(
-                    db, sql: "SELECT name FROM repositories WHERE name > ? ORDER BY name LIMIT ?",
-                    arguments: [after, limit])
-            } else {
-                names = try String.fetchAll(
-                    db, sql: "SELECT name FROM repositories ORDER BY name LIMIT ?", arguments: [limit])
-            }
+            let names = try String.fetchAll(
+                db, sql: "SELECT r.name FROM repositories r WHERE r.name > ? AND \(condition) ORDER BY r.name LIMIT ?",
+                arguments: [after ?? "", limit])
             return try names.map { name throws(MetadataStoreError) in
                 try CatalogValue.repositoryName(name, column: "repositories.name")
             }
@@ -311,14 +329,16 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     @discardableResult
-    public func deleteTag(_ tag: Tag, in repository: RepositoryName) async throws -> Bool {
+    public func deleteTag(_ tag: Tag, in repository: RepositoryName) async throws -> Digest? {
         try await dbWriter.write { db in
-            try db.execute(
+            try String.fetchOne(
+                db,
                 sql: """
                     DELETE FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?
+                    RETURNING manifest_digest
                     """,
-                arguments: [repository.value, tag.value])
-            return db.changesCount > 0
+                arguments: [repository.value, tag.value]
+            ).map { try CatalogValue.digest($0, column: "tags.manifest_digest") }
         }
     }
 

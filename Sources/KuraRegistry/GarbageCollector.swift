@@ -45,6 +45,11 @@ public struct GarbageCollectionSummary: Sendable, Hashable, Codable {
     public var uploadsExamined = 0
     public var uploadsExpired = 0
     public var uploadBytesFreed: Int64 = 0
+    /// Crash debris: staging and temporary files, data of sessions that no longer exist,
+    /// and stored blobs the catalog never linked (see GarbageCollector+Debris.swift).
+    public var debrisFilesFreed = 0
+    public var debrisBytesFreed: Int64 = 0
+    public var unlinkedBlobsFreed = 0
     public var errors: [String] = []
     /// In a dry run: manifests (`repository@digest`) and blobs that would go, up to the
     /// list limit.
@@ -124,6 +129,9 @@ func withJobLease<T: Sendable>(
 ///    pointing at nothing.
 /// 3. Uploads idle longer than the expiry are cancelled with their data, and catalog
 ///    sessions without storage are dropped.
+///
+/// A dry run does steps 1 and 2 on a scratch copy of the catalog (deleting manifests there,
+/// counting the garbage they leave without deleting it) and leaves storage alone.
 public struct GarbageCollector: Sendable {
     public let registry: Registry
     public let options: GarbageCollectionOptions
@@ -147,7 +155,11 @@ public struct GarbageCollector: Sendable {
             var summary = GarbageCollectionSummary()
             summary.runID = runID
             summary.dryRun = options.dryRun
-            try await Collection(registry: registry, store: store, options: options, progress: progress).run(&summary)
+            // A dry run deletes for real, in a private copy of the catalog: so it sees what
+            // the manifests it would delete leave behind, as the real run would.
+            var catalog = store
+            if options.dryRun { catalog = try await store.scratchCopy() }
+            try await CollectionRun(registry: registry, store: catalog, options: options, progress: progress).run(&summary)
             summary.finishedAt = Date()
             return summary
         }
@@ -161,7 +173,7 @@ public struct GarbageCollector: Sendable {
     }
 }
 
-private struct Collection {
+struct CollectionRun {
     let registry: Registry
     let store: any GarbageCollectionStore
     let options: GarbageCollectionOptions
@@ -174,7 +186,8 @@ private struct Collection {
         }
         try await collectManifests(&summary, now: now)
         try await collectBlobs(&summary, now: now)
-        try await expireUploads(&summary, now: now)
+        let liveSessions = try await expireUploads(&summary, now: now)
+        if !options.dryRun { try await reclaimDebris(&summary, now: now, liveSessions: liveSessions) }
     }
 
     private func collectManifests(_ summary: inout GarbageCollectionSummary, now: Date) async throws {
@@ -190,8 +203,7 @@ private struct Collection {
             deletedThisPass += try await sweepManifests(&summary, cutoff: referrerCutoff) {
                 try await store.orphanedReferrers(afterRowID: $0, createdBefore: referrerCutoff, limit: options.pageSize)
             }
-            // A dry run cannot see what a deletion would free next.
-            if deletedThisPass == 0 || options.dryRun { break }
+            if deletedThisPass == 0 { break }
         }
     }
 
@@ -206,16 +218,11 @@ private struct Collection {
             guard let last = candidates.last else { break }
             after = last.rowID
             for candidate in candidates {
-                let gone: Bool
-                if options.dryRun {
-                    gone = true
-                    if summary.manifestsListed.count < options.listLimit {
-                        summary.manifestsListed.append("\(candidate.repository)@\(candidate.digest)")
-                    }
-                } else {
-                    gone = try await store.deleteManifestCandidate(candidate, createdBefore: cutoff)
+                // In a dry run `store` is the scratch copy (see `GarbageCollector.run`).
+                guard try await store.deleteManifestCandidate(candidate, createdBefore: cutoff) else { continue }
+                if options.dryRun, summary.manifestsListed.count < options.listLimit {
+                    summary.manifestsListed.append("\(candidate.repository)@\(candidate.digest)")
                 }
-                guard gone else { continue }
                 deleted += 1
                 switch candidate.reason {
                 case .untagged: summary.manifestsDeleted += 1
@@ -287,7 +294,8 @@ private struct Collection {
         }
     }
 
-    private func expireUploads(_ summary: inout GarbageCollectionSummary, now: Date) async throws {
+    /// Returns the sessions that stay.
+    private func expireUploads(_ summary: inout GarbageCollectionSummary, now: Date) async throws -> Set<String> {
         let cutoff = now.addingTimeInterval(-options.uploadExpiry)
         let sessions = try await registry.blobs.uploads()
         summary.uploadsExamined = sessions.count
@@ -308,10 +316,11 @@ private struct Collection {
             _ = try await registry.catalog.deleteUpload(session.id.value)
         }
         progress(.init(phase: "uploads", done: summary.uploadsExpired, total: sessions.count, bytesFreed: summary.bytesFreed))
-        if options.dryRun { return }
+        if options.dryRun { return active }
         // Catalog sessions whose storage is gone (or expired above).
         for record in try await store.uploadRecords(createdBefore: cutoff, limit: 100_000) where !active.contains(record.id) {
             _ = try await registry.catalog.deleteUpload(record.id)
         }
+        return active
     }
 }

@@ -11,6 +11,11 @@ public enum ManifestParser {
     ///   - bytes: the request body.
     ///   - contentType: the request's `Content-Type`, without parameters, if any.
     public static func parse(_ bytes: some Collection<UInt8>, contentType: String?) throws -> ParsedManifest {
+        do {
+            try StrictJSON.validate(bytes)
+        } catch {
+            throw RegistryError(.manifestInvalid, "manifest is not strict JSON", detail: error.description)
+        }
         let document: Document
         do {
             document = try JSONDecoder().decode(Document.self, from: Data(bytes))

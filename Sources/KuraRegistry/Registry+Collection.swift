@@ -59,9 +59,9 @@ extension Registry {
         do {
             try await write()
         } catch where collectionStore?.isCollectionConflict(error) == true {
-            throw RegistryError(
-                .manifestBlobUnknown, "a blob or manifest it refers to was garbage-collected; push it again",
-                detail: "\(error)")
+            // The catalog's own words (an SQLite trigger's) stay in the log, not in the answer.
+            logger.notice("manifest refused: garbage collection took what it refers to", metadata: ["error": "\(error)"])
+            throw RegistryError(.manifestBlobUnknown, "a blob or manifest it refers to was garbage-collected; push it again")
         }
     }
 

@@ -155,7 +155,9 @@ public final class Registry: Sendable {
         if let limit, sizeKnown {
             let offset = try await blobs.uploadStatus(upload).offset
             do {
-                try await checkQuota(storing: digest, size: offset + (length ?? 0), in: repository, limit: limit)
+                // Both numbers are the client's: a sum past Int64 cannot fit any quota.
+                let (size, overflow) = offset.addingReportingOverflow(length ?? 0)
+                try await checkQuota(storing: digest, size: overflow ? .max : size, in: repository, limit: limit)
             } catch {
                 _ = try? await cancelUpload(id, in: repository)
                 throw error
@@ -304,17 +306,21 @@ public final class Registry: Sendable {
         }
     }
 
-    /// Deletes a tag (by tag) or a manifest and all its tags (by digest).
-    public func deleteManifest(_ reference: Reference, in repository: RepositoryName) async throws {
+    /// Deletes a tag (by tag) or a manifest and all its tags (by digest); returns the digest
+    /// of the manifest the tag pointed at, or the one deleted.
+    @discardableResult
+    public func deleteManifest(_ reference: Reference, in repository: RepositoryName) async throws -> Digest {
         switch reference {
         case .tag(let tag):
-            guard try await catalog.deleteTag(tag, in: repository) else {
+            guard let digest = try await catalog.deleteTag(tag, in: repository) else {
                 throw RegistryError(.manifestUnknown, detail: "\(repository):\(tag)")
             }
+            return digest
         case .digest(let digest):
             guard try await catalog.deleteManifest(digest, in: repository) else {
                 throw RegistryError(.manifestUnknown, detail: "\(repository)@\(digest)")
             }
+            return digest
         }
     }
 
@@ -331,11 +337,12 @@ public final class Registry: Sendable {
         return try await catalog.tags(in: repository, after: after, limit: count)
     }
 
-    /// A page of repository names.
+    /// A page of repository names: those holding a manifest (see
+    /// ``MetadataStore/listedRepositories(after:limit:)``).
     public func repositories(after: String?, limit: Int?) async throws -> [RepositoryName] {
         let count = min(limit ?? limits.maxPageSize, limits.maxPageSize)
         if count <= 0 { return [] }
-        return try await catalog.repositories(after: after, limit: count)
+        return try await catalog.listedRepositories(after: after, limit: count)
     }
 
     /// A page of the repository names a caller may see: the catalog is read in batches
@@ -346,7 +353,7 @@ public final class Registry: Sendable {
         var page: [RepositoryName] = []
         var cursor = after
         while page.count < limit {
-            let batch = try await catalog.repositories(after: cursor, limit: 1000)
+            let batch = try await catalog.listedRepositories(after: cursor, limit: 1000)
             for name in batch where page.count < limit {
                 if try await isVisible(name) { page.append(name) }
             }

@@ -2,8 +2,11 @@ public import Foundation
 import KuraCore
 import KuraMetadata
 
-/// Applies retention policies: deletes the tags they do not keep. The manifests (and then
-/// blobs) left without tags are garbage collection's to free, under its own rules.
+/// Applies retention policies: deletes the tags they do not keep, and with its last tag
+/// each manifest nothing else holds (no other tag, no index of its repository, no tagged
+/// referrer) — what an operator means by "keep the last 10 images". The blobs those
+/// manifests held become garbage, which GC frees once their grace period has passed (so the
+/// next `kura gc` frees them when they were pushed more than `--grace`, 24 h, ago).
 public struct RetentionEvaluator: Sendable {
     /// A tag that goes (or would go, in a dry run).
     public struct Decision: Sendable, Hashable, Codable {
@@ -12,6 +15,9 @@ public struct RetentionEvaluator: Sendable {
         public var digest: String
         public var updatedAt: Date
         public var policy: String
+        /// Whether the manifest went with the tag (in a dry run: whether no kept tag of the
+        /// repository holds it, so it would go unless an index or referrer holds it).
+        public var manifestDeleted = false
     }
 
     public let registry: Registry
@@ -25,12 +31,15 @@ public struct RetentionEvaluator: Sendable {
         guard let jobs = registry.collectionStore else { throw JobError.catalogUnsupported }
         return try await withJobLease(
             jobs, kind: "retention", dryRun: dryRun, ttl: 120,
-            summary: { decisions in "{\"tagsDeleted\":\(dryRun ? 0 : decisions.count),\"tagsMatched\":\(decisions.count)}" },
+            summary: { decisions in
+                let manifests = decisions.filter(\.manifestDeleted).count
+                return "{\"manifestsDeleted\":\(dryRun ? 0 : manifests),\"manifestsMatched\":\(manifests),\"tagsDeleted\":\(dryRun ? 0 : decisions.count),\"tagsMatched\":\(decisions.count)}"
+            },
             measure: { (dryRun ? 0 : $0.count, 0) }
-        ) { _ in try await evaluate(dryRun: dryRun, now: now) }
+        ) { _ in try await evaluate(dryRun: dryRun, jobs: jobs, now: now) }
     }
 
-    private func evaluate(dryRun: Bool, now: Date) async throws -> [Decision] {
+    private func evaluate(dryRun: Bool, jobs: any GarbageCollectionStore, now: Date) async throws -> [Decision] {
         guard let store = registry.catalog as? any RetentionStore else { throw JobError.catalogUnsupported }
         let policies = try await store.retentionPolicies()
         var decisions: [Decision] = []
@@ -42,12 +51,29 @@ public struct RetentionEvaluator: Sendable {
                 guard let policy = policies.first(where: { $0.scope == repository.value }) ?? policies.first(where: { $0.scope == namespace })
                 else { continue }
                 let tags = try await store.tagRecords(in: repository)
-                for record in try Self.doomed(tags, policy: policy, now: now) {
-                    decisions.append(
+                let doomed = try Self.doomed(tags, policy: policy, now: now)
+                let doomedTags = Set(doomed.map(\.tag))
+                let keptDigests = Set(tags.filter { !doomedTags.contains($0.tag) }.map(\.digest))
+                var found: [Decision] = []
+                for record in doomed {
+                    found.append(
                         Decision(repository: repository.value, tag: record.tag.value, digest: record.digest.description,
-                                 updatedAt: record.updatedAt, policy: policy.scope))
-                    if !dryRun { try await registry.catalog.deleteTag(record.tag, in: repository) }
+                                 updatedAt: record.updatedAt, policy: policy.scope, manifestDeleted: !keptDigests.contains(record.digest)))
+                    if !dryRun { _ = try await registry.catalog.deleteTag(record.tag, in: repository) }
                 }
+                if !dryRun {
+                    // Each untagged manifest goes once, by the same conditional delete GC uses.
+                    var deleted: Set<Digest> = []
+                    for digest in Set(doomed.map(\.digest)) where !keptDigests.contains(digest) {
+                        if let candidate = try await jobs.untaggedManifest(digest, in: repository),
+                            try await jobs.deleteManifestCandidate(candidate, createdBefore: .distantFuture)
+                        {
+                            deleted.insert(digest)
+                        }
+                    }
+                    for index in found.indices { found[index].manifestDeleted = deleted.contains(doomed[index].digest) }
+                }
+                decisions += found
             }
             after = page.count == 1000 ? page.last?.value : nil
         } while after != nil

@@ -67,7 +67,7 @@ public struct Scrubber: Sendable {
         }
     }
 
-    private enum Finding: Sendable { case ok, corrupt(String), missing, failed(String) }
+    enum Finding: Sendable { case ok, corrupt(String), missing, failed(String) }
 
     private func checkBlobs(
         _ store: any GarbageCollectionStore, _ report: inout ScrubReport,
@@ -115,7 +115,8 @@ public struct Scrubber: Sendable {
         }
     }
 
-    private static func verify(_ blob: CatalogBlob, _ blobs: BlobStore) async -> (CatalogBlob, Finding, Int64) {
+    /// Reads and hashes one blob (scrub, and restore before it swaps a catalog in).
+    static func verify(_ blob: CatalogBlob, _ blobs: BlobStore) async -> (CatalogBlob, Finding, Int64) {
         do {
             let read = try await blobs.read(blob.digest)
             var hasher = ContentHasher(blob.digest.algorithm)
@@ -150,9 +151,7 @@ public struct Scrubber: Sendable {
             batch.removeAll(keepingCapacity: true)
         }
         for try await object in registry.blobs.backend.listAll(prefix: "blobs/") {
-            // blobs/<algorithm>/<xx>/<hex>
-            let parts = object.key.value.split(separator: "/")
-            guard parts.count == 4, let digest = try? Digest(parsing: "\(parts[1]):\(parts[3])") else {
+            guard let digest = object.key.blobDigest else {
                 report.orphanedCount += 1
                 if report.orphaned.count < listLimit { report.orphaned.append(object.key.value) }
                 continue

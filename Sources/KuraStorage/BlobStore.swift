@@ -150,18 +150,21 @@ public final class BlobStore: Sendable {
     public func appendUpload<Body: AsyncSequence & Sendable>(
         _ id: UploadID, at offset: Int64? = nil, expectedLength: Int64? = nil, body: Body
     ) async throws -> UploadStatus where Body.Element == ByteBuffer {
-        try await sessionLocks.withLock(id.value) {
+        try await sessionLocks.withLock(id.value) { [self] lease in
             var state = try await load(id)
             if let offset, offset != state.offset {
                 throw RegistryError(
                     .rangeInvalid, "chunk out of order", detail: "upload is at offset \(state.offset), chunk starts at \(offset)")
             }
             var writer = try await makeWriter(for: state)
-            for try await chunk in body {
-                if let expectedLength, writer.acceptedBytes + Int64(chunk.readableBytes) - state.offset > expectedLength {
-                    throw RegistryError(.sizeInvalid, detail: "chunk is longer than its declared \(expectedLength) bytes")
+            // A retry on this session interrupts a body that stalls; nothing of it is acknowledged.
+            try await lease.interruptible {
+                for try await chunk in body {
+                    if let expectedLength, writer.acceptedBytes + Int64(chunk.readableBytes) - state.offset > expectedLength {
+                        throw RegistryError(.sizeInvalid, detail: "chunk is longer than its declared \(expectedLength) bytes")
+                    }
+                    try await writer.write(chunk)
                 }
-                try await writer.write(chunk)
             }
             // A tail too small to be a part (S3: under 5 MiB) is kept in its own object.
             let tail = try await writer.finish(keepingTailBelow: backend.minimumPartSize)
@@ -197,7 +200,7 @@ public final class BlobStore: Sendable {
     public func commitUpload<Body: AsyncSequence & Sendable>(
         _ id: UploadID, expected: Digest, lastChunk: Body?, lastChunkOffset: Int64? = nil, expectedLength: Int64? = nil
     ) async throws -> BlobInfo where Body.Element == ByteBuffer {
-        try await sessionLocks.withLock(id.value) {
+        try await sessionLocks.withLock(id.value) { [self] lease in
             let state = try await load(id)
             if let lastChunkOffset, lastChunkOffset != state.offset {
                 throw RegistryError(
@@ -206,7 +209,9 @@ public final class BlobStore: Sendable {
             }
             var writer = try await makeWriter(for: state)
             if let lastChunk {
-                for try await chunk in lastChunk { try await writer.write(chunk) }
+                try await lease.interruptible {
+                    for try await chunk in lastChunk { try await writer.write(chunk) }
+                }
             }
             // The buffered tail, if any, goes out as the last part.
             try await writer.finish()
@@ -221,8 +226,7 @@ public final class BlobStore: Sendable {
                     throw RegistryError(.digestInvalid, detail: "content has digest \(digest), not \(expected)")
                 }
                 let info = try await publish(handle: state.handle, parts: writer.parts, size: size, digest: digest)
-                try await backend.delete(UploadState.key(for: id))
-                if let tail = state.tail { _ = try? await backend.delete(tail.key) }
+                try await endSession(state, id)
                 return info
             }
             // Another algorithm than the one hashed while streaming: finish the assembly,
@@ -237,13 +241,11 @@ public final class BlobStore: Sendable {
                 }
                 try await hooks.beforePublish?(digest)
                 _ = try await backend.publish(state.handle.key, to: ObjectKey(blob: digest))
-                try await backend.delete(UploadState.key(for: id))
-                if let tail = state.tail { _ = try? await backend.delete(tail.key) }
+                try await endSession(state, id)
                 return BlobInfo(digest: digest, size: size)
             } catch {
                 _ = try? await backend.delete(state.handle.key)
-                _ = try? await backend.delete(UploadState.key(for: id))
-                if let tail = state.tail { _ = try? await backend.delete(tail.key) }
+                try? await endSession(state, id)
                 throw error
             }
         }
@@ -251,13 +253,20 @@ public final class BlobStore: Sendable {
 
     /// Cancels a session and deletes its bytes. Throws `BLOB_UPLOAD_UNKNOWN`.
     public func cancelUpload(_ id: UploadID) async throws {
-        try await sessionLocks.withLock(id.value) {
+        try await sessionLocks.withLock(id.value) { [self] _ in
             let state = try await load(id)
             try await backend.abortAppend(state.handle)
             try await backend.delete(state.handle.key)
-            if let tail = state.tail { try await backend.delete(tail.key) }
-            try await backend.delete(UploadState.key(for: id))
+            try await endSession(state, id)
         }
+    }
+
+    /// Deletes what is left of an ended session: its state, its tail, and its (now empty)
+    /// folders, so a filesystem does not collect one empty `uploads/<id>/` per upload.
+    private func endSession(_ state: UploadState, _ id: UploadID) async throws {
+        _ = try await backend.delete(UploadState.key(for: id))
+        if let tail = state.tail { _ = try? await backend.delete(tail.key) }
+        try? await backend.removeEmptyFolder(prefix: UploadState.folder(for: id))
     }
 
     /// Every open session (for expiry), oldest activity first.

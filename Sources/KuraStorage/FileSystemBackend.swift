@@ -210,6 +210,13 @@ public struct FileSystemBackend: ObjectBackend {
         _ = try await BlockingIO.run { try POSIXFile.unlink(staging) }
     }
 
+    public func removeEmptyFolder(prefix: String) async throws {
+        let relative = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
+        guard ObjectKey.isValid(relative) else { throw StorageError.invalidKey(prefix) }
+        let folders = ["\(root)/\(relative)", "\(root)/.append/\(relative)"]
+        try await BlockingIO.run { for folder in folders { try POSIXFile.removeEmptyDirectory(folder) } }
+    }
+
     public func publish(_ staged: ObjectKey, to key: ObjectKey) async throws -> PublishOutcome {
         let from = path(of: staged)
         let to = path(of: key)

@@ -149,11 +149,50 @@ public protocol ObjectBackend: Sendable {
     /// (an S3 presigned URL), or `nil` where the backend cannot hand such URLs out. The key
     /// is not checked: ask only for keys known to exist.
     func directReadURL(for key: ObjectKey, expires: Duration) async throws -> URL?
+
+    /// Removes the folder that holds the keys under `prefix` (which ends in `/`) if it is
+    /// empty now, with any staging folder of the same name. Only for a prefix no writer uses
+    /// any more (an ended upload session): a concurrent writer could lose its folder.
+    /// Object stores have no folders; they do nothing.
+    func removeEmptyFolder(prefix: String) async throws
+
+    /// Free bytes where objects are stored, or `nil` where that is not known (object stores).
+    func availableBytes() async throws -> Int64?
+
+    /// Removes what interrupted writes left behind (staging files, temporary files) that was
+    /// last touched before `cutoff` and that `keep` does not claim (an open session's
+    /// assembly). Returns how many files and bytes went.
+    func reclaimStaging(touchedBefore cutoff: Date, keep: @escaping @Sendable (ObjectKey) -> Bool) async throws -> StagingReclaimed
+}
+
+/// What ``ObjectBackend/reclaimStaging(touchedBefore:keep:)`` removed.
+public struct StagingReclaimed: Sendable, Hashable {
+    public var files = 0
+    public var bytes: Int64 = 0
+
+    public init(files: Int = 0, bytes: Int64 = 0) {
+        self.files = files
+        self.bytes = bytes
+    }
+}
+
+extension ObjectBackend {
+    /// Unknown unless the backend says.
+    public func availableBytes() async throws -> Int64? { nil }
+
+    /// Object stores keep no staging files of their own (S3: expire incomplete multipart
+    /// uploads with a bucket lifecycle rule).
+    public func reclaimStaging(touchedBefore cutoff: Date, keep: @escaping @Sendable (ObjectKey) -> Bool) async throws -> StagingReclaimed {
+        StagingReclaimed()
+    }
 }
 
 extension ObjectBackend {
     /// Backends without a URL of their own serve every read themselves.
     public func directReadURL(for key: ObjectKey, expires: Duration) async throws -> URL? { nil }
+
+    /// Object stores have no folders to remove.
+    public func removeEmptyFolder(prefix: String) async throws {}
 }
 
 extension ObjectBackend {

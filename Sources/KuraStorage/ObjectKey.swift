@@ -19,6 +19,13 @@ public struct ObjectKey: Sendable, Hashable, Codable, Comparable, CustomStringCo
         self.value = "blobs/\(digest.algorithm.rawValue)/\(prefix)/\(digest.encoded)"
     }
 
+    /// The digest a ``init(blob:)`` key names, or `nil` for any other key.
+    public var blobDigest: Digest? {
+        let parts = value.split(separator: "/")
+        guard parts.count == 4, parts[0] == "blobs", parts[2] == parts[3].prefix(2) else { return nil }
+        return try? Digest(parsing: "\(parts[1]):\(parts[3])")
+    }
+
     public var description: String { value }
 
     public static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool { lhs.value < rhs.value }

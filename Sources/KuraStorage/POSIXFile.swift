@@ -118,6 +118,12 @@ enum POSIXFile {
         throw .io(operation: "unlink", path: path, errno: errno)
     }
 
+    /// Removes `path` if it is an empty directory; a missing or non-empty one is left as is.
+    static func removeEmptyDirectory(_ path: String) throws(StorageError) {
+        if Glibc.rmdir(path) == 0 || errno == ENOENT || errno == ENOTEMPTY || errno == EEXIST { return }
+        throw .io(operation: "rmdir", path: path, errno: errno)
+    }
+
     static func stat(_ path: String) throws(StorageError) -> Glibc.stat? {
         var st: Glibc.stat = .init()
         if fstatat(AT_FDCWD, path, &st, 0) == 0 { return st }

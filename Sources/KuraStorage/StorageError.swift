@@ -15,6 +15,12 @@ public enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Stored state (an upload session) is unreadable or inconsistent.
     case corruptState(String)
 
+    /// The disk (or a quota on it) is full: `ENOSPC` or `EDQUOT`.
+    public var isOutOfSpace: Bool {
+        if case .io(_, _, let code) = self { return code == ENOSPC || code == EDQUOT }
+        return false
+    }
+
     public var description: String {
         switch self {
         case .invalidKey(let k): "invalid object key \(k.debugDescription)"

@@ -369,6 +369,12 @@ public final class TieredBackend: ObjectBackend {
     public func beginAppend(_ key: ObjectKey) async throws -> AppendHandle { try await remote.beginAppend(key) }
 
     /// The remote's URL: a deployment that redirects pulls sends clients to the object store.
+    public func availableBytes() async throws -> Int64? { try await remote.availableBytes() }
+
+    public func reclaimStaging(touchedBefore cutoff: Date, keep: @escaping @Sendable (ObjectKey) -> Bool) async throws -> StagingReclaimed {
+        try await remote.reclaimStaging(touchedBefore: cutoff, keep: keep)
+    }
+
     public func directReadURL(for key: ObjectKey, expires: Duration) async throws -> URL? {
         try await remote.directReadURL(for: key, expires: expires)
     }
@@ -384,6 +390,8 @@ public final class TieredBackend: ObjectBackend {
     }
 
     public func abortAppend(_ handle: AppendHandle) async throws { try await remote.abortAppend(handle) }
+
+    public func removeEmptyFolder(prefix: String) async throws { try await remote.removeEmptyFolder(prefix: prefix) }
 
     public func publish(_ staged: ObjectKey, to key: ObjectKey) async throws -> PublishOutcome {
         let outcome = try await remote.publish(staged, to: key)

@@ -21,6 +21,9 @@ struct UploadState: Codable, Sendable {
     var createdAt: Date
     var updatedAt: Date
 
+    /// The prefix of every object of the session.
+    static func folder(for id: UploadID) -> String { "uploads/\(id.value)/" }
+
     static func key(for id: UploadID) -> ObjectKey {
         // A validated UUID always makes a valid key.
         try! ObjectKey("uploads/\(id.value)/state")

@@ -10,6 +10,7 @@ struct AdminOptions: ParsableArguments {
     @Option(name: .customLong("access-key-id"), help: "Access key id (KURA_ACCESS_KEY_ID).") var accessKeyID: String?
     @Option(name: .customLong("secret-key"), help: "Secret key (KURA_SECRET_KEY).") var secretKey: String?
     @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var tls: ServerTLSOptions
 }
 
 /// A small client of the admin API.
@@ -21,6 +22,7 @@ struct AdminClient {
     let base: String
     let authorization: String
     let json: Bool
+    let configuration: HTTPClient.Configuration
 
     init(_ options: AdminOptions) throws {
         let environment = ProcessInfo.processInfo.environment
@@ -32,6 +34,7 @@ struct AdminClient {
         }
         authorization = "Basic " + Data("\(id):\(secret)".utf8).base64EncodedString()
         json = options.json
+        configuration = try options.tls.clientConfiguration()
     }
 
     /// Sends a request; returns the parsed JSON body (or nil for 204). Throws the API's message.
@@ -49,11 +52,24 @@ struct AdminClient {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: body)))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-        let bytes = try await response.body.collect(upTo: 16 << 20)
+        // A client of its own (the TLS options); shut down before it goes.
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await http.execute(request, timeout: .seconds(60))
+            bytes = try await response.body.collect(upTo: 16 << 20)
+            try await http.shutdown()
+        } catch {
+            try? await http.shutdown()
+            let hint = "\(error)".contains("CERTIFICATE_VERIFY_FAILED") ? " (a self-signed certificate? pass --ca-cert FILE or set SSL_CERT_FILE)" : ""
+            throw Failure(description: "cannot reach \(base): \(error)\(hint)")
+        }
         guard (200..<300).contains(Int(response.status.code)) else {
             let parsed = try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView))
-            let message = ((parsed as? [String: Any])?["errors"] as? [[String: Any]])?.first?["message"] as? String
+            let first = ((parsed as? [String: Any])?["errors"] as? [[String: Any]])?.first
+            let detail = (first?["detail"] as? String).map { " (\($0))" } ?? ""
+            let message = (first?["message"] as? String).map { $0 + detail }
             throw Failure(description: "\(response.status.code): \(message ?? String(buffer: bytes))")
         }
         return bytes

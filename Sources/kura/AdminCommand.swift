@@ -281,15 +281,25 @@ struct DescriptionCommand: AsyncParsableCommand {
     }
 
     struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set the short description, the full one, or both; a field not given stays as it is.",
+            discussion: "An empty value clears a field: --short '' or --full-file /dev/null.")
         @OptionGroup var options: AdminOptions
         @Argument var repository: String
-        @Option(help: "One line, at most 100 characters.") var short: String = ""
+        @Option(help: "One line, at most 100 characters.") var short: String?
         @Option(help: "A Markdown file for the full description (at most 64 KiB).") var fullFile: String?
+
+        func validate() throws {
+            guard short != nil || fullFile != nil else { throw ValidationError("give --short, --full-file or both") }
+        }
+
         func run() async throws {
             let client = try AdminClient(options)
-            let full = try fullFile.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? ""
-            try client.show(try await client.call(.PUT, "repositories/\(repository)/description", body: ["short": short, "full": full])) { _ in
-                "updated the description of \(repository)"
+            var body: [String: String] = [:]
+            if let short { body["short"] = short }
+            if let fullFile { body["full"] = try String(contentsOfFile: fullFile, encoding: .utf8) }
+            try client.show(try await client.call(.PUT, "repositories/\(repository)/description", body: body)) { _ in
+                "updated the description of \(repository) (\(body.keys.sorted().joined(separator: ", ")))"
             }
         }
     }

@@ -17,7 +17,7 @@ struct BenchClient: Sendable {
     let http: HTTPClient
     let authorization: String?
 
-    init(url: String, connections: Int, user: String?, password: String?, caCertificate: String? = nil) throws {
+    init(url: String, connections: Int, user: String?, password: String?, tls: ServerTLSOptions) throws {
         guard let base = URL(string: url), base.scheme == "http" || base.scheme == "https" else {
             throw Failure(description: "--url must be http(s)://HOST:PORT, not \(url)")
         }
@@ -25,13 +25,7 @@ struct BenchClient: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
         configuration.decompression = .disabled
-        if let caCertificate {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            do { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caCertificate)) } catch {
-                throw Failure(description: "cannot read --ca-cert \(caCertificate): \(error)")
-            }
-            configuration.tlsConfiguration = tls
-        }
+        configuration = try tls.clientConfiguration(configuration)
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         if let user, let password {
             authorization = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()

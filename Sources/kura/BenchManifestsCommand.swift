@@ -15,7 +15,7 @@ struct BenchManifestsCommand: AsyncParsableCommand {
     @Option(help: "Concurrent connections.") var connections: Int = 64
 
     func run() async throws {
-        let client = try BenchClient(url: options.url, connections: connections, user: options.user, password: options.password, caCertificate: options.caCert)
+        let client = try BenchClient(url: options.url, connections: connections, user: options.user, password: options.password, tls: options.tls)
         let repository = options.repository
         let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}".utf8)
         let layerSource = RepeatedBufferSequence.randomBuffer(size: 1 << 20)

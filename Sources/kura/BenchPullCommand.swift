@@ -18,7 +18,7 @@ struct BenchPullCommand: AsyncParsableCommand {
     @Option(help: "Concurrent connections.") var connections: Int = 1
 
     func run() async throws {
-        let client = try BenchClient(url: options.url, connections: connections, user: options.user, password: options.password, caCertificate: options.caCert)
+        let client = try BenchClient(url: options.url, connections: connections, user: options.user, password: options.password, tls: options.tls)
         let make = BenchBlobStream.make(seed: UInt64(Date().timeIntervalSince1970 * 1000), source: RepeatedBufferSequence.randomBuffer(size: 1 << 20))
         let digest = BenchBlobStream.digest(of: make(0, size.bytes))
         let repository = options.repository

@@ -16,7 +16,7 @@ struct BenchPushCommand: AsyncParsableCommand {
     @Option(help: "Upload in PATCH chunks of this size.") var chunk: ByteSize?
 
     func run() async throws {
-        let client = try BenchClient(url: options.url, connections: parallel, user: options.user, password: options.password, caCertificate: options.caCert)
+        let client = try BenchClient(url: options.url, connections: parallel, user: options.user, password: options.password, tls: options.tls)
         let source = RepeatedBufferSequence.randomBuffer(size: 1 << 20)
         let seed = UInt64(Date().timeIntervalSince1970 * 1000)
         // Digests are computed before the clock starts, as a client would know them.

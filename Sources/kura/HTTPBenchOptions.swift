@@ -6,8 +6,8 @@ struct HTTPBenchOptions: ParsableArguments {
     @Option(help: "Registry base URL, e.g. http://127.0.0.1:5000 (any v2 registry).") var url: String
     @Option(help: "User name (access key id) for Basic auth.") var user: String?
     @Option(help: "Password (secret key) for Basic auth.") var password: String?
-    @Option(help: "PEM certificate to trust for an https URL (e.g. <data>/tls/self-signed.crt); HTTP/2 is used where offered.")
-    var caCert: String?
+    /// https: `--ca-cert`, SSL_CERT_FILE, `--insecure`; HTTP/2 is used where offered.
+    @OptionGroup var tls: ServerTLSOptions
     @Option(help: "Repository to use (created by the benchmark).") var repository: String = "kura-bench/\(UUID().uuidString.prefix(8).lowercased())"
     @Flag(help: "Print JSON.") var json = false
 }

@@ -116,6 +116,8 @@ struct GCCommand: AsyncParsableCommand {
         print("  \(verb): \(summary.blobsFreed) objects (\(formatBytes(summary.bytesFreed)))")
         print("  manifests \(summary.dryRun ? "that would go" : "deleted"): \(summary.manifestsDeleted) untagged, \(summary.referrersDeleted) orphaned referrers")
         print("  uploads: \(summary.uploadsExamined) examined, \(summary.uploadsExpired) expired (\(formatBytes(summary.uploadBytesFreed)))")
+        print(
+            "  debris: \(summary.debrisFilesFreed) files (\(formatBytes(summary.debrisBytesFreed))), \(summary.unlinkedBlobsFreed) unlinked blobs")
         if summary.dryRun {
             for item in summary.manifestsListed { print("  manifest \(item)") }
             for item in summary.blobsListed { print("  blob \(item)") }

@@ -38,6 +38,7 @@ struct MirrorCommand: AsyncParsableCommand {
     @Flag(help: "Report what would be copied; copy nothing.") var dryRun = false
     @Flag(help: "Print the summary as JSON.") var json = false
     @Flag(help: "No progress on stderr.") var quiet = false
+    @OptionGroup var tls: ServerTLSOptions
 
     func validate() throws {
         guard !repositories.isEmpty || prefix != nil else { throw ValidationError("name repositories with --repository or --prefix") }
@@ -77,6 +78,7 @@ struct MirrorCommand: AsyncParsableCommand {
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
         configuration.decompression = .disabled
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: Swift.max(8, parallel * 2))
+        configuration = try tls.clientConfiguration(configuration)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let retry = RetryPolicy(attempts: attempts)
         let mirror = Mirror(

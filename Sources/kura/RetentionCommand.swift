@@ -11,7 +11,8 @@ struct RetentionCommand: AsyncParsableCommand {
         discussion: """
             A tag is kept if it matches --keep-pattern or is among the --keep-last most recently \
             pushed; any other tag goes once it is older than --older-than (or at once with only \
-            --keep-last). Manifests and blobs left without tags are then garbage collection's to free.
+            --keep-last). A manifest goes with its last tag unless something else holds it (another \
+            tag, an index, a tagged referrer); its blobs are then garbage collection's to free.
             """,
         subcommands: [Set.self, Remove.self, List.self, Run.self]
     )
@@ -76,8 +77,14 @@ struct RetentionCommand: AsyncParsableCommand {
             let (registry, _) = try await RetentionCommand.store(options)
             let decisions = try await RetentionEvaluator(registry: registry).run(dryRun: options.dryRun)
             if options.json { return try printJSON(decisions) }
-            for d in decisions { print("\(options.dryRun ? "would delete" : "deleted") \(d.repository):\(d.tag) (\(d.digest), policy \(d.policy))") }
-            print("\(decisions.count) tag(s) \(options.dryRun ? "would go" : "deleted"); run kura gc to free what they held")
+            for d in decisions {
+                let manifest = d.manifestDeleted ? ", with its manifest" : ""
+                print("\(options.dryRun ? "would delete" : "deleted") \(d.repository):\(d.tag) (\(d.digest)\(manifest), policy \(d.policy))")
+            }
+            let manifests = Swift.Set(decisions.filter(\.manifestDeleted).map { "\($0.repository)@\($0.digest)" }).count
+            print(
+                "\(decisions.count) tag(s) and \(manifests) manifest(s) \(options.dryRun ? "would go" : "deleted"); "
+                    + "the next kura gc frees their blobs once pushed longer ago than its --grace (24 h)")
         }
     }
 }

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import KuraHTTP
 import Logging
@@ -16,7 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
             KURA_PORT, KURA_DATA_DIR, KURA_MAX_MANIFEST_BYTES, KURA_MAX_BLOB_BYTES, \
             KURA_LOG_LEVEL, KURA_ACCESS_ENABLED, KURA_AUTO_CREATE_NAMESPACES) override them; flags override both. \
             Several endpoints (public TLS, private allow-listed) come from the file's `listeners:` list. \
-            On the first start with access control (the default) the root account is created and its access key printed once. SIGTERM or SIGINT stops the \
+            On the first start with access control (the default) the root account is created; its access key is printed once on a terminal, and is always in DATA/root-credentials (mode 0600; without a terminal only there, and the log names the file). SIGTERM or SIGINT stops the \
             server gracefully: requests in flight finish first. SIGHUP reloads TLS certificates (they are also \
             reloaded when their files change).
             """
@@ -49,13 +52,20 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "kura")
         logger.logLevel = level
+        OpenFileLimit.raise(logger: logger)
         if tlsSelfSigned { try SelfSignedSetup.apply(to: &configuration) }
         let settings = configuration
         let serverLogger = logger
         let metrics = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(MetricsEndpoint.factory(registry: metrics))
         let services = try await KuraServer.open(settings, logger: serverLogger)
-        if let root = services.rootCredentials {
+        if let root = services.rootCredentials, isatty(STDOUT_FILENO) == 0 {
+            // Not a terminal (a file, a pipe, a journal): the secret stays in the 0600 file.
+            // A warning, so it shows at every usual log level.
+            serverLogger.warning(
+                "created the root account; stdout is not a terminal, so its access key is only in the credentials file (mode 0600)",
+                metadata: ["file": "\(root.file)", "accessKeyID": "\(root.accessKeyID)"])
+        } else if let root = services.rootCredentials {
             let first = settings.effectiveListeners[0]
             // Printed once on the terminal (unbuffered), never through the logger.
             FileHandle.standardOutput.write(Data(

@@ -13,6 +13,8 @@ extension ServeConfigurationLoader.File {
         var allow: [String]?
         var tls: ListenerTLS?
         var trustedProxies: [String]?
+        /// Overrides the top-level `connections:` for this listener.
+        var connections: Connections?
     }
 
     struct ListenerTLS: Decodable {
@@ -28,7 +30,7 @@ extension ServeConfigurationLoader.File {
 extension ServeConfigurationLoader {
     /// Checks every entry (address, APIs, CIDR lists, TLS files named) and that names and
     /// addresses are unique; the first problem is thrown with the listener's name.
-    func parseListeners(_ entries: [File.Listener]) throws -> [ListenerConfiguration] {
+    func parseListeners(_ entries: [File.Listener], connections: ConnectionSettings) throws -> [ListenerConfiguration] {
         guard !entries.isEmpty else { throw ConfigurationError(description: "listeners is empty; omit it for the default listener") }
         var result: [ListenerConfiguration] = []
         for (index, entry) in entries.enumerated() {
@@ -62,7 +64,8 @@ extension ServeConfigurationLoader {
                 ListenerConfiguration(
                     name: name, host: host, port: port, apis: apis, anonymousPull: entry.anonymousPull ?? true,
                     allow: try entry.allow.map { try ranges($0, field: "\(field).allow") }, tls: tls,
-                    trustedProxies: try ranges(entry.trustedProxies ?? [], field: "\(field).trustedProxies")))
+                    trustedProxies: try ranges(entry.trustedProxies ?? [], field: "\(field).trustedProxies"),
+                    connections: try entry.connections.map { try connectionSettings($0, over: connections, field: "\(field).connections") }))
         }
         var seenNames = Set<String>()
         var seenAddresses = Set<String>()

@@ -26,6 +26,8 @@ struct ServeConfigurationLoader {
         var usage: Usage?
         var accessLog: AccessLog?
         var webhooks: Webhooks?
+        /// Timeouts and the per-address cap (ServeConfigurationLoader+Connections.swift).
+        var connections: Connections?
 
         struct Webhooks: Decodable {
             var enabled: Bool?
@@ -61,6 +63,8 @@ struct ServeConfigurationLoader {
             var keepWrites: Bool?
             /// Seconds a pull redirect URL stays valid; set to redirect blob GETs (S3 only).
             var redirectPullsSeconds: Int?
+            /// `/readyz` reports storage full below this many free bytes (local disks).
+            var minimumFreeBytes: Int64?
 
             struct S3: Decodable {
                 var endpoint: String?
@@ -166,6 +170,10 @@ struct ServeConfigurationLoader {
             configuration.storage.cache = (path, maxBytes)
         }
         if let keep = storage.keepWrites { configuration.storage.keepWrites = keep }
+        if let bytes = storage.minimumFreeBytes {
+            guard bytes >= 0 else { throw ConfigurationError(description: "storage.minimumFreeBytes must be 0 or more, not \(bytes)") }
+            configuration.storage.minimumFreeBytes = bytes
+        }
         if let seconds = storage.redirectPullsSeconds {
             guard (1...604_800).contains(seconds) else {
                 throw ConfigurationError(description: "storage.redirectPullsSeconds must be between 1 and 604800 (7 days)")
@@ -181,7 +189,10 @@ struct ServeConfigurationLoader {
         if file.listeners != nil && (file.listen != nil || file.host != nil || file.port != nil) {
             throw ConfigurationError(description: "use either listen (or host and port) or listeners, not both")
         }
-        if let listeners = file.listeners { configuration.listeners = try parseListeners(listeners) }
+        if let block = file.connections {
+            configuration.connections = try connectionSettings(block, over: configuration.connections, field: "connections")
+        }
+        if let listeners = file.listeners { configuration.listeners = try parseListeners(listeners, connections: configuration.connections) }
         if let seconds = file.tls?.reloadIntervalSeconds {
             guard seconds > 0 else { throw ConfigurationError(description: "tls.reloadIntervalSeconds must be positive") }
             configuration.tlsReloadIntervalSeconds = seconds
@@ -247,6 +258,7 @@ struct ServeConfigurationLoader {
             return value
         }
         if let listen = environment["KURA_LISTEN"] { try setListen(listen, &configuration) }
+        try applyConnectionEnvironment(environment, to: &configuration)
         if !configuration.listeners.isEmpty, environment["KURA_HOST"] != nil || environment["KURA_PORT"] != nil {
             throw ConfigurationError(
                 description: "KURA_HOST and KURA_PORT set the single listener, but the file lists listeners; use KURA_LISTEN to replace them")

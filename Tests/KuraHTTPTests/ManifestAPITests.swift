@@ -177,7 +177,13 @@ struct ManifestAPITests {
     @Test func catalogPages() async throws {
         try await withTemporaryDirectory { dir in
             try await withLiveServer(dataDirectory: dir) { client in
-                for name in ["c/x", "a", "b/y", "a-b"] { try await client.pushBlob(testBytes(10), to: name) }
+                // The catalog lists repositories holding a manifest: each gets one; "empty" only a blob.
+                let config = testBytes(10)
+                for name in ["c/x", "a", "b/y", "a-b"] {
+                    try await client.pushBlob(config, to: name)
+                    _ = try await client.pushManifest(TestManifests.image(config: config, layers: []), mediaType: MediaType.ociManifest, to: name, reference: "v1")
+                }
+                try await client.pushBlob(config, to: "empty")
                 let all = try await client.execute(uri: "/v2/_catalog", method: .get)
                 #expect(all.json?["repositories"] as? [String] == ["a", "a-b", "b/y", "c/x"])
                 let first = try await client.execute(uri: "/v2/_catalog?n=3", method: .get)

@@ -17,7 +17,7 @@ struct MirrorProcessTests {
     }
 
     /// Runs `kura` with `arguments` to completion (at most two minutes).
-    func kura(_ arguments: [String], scratch: String) async throws -> Finished {
+    func kura(_ arguments: [String], scratch: String, environment: [String: String] = [:]) async throws -> Finished {
         let process = Process()
         let id = UUID().uuidString.prefix(6)
         let out = "\(scratch)/mirror-\(id).out", err = "\(scratch)/mirror-\(id).err"
@@ -25,6 +25,7 @@ struct MirrorProcessTests {
         _ = FileManager.default.createFile(atPath: err, contents: nil)
         process.executableURL = URL(fileURLWithPath: ServeProcessTests.executable)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
         try process.run()
@@ -67,9 +68,8 @@ struct MirrorProcessTests {
     }
 
     private func check(source: ServeProcessTests.Server, target: ServeProcessTests.Server, scratch: String) async throws {
-        let printed = target.stdout
-        let id = try #require(printed.split(separator: "\n").first { $0.contains("access key id:") }?.split(separator: " ").last)
-        let secret = try #require(printed.split(separator: "\n").first { $0.contains("secret key:") }?.split(separator: " ").last)
+        // stdout is not a terminal: root's key is only in the target's credentials file.
+        let (id, secret) = try await ServerTLSOptionProcessTests.rootCredentials(data: target.dataDirectory, server: target)
         let passwordFile = "\(scratch)/target-secret"
         try "\(secret)\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
         let sourceURL = "http://127.0.0.1:\(source.port)"

@@ -46,6 +46,7 @@ struct ServeProcessTests {
         let process = Process()
         let port: Int
         let stdoutPath: String
+        let dataDirectory: String
 
         let metricsPort: Int
 
@@ -54,6 +55,7 @@ struct ServeProcessTests {
         /// `kura serve` on a free port; `listen: false` leaves the endpoints to `arguments`
         /// (a configuration file with `listeners:`).
         init(data: String, environment: [String: String] = [:], arguments: [String] = [], listen: Bool = true) throws {
+            dataDirectory = data
             port = try ServeProcessTests.freePort()
             metricsPort = try ServeProcessTests.freePort()
             stdoutPath = "\(data).stdout-\(UUID().uuidString.prefix(6))"
@@ -107,13 +109,16 @@ struct ServeProcessTests {
             let first = try Server(data: data)
             try await first.waitUntilServing()
             let printed = first.stdout
+            let logged = first.stderr
             _ = await first.stop()
-            let id = try #require(printed.split(separator: "\n").first { $0.contains("access key id:") }?.split(separator: " ").last)
-            let secret = try #require(printed.split(separator: "\n").first { $0.contains("secret key:") }?.split(separator: " ").last)
-            #expect(id.hasPrefix("KURA"))
-            // The copy in the data folder: same key, owner-only.
+            // stdout is a file here, not a terminal: the key is only in the data folder
+            // (owner-only), and the log names that file.
             let file = try String(contentsOfFile: "\(data)/root-credentials", encoding: .utf8)
-            #expect(file.contains("access_key_id=\(id)") && file.contains("secret_key=\(secret)"))
+            let id = try #require(file.split(separator: "\n").first { $0.hasPrefix("access_key_id=") }?.dropFirst("access_key_id=".count))
+            let secret = try #require(file.split(separator: "\n").first { $0.hasPrefix("secret_key=") }?.dropFirst("secret_key=".count))
+            #expect(id.hasPrefix("KURA"))
+            #expect(!printed.contains(String(secret)) && !logged.contains(String(secret)), "the secret is not printed when stdout is not a terminal")
+            #expect(logged.contains("\(data)/root-credentials"), "a log line names the file: \(logged)")
             let mode = try FileManager.default.attributesOfItem(atPath: "\(data)/root-credentials")[.posixPermissions] as? Int
             #expect(mode == 0o600)
 

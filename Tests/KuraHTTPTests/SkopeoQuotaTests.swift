@@ -6,7 +6,7 @@ import Testing
 
 /// The real skopeo against a namespace quota: refused while the image does not fit, leaving
 /// nothing behind; accepted once the quota equals the image's bytes exactly.
-@Suite("skopeo with a quota", .serialized, .enabled(if: SkopeoRunner.isInstalled, "needs /usr/bin/skopeo"))
+@Suite("skopeo with a quota", .serialized)
 struct SkopeoQuotaTests {
     @Test func pushIsRefusedOverQuotaAndFitsExactly() async throws {
         try await withTemporaryDirectory { scratch in

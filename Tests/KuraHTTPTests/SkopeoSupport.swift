@@ -90,7 +90,9 @@ struct SkopeoRunner: Sendable {
     let home: String
 
     /// Prepares an isolated home folder under `scratch`.
+    /// Fails (never skips) when skopeo is missing.
     init(scratch: String) throws {
+        guard Self.isInstalled else { throw TestFailure("\(Self.executable) is missing: apt-get install skopeo (scripts/install-deps does)") }
         home = "\(scratch)/skopeo-home"
         for folder in ["", "/config", "/runtime", "/tmp"] {
             try FileManager.default.createDirectory(atPath: home + folder, withIntermediateDirectories: true)

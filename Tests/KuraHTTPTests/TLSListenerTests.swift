@@ -107,7 +107,7 @@ struct TLSListenerTests {
 
 /// skopeo (a Go client: TLS verification, HTTP/2 by ALPN) against a TLS listener whose
 /// certificate the test made, before and after a reload.
-@Suite("skopeo over TLS", .serialized, .enabled(if: SkopeoRunner.isInstalled, "needs /usr/bin/skopeo"))
+@Suite("skopeo over TLS", .serialized)
 struct SkopeoTLSTests {
     @Test
     func copiesInAndOutAcrossACertificateReload() async throws {

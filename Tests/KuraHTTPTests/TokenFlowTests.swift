@@ -35,7 +35,8 @@ struct TokenFlowTests {
             // A push needs a token carrying push on the repository.
             let blob = testBytes(500)
             let noScope = try await client.execute(uri: "/v2/team/app/blobs/uploads/", method: .post, headers: bearer(login))
-            #expect(noScope.status == .unauthorized)
+            #expect(noScope.status == .forbidden)
+            #expect(noScope.headers[.wwwAuthenticate]?.contains("error=\"insufficient_scope\"") == true)
             #expect(noScope.headers[.wwwAuthenticate]?.contains("scope=\"repository:team/app:pull,push\"") == true)
             let pushToken = try await client.token(manager, scopes: ["repository:team/app:pull,push"])
             let access = (pushToken.json?["access"] as? [[String: Any]])
@@ -157,6 +158,10 @@ struct TokenFlowTests {
     @Test func adminAPIRefusesBadInputAndChangesNothing() async throws {
         try await withSecuredServer { client, root in
             #expect(try await client.admin(.post, "namespaces", as: root, json: "{\"name\":\"team\"}").status == .created)
+            // team/app exists (a description is only for a repository the registry holds).
+            let blob = testBytes(32, seed: 5)
+            try await client.execute(uri: "/v2/team/app/blobs/uploads/?digest=\(sha256(blob))", method: .post, headers: root.basic, body: ByteBuffer(bytes: blob))
+                .expectStatus(.created)
             let cases: [(HTTPRequest.Method, String, String?)] = [
                 (.post, "namespaces", "{\"name\":\"team2\",\"owner\":\"x\"}"),  // unknown field
                 (.post, "namespaces", "{\"name\":\"Bad!\"}"),

@@ -118,15 +118,7 @@ import Testing
     }
 
     @Test func pullsAndJobRunsAreDeliveredWhenSubscribed() async throws {
-        let recorder = Recorder()
-        let router = Router()
-        router.post("/hook") { request, _ -> Response in
-            var request = request
-            await recorder.receive(Array(try await request.collectBody(upTo: 1 << 20).readableBytesView))
-            return Response(status: .noContent)
-        }
-        try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { hookClient in
-            let port = try #require(hookClient.port)
+        try await Self.withRecordingReceiver { port, recorder in
             try await withTemporaryDirectory { dir in
                 try await withMeteredServer(dataDirectory: dir, configure: { $0.gc = .init(enabled: true, intervalSeconds: 1) }) { client, _, root in
                     try await client.makeNamespace("team", root: root)

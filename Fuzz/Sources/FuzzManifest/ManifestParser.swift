@@ -1,0 +1,1 @@
+../../../Sources/KuraRegistry/ManifestParser.swift

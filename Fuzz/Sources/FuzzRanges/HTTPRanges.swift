@@ -1,0 +1,1 @@
+../../../Sources/KuraHTTP/HTTPRanges.swift

@@ -1,0 +1,36 @@
+import Foundation
+import KuraTestSupport
+import Testing
+
+/// The test command installs PyPI tools into a virtual environment of its own, made from
+/// Debian's Python (whose system site is EXTERNALLY-MANAGED, PEP 668), and the tests find
+/// them there (issue 19, item 6).
+@Suite("Test tools")
+struct TestToolsTests {
+    @Test func pyPIToolsComeFromTheScriptsVirtualEnvironment() throws {
+        let venv = TestTools.virtualEnvironment
+        let configuration = try String(contentsOfFile: "\(venv)/pyvenv.cfg", encoding: .utf8)
+        #expect(configuration.contains("home = /usr/bin"), "made by Debian's python3 -m venv: \(configuration)")
+        for tool in ["weed", "trivy"] {
+            #expect(try TestTools.require(tool).hasPrefix("\(venv)/bin/"), "\(tool) from the virtual environment")
+        }
+        _ = try TestTools.python()
+        // install-deps and the tests agree on the folder.
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/install-deps").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: script)
+        process.arguments = ["--print-venv"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(printed.trimmingCharacters(in: .whitespacesAndNewlines) == venv)
+    }
+
+    @Test func aMissingToolFailsWithTheInstallCommand() {
+        #expect(TestTools.path("no-such-tool-\(UUID().uuidString.prefix(6))") == nil)
+        #expect(TestTools.Missing(tool: "x").description.contains("scripts/install-deps"))
+    }
+}
