@@ -1,3 +1,4 @@
+import Foundation
 public import KuraCore
 public import KuraStorage
 
@@ -74,20 +75,44 @@ public struct ImageFileCollector: Sendable {
 
     /// `open` streams a layer blob; `interest` says which entries detectors want.
     public func collect(
-        layers: [Digest], open: @Sendable (Digest) async throws -> ObjectBody,
+        layers: [Digest], open: @escaping @Sendable (Digest) async throws -> ObjectBody,
         interest: @escaping @Sendable (TarEntry) -> FileInterest
     ) async throws -> (ImageFiles, Statistics) {
+        // Layers are read concurrently (decompression is most of the work), a few at a time,
+        // then applied bottom to top.
+        let reader = LayerReader(limits: limits)
+        let limits = self.limits
+        let width = max(1, min(layers.count, ProcessInfo.processInfo.activeProcessorCount))
+        var results = [LayerReader.Result?](repeating: nil, count: layers.count)
+        try await withThrowingTaskGroup(of: (Int, LayerReader.Result).self) { group in
+            func start(_ index: Int) {
+                let digest = layers[index]
+                group.addTask {
+                    let collector = LayerFileCollector(layerIndex: index, limits: limits, interest: interest)
+                    do {
+                        return (index, try await reader.read(try await open(digest), collector: collector))
+                    } catch let error as LayerReadError {
+                        throw LayerFailure(layerIndex: index, digest: digest, reason: error)
+                    }
+                }
+            }
+            var next = 0
+            while next < width {
+                start(next)
+                next += 1
+            }
+            while let (index, result) = try await group.next() {
+                results[index] = result
+                if next < layers.count {
+                    start(next)
+                    next += 1
+                }
+            }
+        }
         var image = ImageFiles()
         var statistics = Statistics()
-        let reader = LayerReader(limits: limits)
-        for (index, digest) in layers.enumerated() {
-            let collector = LayerFileCollector(layerIndex: index, limits: limits, lowerPaths: Set(image.files.keys), interest: interest)
-            let result: LayerReader.Result
-            do {
-                result = try await reader.read(try await open(digest), collector: collector)
-            } catch let error as LayerReadError {
-                throw LayerFailure(layerIndex: index, digest: digest, reason: error)
-            }
+        for result in results {
+            guard let result else { continue }
             image.apply(result.contents)
             statistics.layers += 1
             statistics.compressedBytes += result.compressedBytes

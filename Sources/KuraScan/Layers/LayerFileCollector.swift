@@ -3,8 +3,6 @@ struct LayerFileCollector: TarVisitor {
     let layerIndex: Int
     let limits: LayerLimits
     let interest: (TarEntry) -> FileInterest
-    /// Paths already collected from lower layers, so a plain replacement can hide them.
-    let lowerPaths: Set<String>
 
     private(set) var contents = LayerContents()
     /// The entry whose content is arriving, and where it goes: `buffer`, or `scanner` if set.
@@ -12,10 +10,9 @@ struct LayerFileCollector: TarVisitor {
     private var buffer: [UInt8] = []
     private var scanner: GoBuildInfoScanner?
 
-    init(layerIndex: Int, limits: LayerLimits, lowerPaths: Set<String>, interest: @escaping (TarEntry) -> FileInterest) {
+    init(layerIndex: Int, limits: LayerLimits, interest: @escaping (TarEntry) -> FileInterest) {
         self.layerIndex = layerIndex
         self.limits = limits
-        self.lowerPaths = lowerPaths
         self.interest = interest
     }
 
@@ -50,7 +47,10 @@ struct LayerFileCollector: TarVisitor {
             current = entry
             return true
         default:
-            if lowerPaths.contains(entry.path) { contents.replaced.append(entry.path) }
+            // Not read, yet it hides whatever a lower layer had at a path a detector would read
+            // (layers are read concurrently, so which lower files exist is not known here).
+            let asFile = TarEntry(path: entry.path, kind: .regular, size: Int64(limits.maximumFileSize), mode: 0o755)
+            if interest(asFile) != .none { contents.replaced.append(entry.path) }
             return false
         }
     }

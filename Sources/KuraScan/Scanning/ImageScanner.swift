@@ -18,7 +18,7 @@ public struct ImageScanner: Sendable {
 
     /// The packages in the image whose layers (bottom first) `open` streams.
     public func detect(
-        layers: [Digest], open: @Sendable (Digest) async throws -> ObjectBody
+        layers: [Digest], open: @escaping @Sendable (Digest) async throws -> ObjectBody
     ) async throws -> (OperatingSystem?, [Package], ImageFileCollector.Statistics) {
         let detectors = self.detectors
         let osDetector = self.osDetector
@@ -32,7 +32,7 @@ public struct ImageScanner: Sendable {
 
     /// Detects and matches.
     public func scan(
-        manifest: Digest?, layers: [Digest], open: @Sendable (Digest) async throws -> ObjectBody, now: Date = Date()
+        manifest: Digest?, layers: [Digest], open: @escaping @Sendable (Digest) async throws -> ObjectBody, now: Date = Date()
     ) async throws -> ScanReport {
         let (os, packages, statistics) = try await detect(layers: layers, open: open)
         return try await rematch(manifest: manifest, operatingSystem: os, packages: packages, statistics: statistics, now: now)
