@@ -86,8 +86,12 @@ extension RegistryAPI {
             }
         case .action(let action, let repository):
             let allowed = try await access.allowedActions(principal, on: repository, anonymousPull: anonymousPull)
+            let mountSource = Self.mountSource(endpoint, request: request)
             if !allowed.contains(action) {
-                let scope = AccessScope.repository(repository.value, action == .pull ? [.pull] : [.pull, action]).description
+                var scope = AccessScope.repository(repository.value, action == .pull ? [.pull] : [.pull, action]).description
+                // As distribution does: the scopes a mount needs, so a client that asks only for
+                // what the challenge names gets a token that can mount.
+                if let mountSource { scope += " " + AccessScope.repository(mountSource.value, [.pull]).description }
                 // No credentials: 401, sign in. An anonymous token: 401 too, with
                 // `insufficient_scope`. A token that lacks a scope the account holds: 403 with
                 // `insufficient_scope` and the scope needed (RFC 6750 3.1), so the client gets a
@@ -115,6 +119,21 @@ extension RegistryAPI {
                     error: RegistryError(.denied, "\(principal.accountName ?? "caller") may not \(action.rawValue) \(repository): \(rule)"),
                     headers: [:])
             }
+            if let mountSource, try await !access.allowedActions(principal, on: mountSource, anonymousPull: anonymousPull).contains(.pull),
+                principal.tokenAccess != nil, !principal.isAnonymous,
+                principal.grantedActions(in: String(mountSource.firstComponent), isPublic: false).contains(.pull)
+            {
+                // A token without pull on the mount's source, for an account that may pull
+                // there: send the client for a token naming both, rather than an upload it
+                // does not need. An account that may not pull there gets the upload session.
+                let scopes = [AccessScope.repository(repository.value, [.pull, .push]), AccessScope.repository(mountSource.value, [.pull])]
+                throw AuthorizationFailure(
+                    error: RegistryError(.unauthorized, "authentication required for pull on \(mountSource)"),
+                    headers: [
+                        .wwwAuthenticate: authenticator.challenge(
+                            origin: origin, scope: scopes.map(\.description).joined(separator: " "), error: "insufficient_scope")
+                    ])
+            }
             if action == .push, request.method == .post || request.method == .put, case .manifest = endpoint {
                 try await access.ensureNamespace(for: repository, principal: principal)
             } else if action == .push, case .uploads = endpoint {
@@ -122,6 +141,14 @@ extension RegistryAPI {
             }
         }
         return caller
+    }
+
+    /// The `from` repository of a cross-repository mount (`POST …/uploads/?mount=&from=`).
+    static func mountSource(_ endpoint: V2Endpoint, request: Request) -> RepositoryName? {
+        guard case .uploads = endpoint, request.method == .post else { return nil }
+        let query = request.uri.queryParameters
+        guard query["mount"] != nil, let from = query["from"] else { return nil }
+        return try? RepositoryName(parsing: String(from))
     }
 
     /// Whether the caller may read `repository` (mount sources, catalog entries).
