@@ -8,17 +8,21 @@ import NIOSSL
 
 /// How a listener's connections are set up: plain HTTP/1.1, or TLS with HTTP/2 offered by
 /// ALPN (HTTP/1.1 for clients that do not ask for h2); timed by ``ConnectionTimeoutHandler``,
-/// capped per source address, and behind the allow-list when it has one.
+/// capped per source address, and behind the allow-list when it has one. Every connection
+/// and stream answers `Expect: 100-continue` (``ExpectContinueHandler``).
 package enum ListenerChannels {
     package static func serverBuilder(for listener: ListenerConfiguration, certificate: TLSCertificateStore?, logger: Logger) -> HTTPServerBuilder {
         let tlsConfiguration = certificate?.serverConfiguration()
         let allow = listener.allow
         let settings = listener.connections ?? ConnectionSettings()
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ConnectionTimeoutHandler(settings: settings, logger: logger), ProtocolErrorHandler()])
+            additionalChannelHandlers: [
+                ConnectionTimeoutHandler(settings: settings, logger: logger), ProtocolErrorHandler(), LargeReadsHandler(), ExpectContinueHandler(),
+            ])
         let counter = ConnectionCounter()
         let exempt = listener.trustedProxies
         return HTTPServerBuilder { responder in
+            let responder = ExpectContinueBody.responder(responder)
             if let tlsConfiguration {
                 let http2 = HTTP2ChannelConfiguration(idleTimeout: settings.idleTimeout, streamConfiguration: http1)
                 let channel = try HTTP2UpgradeChannel(tlsConfiguration: tlsConfiguration, configuration: http2, responder: responder)

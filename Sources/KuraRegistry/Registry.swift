@@ -144,7 +144,10 @@ public final class Registry: Sendable {
         _ id: String, in repository: RepositoryName, start: Int64?, length: Int64?, body: Body
     ) async throws -> UploadStatus where Body.Element == ByteBuffer {
         let upload = try await session(id, in: repository)
+        // Decided before any byte is read, so a client waiting on `Expect: 100-continue` is
+        // refused without sending the chunk.
         try checkBlobLength(length)
+        try checkBlobEnd(start: start, length: length)
         return try await blobs.appendUpload(upload, at: start, expectedLength: length, body: limited(body))
     }
 
@@ -153,6 +156,8 @@ public final class Registry: Sendable {
         _ id: String, in repository: RepositoryName, digest: Digest, start: Int64?, length: Int64?, lastChunk: Body?
     ) async throws -> BlobInfo where Body.Element == ByteBuffer {
         let upload = try await session(id, in: repository)
+        try checkBlobLength(length)
+        try checkBlobEnd(start: start, length: length)
         let limit = try await quotaLimit(for: repository)
         // With the last chunk's length known, so is the blob's size: a session already over
         // the quota is refused before the commit and cancelled, its bytes deleted.
@@ -205,6 +210,14 @@ public final class Registry: Sendable {
         if let length, let max = limits.maxBlobBytes, length > max {
             throw RegistryError(.sizeInvalid, "blob too large", detail: "limit is \(max) bytes")
         }
+    }
+
+    /// A chunk at `start` of `length` bytes must not end past the blob limit.
+    private func checkBlobEnd(start: Int64?, length: Int64?) throws {
+        guard let start, let length else { return }
+        let (end, overflow) = start.addingReportingOverflow(length)
+        if overflow { throw RegistryError(.sizeInvalid, "blob too large", detail: "the chunk ends past \(Int64.max)") }
+        try checkBlobLength(end)
     }
 
     private func limited<Body: AsyncSequence & Sendable>(_ body: Body) -> SizeLimitedBody<Body> where Body.Element == ByteBuffer {

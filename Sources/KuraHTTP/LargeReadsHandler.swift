@@ -1,0 +1,19 @@
+import NIOCore
+
+/// Lets a connection read up to 1 MiB at a time (NIO's default stops at 64 KiB). An upload
+/// then reaches the route in a sixteenth as many pieces, each a trip through the HTTP
+/// decoder and a hop to the request's task; the buffer shrinks again when reads are small.
+/// An HTTP/2 stream, whose connection reads for it, is left as it is. Passes everything
+/// through.
+final class LargeReadsHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    typealias InboundOut = NIOAny
+
+    static let allocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 64 << 10, maximum: 1 << 20)
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        // An HTTP/2 stream does not read for itself (and traps on the option).
+        guard !context.channel.isHTTP2Stream else { return }
+        try? context.channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.allocator)
+    }
+}
