@@ -44,7 +44,7 @@ import Testing
     @Test func retentionAndCollectionDeletionsAreAudited() async throws {
         try await withAuditedRegistry { registry, catalog in
             let old = try await pushTestImage(registry, "team/app", tag: "old", seed: "old")
-            try await Task.sleep(for: .milliseconds(5))  // distinct push times
+            await Poll.nextMillisecond()  // distinct push times
             try await pushTestImage(registry, "team/app", tag: "new", seed: "new")
             try await catalog.setRetentionPolicy(RetentionPolicy(scope: "team", keepLast: 1))
             #expect(try await RetentionEvaluator(registry: registry).run(dryRun: false).map(\.tag) == ["old"])

@@ -7,6 +7,7 @@ import KuraHTTP
 import KuraMetadata
 import KuraRegistry
 @testable import KuraServe
+import KuraTestSupport
 import NIOCore
 import Testing
 
@@ -48,7 +49,7 @@ import Testing
                             .put, "team/app/manifests/\(reference == "loose" ? digest : reference)", as: root,
                             headers: [.contentType: MediaType.ociManifest], body: manifest
                         ).expectStatus(.created)
-                        try await Task.sleep(for: .milliseconds(5))  // distinct push times
+                        await Poll.nextMillisecond()  // distinct push times
                     }
                     let store = try #require(services.registry.catalog as? any RetentionStore)
                     try await store.setRetentionPolicy(RetentionPolicy(scope: "team", keepLast: 1))

@@ -3,6 +3,7 @@ import KuraCore
 import KuraMetadata
 @testable import KuraRegistry
 import KuraStorage
+import KuraTestSupport
 import NIOCore
 import Testing
 
@@ -36,7 +37,7 @@ struct CrashDebrisTests {
             for path in [temporary, staging, "\(root)/uploads/\(orphanSession)/tail-0"] {
                 try manager.setAttributes([.modificationDate: crash], ofItemAtPath: path)
             }
-            try await Task.sleep(for: .milliseconds(5))  // the unlinked blob strictly before the zero-grace cutoff
+            await Poll.nextMillisecond()  // the unlinked blob strictly before the zero-grace cutoff
             var options = GarbageCollectionOptions()
             options.gracePeriod = 0
             options.uploadExpiry = 3600

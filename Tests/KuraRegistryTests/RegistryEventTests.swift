@@ -77,7 +77,7 @@ import Testing
         try await withRegistry { registry, store, recorder in
             for (index, tag) in ["v1", "v2", "v3"].enumerated() {
                 try await pushTestImage(registry, "team/app", tag: tag, seed: tag)
-                if index < 2 { try await Task.sleep(for: .milliseconds(5)) }  // distinct push times
+                if index < 2 { await Poll.nextMillisecond() }  // distinct push times
             }
             try await store.setRetentionPolicy(RetentionPolicy(scope: "team", keepLast: 1))
             _ = try await RetentionEvaluator(registry: registry).run(dryRun: true)

@@ -3,6 +3,7 @@ import KuraCore
 import KuraMetadata
 import KuraRegistry
 import KuraStorage
+import KuraTestSupport
 import NIOCore
 import Testing
 
@@ -14,14 +15,14 @@ struct RetentionManifestTests {
     @Test func retentionDeletesUntaggedManifestsAndGCFreesTheirBlobs() async throws {
         try await GCFixture.with { f in
             let old1 = try await f.pushImage("team/app", tag: "v1", config: bytes("{\"v\":1}"), layers: [bytes("layer one")])
-            try await Task.sleep(for: .milliseconds(5))
+            await Poll.nextMillisecond()
             // v2's manifest is also tagged "stable", which the policy keeps by pattern.
             let old2 = try await f.pushImage("team/app", tag: "v2", config: bytes("{\"v\":2}"), layers: [bytes("layer two")])
-            try await Task.sleep(for: .milliseconds(5))
+            await Poll.nextMillisecond()
             _ = try await f.registry.putManifest(
                 ByteBuffer(bytes: GCManifests.image(config: bytes("{\"v\":2}"), layers: [bytes("layer two")])),
                 contentType: MediaType.ociManifest, reference: .tag(try Tag(parsing: "stable-2")), in: try f.name("team/app"))
-            try await Task.sleep(for: .milliseconds(5))
+            await Poll.nextMillisecond()
             try await f.pushImage("team/app", tag: "v3", config: bytes("{\"v\":3}"), layers: [bytes("layer three")])
             let retention = try #require(f.registry.catalog as? any RetentionStore)
             try await retention.setRetentionPolicy(RetentionPolicy(scope: "team", keepLast: 1, keepPattern: "stable-.*"))
@@ -47,7 +48,7 @@ struct RetentionManifestTests {
             #expect(try await !f.stored(sha(bytes("layer one"))))
             #expect(try await f.stored(sha(bytes("layer two"))))
             // With the default grace period (24 h) nothing is freed yet.
-            try await Task.sleep(for: .milliseconds(5))
+            await Poll.nextMillisecond()
             try await f.pushImage("team/app", tag: "v4", config: bytes("{\"v\":4}"), layers: [bytes("layer four")])
             #expect(try await RetentionEvaluator(registry: f.registry).run(dryRun: false).map(\.tag) == ["v3"])
             #expect(try await f.gc(grace: 24 * 3600).blobsFreed == 0)
@@ -58,7 +59,7 @@ struct RetentionManifestTests {
     @Test func anIndexChildKeptByATaggedIndexStays() async throws {
         try await GCFixture.with { f in
             let child = try await f.pushImage("team/multi", tag: "child", config: bytes("{\"c\":1}"), layers: [bytes("child layer")])
-            try await Task.sleep(for: .milliseconds(5))
+            await Poll.nextMillisecond()
             let index = GCManifests.index([child])
             _ = try await f.registry.putManifest(
                 ByteBuffer(bytes: index), contentType: MediaType.ociIndex, reference: .tag(try Tag(parsing: "latest")), in: try f.name("team/multi"))
