@@ -43,7 +43,7 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
     static func holdsBackBody(_ headers: HTTPFields) -> Bool {
         guard expectsContinue(headers) else { return false }
         if headers[.transferEncoding] != nil { return true }
-        return headers[.contentLength].flatMap { Int64($0) }.map { $0 > 0 } ?? false
+        return (headers.declaredContentLength ?? 0) > 0
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

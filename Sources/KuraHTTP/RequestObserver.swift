@@ -23,7 +23,7 @@ package struct RequestObserver: RouterMiddleware {
         let start = DispatchTime.now().uptimeNanoseconds
         let observation = RequestObservation()
         var request = request
-        let declaredLength = request.headers[.contentLength].flatMap { Int64($0) }
+        let declaredLength = request.headers.declaredContentLength
         if declaredLength == nil, request.method == .put || request.method == .post || request.method == .patch {
             request.body = RequestBody(asyncSequence: CountingBody(base: request.body, observation: observation))
         }

@@ -108,7 +108,7 @@ extension RegistryAPI {
     /// decimal that fits in Int64 is refused.
     func contentLength(_ request: Request) throws -> Int64? {
         guard let text = request.headers[.contentLength] else { return nil }
-        guard let length = Int64(text), length >= 0 else {
+        guard let length = request.headers.declaredContentLength else {
             throw RegistryError(.sizeInvalid, "invalid Content-Length", detail: text, status: 400)
         }
         return length

@@ -13,7 +13,9 @@ extension FileSystemBackend {
         return try await BlockingIO.run {
             var stats = statvfs()
             guard statvfs(root, &stats) == 0 else { throw StorageError.io(operation: "statvfs", path: root, errno: errno) }
-            return Int64(stats.f_bavail) * Int64(stats.f_frsize)
+            // Saturating: a huge file system must not trap the readiness check.
+            let (bytes, overflow) = Int64(clamping: stats.f_bavail).multipliedReportingOverflow(by: Int64(clamping: stats.f_frsize))
+            return overflow ? .max : bytes
         }
     }
 
