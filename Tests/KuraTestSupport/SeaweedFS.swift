@@ -99,7 +99,20 @@ public struct SeaweedFS: Sendable {
             self.arguments = arguments
         }
 
+        /// Free ports are found before weed binds them, and weed also binds port+10000 for
+        /// gRPC, which nothing reserves: another process can take one meanwhile. A start that
+        /// fails is tried again on new ports (twice at most).
         static func start() async throws -> Server {
+            var attempt = 1
+            while true {
+                do { return try await startOnce() } catch Failure.didNotStart(let detail) where attempt < 3 {
+                    attempt += 1
+                    _ = detail
+                }
+            }
+        }
+
+        private static func startOnce() async throws -> Server {
             guard let weed = findExecutable("weed") else { throw Failure.missingBinary }
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kura-weed-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
