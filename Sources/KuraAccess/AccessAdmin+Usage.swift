@@ -9,14 +9,14 @@ extension AccessAdmin {
         public var physicalBytes: Int64
     }
 
-    private var usageStore: any UsageStore {
+    var usageStore: any UsageStore {
         get throws {
             guard let store = registry.catalog as? any UsageStore else { throw AdminError.notFound("this catalog keeps no usage") }
             return store
         }
     }
 
-    private var quotaStore: any QuotaStore {
+    var quotaStore: any QuotaStore {
         get throws {
             guard let store = registry.catalog as? any QuotaStore else { throw AdminError.notFound("this catalog keeps no quotas") }
             return store
