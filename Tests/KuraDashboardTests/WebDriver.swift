@@ -43,11 +43,12 @@ final class Browser: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
+        let base = "http://127.0.0.1:\(port)"
         defer {
-            process.terminate()
+            // chromedriver outlives SIGTERM at times: kill it outright (its browser went at Quit).
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        let base = "http://127.0.0.1:\(port)"
         // Poll until the driver answers (it starts in well under a second).
         var ready = false
         for _ in 0..<200 {
