@@ -15,7 +15,7 @@ struct ConsoleBrowserTests {
         try await browser.go(server.baseURL + "/sign-in")
         try await browser.type("#access_key_id", key)
         try await browser.type("#secret_key", secret)
-        try await browser.click("#sign-in")
+        try await browser.follow("#sign-in")
         #expect(try await browser.text("#account").isEmpty == false)
     }
 
@@ -37,11 +37,11 @@ struct ConsoleBrowserTests {
                 #expect(try await browser.text("#namespaces").contains("team"))
                 try await browser.screenshot("02-namespaces")
 
-                try await browser.click("#namespaces a[href='/namespaces/team']")
+                try await browser.follow("#namespaces a[href='/namespaces/team']")
                 #expect(try await browser.findAll("#repositories tbody tr").count == 2)
                 try await browser.screenshot("03-namespace")
 
-                try await browser.click("#repositories a[href='/repositories/team/app']")
+                try await browser.follow("#repositories a[href='/repositories/team/app']")
                 #expect(try await browser.findAll("#tags tbody tr").count == 3)
                 #expect(try await browser.text("#pull-docker") == "docker pull 127.0.0.1:\(server.port)/team/app:v1")
 
@@ -49,7 +49,7 @@ struct ConsoleBrowserTests {
                 try await browser.click("#edit-description summary")
                 try await browser.type("#short", "The app, in one line")
                 try await browser.type("#full", "# Usage\n\nRun it with **care**.\n\n- one\n- two")
-                try await browser.click("#save-description")
+                try await browser.follow("#save-description")
                 #expect(try await browser.text("#short-description") == "The app, in one line")
                 #expect(try await browser.text("#full-description h1") == "Usage")
                 #expect(try await browser.text("#full-description strong") == "care")
@@ -57,7 +57,7 @@ struct ConsoleBrowserTests {
                 try await browser.screenshot("04-repository")
 
                 // Tag → manifest: its layers and config.
-                try await browser.click("#tags tr[data-tag='v2'] a.tag-link")
+                try await browser.follow("#tags tr[data-tag='v2'] a.tag-link")
                 #expect(try await browser.findAll("#layers tbody tr").count == 2)
                 #expect(try await browser.text("#history").contains("COPY app /bin/app"))
                 #expect(try await browser.text("#manifest-tags") == "v2")
@@ -65,20 +65,20 @@ struct ConsoleBrowserTests {
 
                 // Delete v1: the confirmation names the digest and the tag that keeps it.
                 try await browser.go(server.baseURL + "/repositories/team/app")
-                try await browser.click("#tags tr[data-tag='v1'] a.delete-tag")
+                try await browser.follow("#tags tr[data-tag='v1'] a.delete-tag")
                 #expect(try await browser.text("#delete-target") == "v1")
                 let confirmation = try await browser.text("#confirm-delete")
                 #expect(confirmation.contains(shared.description))
                 #expect(confirmation.contains("v1-alias"))
                 try await browser.screenshot("06-confirm-delete")
-                try await browser.click("#confirm")
+                try await browser.follow("#confirm")
                 #expect(try await browser.findAll("#tags tr[data-tag='v1']").isEmpty)
                 #expect(try await browser.findAll("#tags tr[data-tag='v1-alias']").count == 1)
                 #expect(try await server.manifestStatus("team/app", "v1") == .notFound)
                 #expect(try await server.manifestStatus("team/app", "v1-alias") == .ok)
 
                 // Sign out: the session is gone, and the private namespace with it.
-                try await browser.click("#sign-out")
+                try await browser.follow("#sign-out")
                 #expect(try await browser.currentURL.contains("/sign-in"))
                 #expect(await server.sessions.count == 0)
                 try await browser.go(server.baseURL + "/repositories/team/app")
@@ -147,7 +147,7 @@ struct ConsoleBrowserTests {
                 // Signing in again lands back on the page; disabling the key ends the session at once.
                 try await browser.type("#access_key_id", key)
                 try await browser.type("#secret_key", secret)
-                try await browser.click("#sign-in")
+                try await browser.follow("#sign-in")
                 #expect(try await browser.currentURL.hasSuffix("/repositories/team/app"))
                 try await server.admin(.patch, "keys/\(key)", "{\"status\":\"disabled\"}")
                 try await browser.go(server.baseURL + "/repositories/team/app")

@@ -112,6 +112,20 @@ final class Browser: @unchecked Sendable {
 
     func click(_ css: String) async throws { _ = try await command("element/\(try await find(css))/click", .POST, [:]) }
 
+    /// Clicks something that loads a new page and waits (polling, at most 30 s) until the new
+    /// document has loaded: the old one carried a mark the new one lacks.
+    func follow(_ css: String) async throws {
+        _ = try await execute("window.kuraOldPage = true")
+        try await click(css)
+        for _ in 0..<600 {
+            if let loaded = try? await execute("return window.kuraOldPage === undefined && document.readyState === 'complete'") as? Bool, loaded {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw Failure(description: "clicking \(css) loaded no new page")
+    }
+
     func type(_ css: String, _ text: String, clear: Bool = true) async throws {
         let element = try await find(css)
         if clear { _ = try await command("element/\(element)/clear", .POST, [:]) }
