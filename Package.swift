@@ -164,6 +164,7 @@ let package = Package(
                 .embedInCode("Resources/account.mustache"),
                 .embedInCode("Resources/audit.mustache"),
                 .embedInCode("Resources/jobs.mustache"),
+                .embedInCode("Resources/usage.mustache"),
                 .embedInCode("Resources/console.css"), .embedInCode("Resources/console.js"),
             ],
             swiftSettings: strict

@@ -4,6 +4,7 @@ import HTTPTypes
 public import KuraAccess
 import KuraCore
 public import KuraHTTP
+public import KuraRegistry
 import Logging
 
 /// The web console at `/` of every listener serving `dashboard`: server-rendered pages over
@@ -14,10 +15,13 @@ public struct Dashboard: ListenerRoutes {
     let admin: AccessAdmin
     let sessions: ConsoleSessions
     let pages: PageRenderer
+    /// Flushed before a usage page, so it includes the latest requests.
+    let meter: UsageMeter?
 
-    public init(admin: AccessAdmin, sessions: ConsoleSessions) throws {
+    public init(admin: AccessAdmin, sessions: ConsoleSessions, meter: UsageMeter? = nil) throws {
         self.admin = admin
         self.sessions = sessions
+        self.meter = meter
         self.pages = try PageRenderer()
     }
 
@@ -27,6 +31,7 @@ public struct Dashboard: ListenerRoutes {
         registerBrowsing(on: router, listener: listener)
         registerRepository(on: router, listener: listener)
         registerAdministration(on: router, listener: listener)
+        registerUsage(on: router, listener: listener)
     }
 }
 

@@ -18,6 +18,11 @@ enum Display {
         ISO8601DateFormatter().string(from: date).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC")
     }
 
+    /// "11-30": a day on a chart's axis.
+    static func day(_ date: Date) -> String {
+        String(ISO8601DateFormatter().string(from: date).dropFirst(5).prefix(5))
+    }
+
     /// A digest shortened for tables; the full one is in the link and the title.
     static func shortDigest(_ text: String) -> String {
         guard let colon = text.firstIndex(of: ":") else { return text }

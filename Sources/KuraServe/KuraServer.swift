@@ -92,7 +92,9 @@ public enum KuraServer {
         registry.events.register(AuditSink(access: access))
         registry.events.register(replicator)
         var services = Services(registry: registry, access: access, rootCredentials: root, usage: meter, proxy: proxy, replicator: replicator)
-        services.dashboard = try Dashboard(admin: AccessAdmin(access: access, registry: registry), sessions: ConsoleSessions())
+        let sessions = ConsoleSessions(
+            idleTimeout: TimeInterval(configuration.console.sessionIdleMinutes * 60), absoluteTimeout: TimeInterval(configuration.console.sessionMaxHours * 3600))
+        services.dashboard = try Dashboard(admin: AccessAdmin(access: access, registry: registry), sessions: sessions, meter: meter)
         return services
     }
 

@@ -55,7 +55,7 @@ func withConsoleServer<T: Sendable>(
     guard let access = services.access, let root = services.rootCredentials else { throw TestFailure("no access control") }
     let clock = TestWallClock()
     let sessions = ConsoleSessions(idleTimeout: ConsoleServer.idleTimeout, absoluteTimeout: 8 * 3600, now: { clock.now })
-    services.dashboard = try Dashboard(admin: AccessAdmin(access: access, registry: services.registry), sessions: sessions)
+    services.dashboard = try Dashboard(admin: AccessAdmin(access: access, registry: services.registry), sessions: sessions, meter: services.usage)
     let app = try KuraServer.makeApplication(configuration, services: services, logger: logger)
     return try await app.test(.live) { [services] client in
         guard let port = client.port else { throw TestFailure("no port") }

@@ -43,6 +43,7 @@ extension Dashboard {
         var nextHref: String?
         var empty: Bool
         var hasFilter: Bool
+        var usageHref: String?
     }
 
     func registerBrowsing(on router: Router<KuraRequestContext>, listener: ListenerConfiguration) {
@@ -75,7 +76,8 @@ extension Dashboard {
                 }
                 let next = page.next.map { "/namespaces/\(Display.pathEscape(name))?q=\(Display.queryEscape(filter))&after=\(Display.queryEscape($0))" }
                 return pages.page(
-                    "namespace", NamespaceView(name: name, filter: filter, repositories: rows, nextHref: next, empty: rows.isEmpty, hasFilter: !filter.isEmpty),
+                    "namespace", NamespaceView(name: name, filter: filter, repositories: rows, nextHref: next, empty: rows.isEmpty, hasFilter: !filter.isEmpty,
+                        usageHref: visit.session == nil ? nil : "/namespaces/\(Display.pathEscape(name))/usage"),
                     layout: LayoutView(title: name, visit: visit, crumbs: [.init(name: "Namespaces", href: "/")]))
             }
         }
