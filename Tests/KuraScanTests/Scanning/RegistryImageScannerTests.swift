@@ -19,7 +19,7 @@ import Testing
     func makeRegistry(_ folder: URL) throws -> Registry {
         Registry(
             blobs: BlobStore(backend: try FileSystemBackend(root: folder.appendingPathComponent("blobs").path, durability: .none)),
-            catalog: try SQLiteMetadataStore.inMemory(), logger: Logger(label: "test"))
+            catalog: Catalog(try SQLiteMetadataStore.inMemory()), logger: Logger(label: "test"))
     }
 
     func upload(_ bytes: [UInt8], to registry: Registry, in repository: RepositoryName) async throws -> (Digest, Int) {
