@@ -82,7 +82,7 @@ extension AccessAdmin {
     /// The namespaces the caller sees, with their repository counts and stored bytes.
     public func namespaceSummaries(_ caller: Caller) async throws -> [NamespaceSummary] {
         let visible = try await namespaces(caller)
-        let storage = (try? await usageStore.storage(namespace: nil)) ?? []
+        let storage = (try? await registry.catalog.usage.storage(namespace: nil)) ?? []
         let byName = Dictionary(storage.map { ($0.namespace, $0) }, uniquingKeysWith: { first, _ in first })
         var result: [NamespaceSummary] = []
         for record in visible {
@@ -91,7 +91,7 @@ extension AccessAdmin {
                 NamespaceSummary(
                     record: record, repositoryCount: try await repositories(inNamespace: record.name).count,
                     physicalBytes: stored?.physicalBytes ?? 0, logicalBytes: stored?.logicalBytes ?? 0,
-                    quotaBytes: try? await quotaStore.quota(namespace: record.name),
+                    quotaBytes: try? await registry.catalog.quotas.quota(namespace: record.name),
                     role: caller.principal.isRoot ? .manager : caller.principal.role(in: record.name)))
         }
         return result
@@ -108,11 +108,11 @@ extension AccessAdmin {
         if let filter, !filter.isEmpty { names = names.filter { $0.value.localizedCaseInsensitiveContains(filter) } }
         if let after { names = names.filter { $0.value > after } }
         let page = Array(names.prefix(limit))
-        let storage = (try? await usageStore.storage(namespace: namespace))?.first
+        let storage = (try? await registry.catalog.usage.storage(namespace: namespace))?.first
         let sizes = Dictionary((storage?.repositories ?? []).map { ($0.repository, $0.logicalBytes) }, uniquingKeysWith: { a, _ in a })
         var items: [RepositorySummary] = []
         for name in page {
-            let tags = try await registry.catalog.tags(in: name, after: nil, limit: Self.tagCountLimit + 1)
+            let tags = try await registry.catalog.metadata.tags(in: name, after: nil, limit: Self.tagCountLimit + 1)
             items.append(
                 RepositorySummary(
                     name: name, shortDescription: try await store.description(of: name.value)?.short ?? "", tagCount: tags.count,
@@ -139,8 +139,8 @@ extension AccessAdmin {
         try await requireRead(caller, namespace: String(repository.firstComponent))
         let overview = try await registry.manifestOverview(reference, in: repository)
         return ManifestDetail(
-            overview: overview, tags: try await registry.catalog.tags(pointingTo: overview.record.digest, in: repository),
-            referrers: try await registry.catalog.referrers(of: overview.record.digest, in: repository, artifactType: nil))
+            overview: overview, tags: try await registry.catalog.metadata.tags(pointingTo: overview.record.digest, in: repository),
+            referrers: try await registry.catalog.metadata.referrers(of: overview.record.digest, in: repository, artifactType: nil))
     }
 
     // MARK: deleting
@@ -155,7 +155,7 @@ extension AccessAdmin {
     public func deletionPreview(_ caller: Caller, repository: RepositoryName, reference: Reference) async throws -> DeletionPreview {
         try await requireDelete(caller, repository)
         let record = try await registry.manifestRecord(reference, in: repository)
-        let tags = try await registry.catalog.tags(pointingTo: record.digest, in: repository)
+        let tags = try await registry.catalog.metadata.tags(pointingTo: record.digest, in: repository)
         switch reference {
         case .tag(let tag): return DeletionPreview(digest: record.digest, tagsRemoved: [tag], tagsKept: tags.filter { $0 != tag })
         case .digest: return DeletionPreview(digest: record.digest, tagsRemoved: tags, tagsKept: [])

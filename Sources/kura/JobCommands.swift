@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KuraAccess
 import KuraHTTP
 import KuraServe
 import KuraMetadata
@@ -39,7 +40,13 @@ struct JobOptions: ParsableArguments {
         let environment = ProcessInfo.processInfo.environment
         let configuration = try ServerConfiguration(
             reading: .serve(file: config ?? environment["KURA_CONFIG"], environment: environment, flags: data.map { ["dataDirectory": $0] } ?? [:]))
-        return try await KuraServer.makeRegistry(configuration, logger: logger)
+        let registry = try await KuraServer.makeRegistry(configuration, logger: logger)
+        // What a job deletes is audited as when the server runs it. (Webhook events come from
+        // the server's own scheduled runs only: this process delivers none.)
+        if configuration.access.enabled {
+            registry.events.register(AuditSink(store: registry.catalog.access, logger: logger))
+        }
+        return registry
     }
 }
 
@@ -126,7 +133,7 @@ struct GCCommand: AsyncParsableCommand {
     }
 
     private func listRuns(_ registry: Registry, json: Bool) async throws {
-        guard let store = registry.catalog as? any GarbageCollectionStore else { throw JobError.catalogUnsupported }
+        let store = registry.catalog.collection
         let records = try await store.jobRuns(kind: nil, limit: 50)
         let dates = ISO8601DateFormatter()
         if json {

@@ -19,7 +19,7 @@ import Testing
     func makeRegistry(_ folder: URL) throws -> Registry {
         Registry(
             blobs: BlobStore(backend: try FileSystemBackend(root: folder.appendingPathComponent("blobs").path, durability: .none)),
-            catalog: try SQLiteMetadataStore.inMemory(), logger: Logger(label: "test"))
+            catalog: Catalog(try SQLiteMetadataStore.inMemory()), logger: Logger(label: "test"))
     }
 
     func upload(_ bytes: [UInt8], to registry: Registry, in repository: RepositoryName) async throws -> (Digest, Int) {
@@ -39,7 +39,7 @@ import Testing
     ) async throws -> (digest: Digest, size: Int) {
         var descriptors: [String] = []
         for files in layers {
-            let (digest, size) = try await upload(try TestImage.pack(files, compression: .gzip, in: folder), to: registry, in: repository)
+            let (digest, size) = try await upload(try await TestImage.pack(files, compression: .gzip, in: folder), to: registry, in: repository)
             descriptors.append("{\"mediaType\":\"\(MediaType.ociLayerGzip)\",\"digest\":\"\(digest)\",\"size\":\(size)}")
         }
         let (config, configSize) = try await upload(Array("{\"architecture\":\"amd64\",\"os\":\"linux\"}".utf8), to: registry, in: repository)
