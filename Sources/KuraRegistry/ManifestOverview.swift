@@ -70,10 +70,17 @@ extension Registry {
         var overview = ManifestOverview(
             record: record, config: document.config.flatMap(\.entry), layers: (document.layers ?? []).compactMap(\.entry),
             children: (document.manifests ?? []).compactMap(\.entry), imageConfig: nil)
-        if withConfig, let config = overview.config, config.size <= 4 << 20,
-            let configBytes = try? await blobs.backend.getAll(ObjectKey(blob: config.digest), limit: 4 << 20)
-        {
-            overview.imageConfig = (try? JSONDecoder().decode(ConfigDocument.self, from: Data(configBytes.readableBytesView)))?.imageConfig
+        if withConfig, let config = overview.config, config.size <= 4 << 20 {
+            // Configs are small and immutable like manifests: the same cache keeps them, so a
+            // page of tags sharing a few images reads each config once.
+            var configBytes = manifestCache.get(config.digest)
+            if configBytes == nil, let read = try? await blobs.backend.getAll(ObjectKey(blob: config.digest), limit: 4 << 20) {
+                manifestCache.put(config.digest, read)
+                configBytes = read
+            }
+            if let configBytes {
+                overview.imageConfig = (try? JSONDecoder().decode(ConfigDocument.self, from: Data(configBytes.readableBytesView)))?.imageConfig
+            }
         }
         return overview
     }
