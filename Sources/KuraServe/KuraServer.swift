@@ -41,10 +41,24 @@ public enum KuraServer {
     /// Opens the data folder (creating it) and wires the registry alone (jobs, tools).
     public static func makeRegistry(_ configuration: ServerConfiguration, logger: Logger) async throws -> Registry {
         let blobs = try await makeBlobStore(configuration)
-        let catalog = Catalog(try SQLiteMetadataStore(path: configuration.catalogPath))
+        let catalog = try await openCatalog(configuration, logger: logger)
         return Registry(
             blobs: blobs, catalog: catalog, limits: configuration.limits,
             pullRedirectExpiry: configuration.storage.redirectPullsSeconds.map { .seconds($0) }, logger: logger)
+    }
+
+    /// The configured catalog: SQLite in the data folder, or PostgreSQL (migrated at start).
+    static func openCatalog(_ configuration: ServerConfiguration, logger: Logger) async throws -> Catalog {
+        switch configuration.catalog.backend {
+        case .sqlite:
+            return Catalog(try SQLiteMetadataStore(path: configuration.catalogPath))
+        case .postgres(let url, let poolSize):
+            do {
+                return Catalog(try await PostgresCatalog.open(url: url, poolSize: poolSize, logger: logger))
+            } catch {
+                throw StartupError(description: "\(error)")
+            }
+        }
     }
 
     /// The configured storage alone, without opening the catalog (restore).
