@@ -16,6 +16,9 @@ public struct Catalog: Sendable {
     public let quotas: any QuotaStore
     public let usage: any UsageStore
     public let webhooks: any WebhookStore
+    /// Keys the nodes sharing this catalog must agree on; `nil` for a one-node catalog
+    /// (SQLite), whose keys stay in the data folder.
+    public let sharedKeys: (any SharedKeyStore)?
     /// The SQLite database, when the catalog is the embedded one: what `kura backup` copies
     /// (a PostgreSQL catalog is backed up with PostgreSQL's own tools).
     public let embedded: SQLiteMetadataStore?
@@ -23,7 +26,7 @@ public struct Catalog: Sendable {
     public init(
         metadata: any MetadataStore, access: any AccessStore, collection: any GarbageCollectionStore,
         retention: any RetentionStore, quotas: any QuotaStore, usage: any UsageStore, webhooks: any WebhookStore,
-        embedded: SQLiteMetadataStore? = nil
+        sharedKeys: (any SharedKeyStore)? = nil, embedded: SQLiteMetadataStore? = nil
     ) {
         self.metadata = metadata
         self.access = access
@@ -32,6 +35,7 @@ public struct Catalog: Sendable {
         self.quotas = quotas
         self.usage = usage
         self.webhooks = webhooks
+        self.sharedKeys = sharedKeys
         self.embedded = embedded
     }
 
@@ -40,6 +44,13 @@ public struct Catalog: Sendable {
         self.init(
             metadata: stores, access: stores, collection: stores, retention: stores, quotas: stores, usage: stores,
             webhooks: stores)
+    }
+
+    /// Every store from a PostgreSQL database that several nodes share, keys included.
+    public init(_ catalog: PostgresCatalog) {
+        self.init(
+            metadata: catalog, access: catalog, collection: catalog, retention: catalog, quotas: catalog, usage: catalog,
+            webhooks: catalog, sharedKeys: catalog)
     }
 
     /// Every store from the embedded SQLite database.

@@ -11,11 +11,12 @@ struct ReplicationRuleStore: Sendable {
     let runsPath: String
     let box: SecretBox
 
-    init(directory: String) throws {
+    /// Rules in `directory`, passwords sealed with `sealingKey` or else the data folder's key.
+    init(directory: String, sealingKey: Data? = nil) throws {
         let folder = DataFolder(directory)
         rulesPath = folder.replicationRules
         runsPath = folder.replicationRuns
-        box = try SecretBox(directory: directory)
+        box = try sealingKey.map { try SecretBox(keyData: $0) } ?? SecretBox(directory: directory)
     }
 
     /// A rule as stored: passwords sealed.

@@ -1,5 +1,5 @@
 public import AsyncHTTPClient
-import Foundation
+public import Foundation
 public import Logging
 
 /// Runs replication rules inside `kura serve`: on their schedule, after pushes (push
@@ -20,9 +20,12 @@ public actor Replicator {
     /// Runs kept in memory for the admin API (all are in `replication-runs.jsonl`).
     static let historyLimit = 200
 
-    /// Loads the rules kept in `dataDirectory`.
-    public init(dataDirectory: String, httpClient: HTTPClient = PullThroughCache.upstreamHTTPClient, logger: Logger) throws {
-        store = try ReplicationRuleStore(directory: dataDirectory)
+    /// Loads the rules kept in `dataDirectory`; their passwords are sealed with
+    /// `sealingKey` (shared by the nodes of a cluster) or else the data folder's key.
+    public init(
+        dataDirectory: String, sealingKey: Data? = nil, httpClient: HTTPClient = PullThroughCache.upstreamHTTPClient, logger: Logger
+    ) throws {
+        store = try ReplicationRuleStore(directory: dataDirectory, sealingKey: sealingKey)
         http = httpClient
         self.logger = logger
         for rule in try store.load() { rules[rule.name] = rule }

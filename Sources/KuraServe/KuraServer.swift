@@ -91,11 +91,17 @@ public enum KuraServer {
             return Services(registry: registry, access: nil, rootCredentials: nil, usage: meter, proxy: proxy)
         }
         let (access, root) = try await AccessBootstrap.open(
-            dataDirectory: configuration.dataDirectory, store: registry.catalog.access, autoCreateNamespaces: configuration.access.autoCreateNamespaces,
+            dataDirectory: configuration.dataDirectory, store: registry.catalog.access, sharedKeys: registry.catalog.sharedKeys,
+            autoCreateNamespaces: configuration.access.autoCreateNamespaces,
             service: configuration.access.service, tokenLifetime: TimeInterval(configuration.access.tokenLifetimeSeconds),
             limiter: LoginRateLimiter(keyLimit: configuration.access.loginFailuresPerKey, addressLimit: configuration.access.loginFailuresPerAddress),
             logger: logger)
-        let replicator = try Replicator(dataDirectory: configuration.dataDirectory, logger: logger)
+        // Nodes sharing a catalog seal replication passwords with one key from it.
+        var sealingKey: Data?
+        if let keys = registry.catalog.sharedKeys {
+            sealingKey = try await AccessBootstrap.key(configuration.dataFolder.secretsKey, name: "secrets", shared: keys) { AccessBootstrap.randomKey() }
+        }
+        let replicator = try Replicator(dataDirectory: configuration.dataDirectory, sealingKey: sealingKey, logger: logger)
         // The registry's operations announce themselves to these (and to webhooks, see
         // OperatorFeatures).
         registry.events.register(AuditSink(access: access))

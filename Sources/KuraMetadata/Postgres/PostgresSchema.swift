@@ -25,6 +25,7 @@ enum PostgresSchema {
         Migration(version: 2, name: "gc", sql: gc),
         Migration(version: 3, name: "access", sql: access),
         Migration(version: 4, name: "retention, usage, quotas, webhooks", sql: operations),
+        Migration(version: 5, name: "shared keys", sql: sharedKeys),
     ]
 
     /// The statements of a migration, one by one: postgres-nio speaks only the extended
@@ -258,6 +259,14 @@ enum PostgresSchema {
         CREATE INDEX audit_events_time ON audit_events(time);
         CREATE INDEX audit_events_account ON audit_events(account, time);
         CREATE INDEX audit_events_namespace ON audit_events(namespace, time);
+        """
+
+    private static let sharedKeys = """
+        CREATE TABLE kura_shared_keys (
+            name TEXT COLLATE "C" PRIMARY KEY,
+            value BYTEA NOT NULL,
+            created_at BIGINT NOT NULL
+        );
         """
 
     private static let operations = """
