@@ -4,6 +4,7 @@ import HummingbirdTesting
 import KuraCore
 @testable import KuraServe
 import KuraTestSupport
+import NIOCore
 import Testing
 
 /// Two `kura serve` nodes sharing nothing but a PostgreSQL catalog (started by the tests)
@@ -83,6 +84,41 @@ struct PostgresNodesTests {
             #expect(disabled.status == .noContent, "\(disabled.status)")
             #expect(try await second.execute(uri: "/v2/", method: .get, headers: ci.basic).status == .unauthorized)
             #expect(try await second.execute(uri: "/v2/team/app/tags/list", method: .get, headers: bearer).status == .unauthorized)
+        }
+    }
+
+    @Test("A chunked upload started on one node takes its next chunk on the other and commits on the first")
+    func aChunkedUploadMovesBetweenNodes() async throws {
+        try await Self.withTwoNodes { first, second, root, _ in
+            #expect(try await first.admin(.post, "namespaces", as: root, json: "{\"name\":\"team\"}").status == .created)
+            let mib = 1 << 20
+            let bytes = testBytes(12 * mib, seed: 18)
+            let digest = sha256(bytes)
+            let post = try await first.execute(uri: "/v2/team/app/blobs/uploads/", method: .post, headers: root.basic)
+            #expect(post.status == .accepted)
+            var location = try #require(post.headers[.location])
+            // The first chunk on node 1, the second on node 2 (at least S3's 5 MiB part size each).
+            for (client, range) in [(first, 0..<(6 * mib)), (second, (6 * mib)..<(11 * mib))] {
+                var headers = root.basic
+                headers[.contentType] = "application/octet-stream"
+                headers[.contentRange] = "\(range.lowerBound)-\(range.upperBound - 1)"
+                let patch = try await client.execute(
+                    uri: location, method: .patch, headers: headers, body: ByteBuffer(bytes: bytes[range]))
+                #expect(patch.status == .accepted, "chunk \(range): \(patch.status) \(String(buffer: patch.body))")
+                location = try #require(patch.headers[.location])
+            }
+            // The status on node 2 knows the offset node 1 and node 2 wrote.
+            let status = try await second.execute(uri: location, method: .get, headers: root.basic)
+            #expect(status.status == .noContent && status.headers[.range] == "0-\(11 * mib - 1)")
+            var headers = root.basic
+            headers[.contentType] = "application/octet-stream"
+            let separator = location.contains("?") ? "&" : "?"
+            let put = try await first.execute(
+                uri: "\(location)\(separator)digest=\(digest)", method: .put, headers: headers,
+                body: ByteBuffer(bytes: bytes[(11 * mib)...]))
+            #expect(put.status == .created, "\(put.status) \(String(buffer: put.body))")
+            let pulled = try await second.execute(uri: "/v2/team/app/blobs/\(digest)", method: .get, headers: root.basic)
+            #expect(pulled.status == .ok && pulled.bytes == bytes)
         }
     }
 }
