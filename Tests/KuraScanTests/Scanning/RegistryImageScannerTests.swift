@@ -39,7 +39,7 @@ import Testing
     ) async throws -> (digest: Digest, size: Int) {
         var descriptors: [String] = []
         for files in layers {
-            let (digest, size) = try await upload(try TestImage.pack(files, compression: .gzip, in: folder), to: registry, in: repository)
+            let (digest, size) = try await upload(try await TestImage.pack(files, compression: .gzip, in: folder), to: registry, in: repository)
             descriptors.append("{\"mediaType\":\"\(MediaType.ociLayerGzip)\",\"digest\":\"\(digest)\",\"size\":\(size)}")
         }
         let (config, configSize) = try await upload(Array("{\"architecture\":\"amd64\",\"os\":\"linux\"}".utf8), to: registry, in: repository)
