@@ -97,7 +97,7 @@ let package = Package(
         .target(
             name: "KuraMirror",
             dependencies: [
-                "KuraCore", "KuraStorage", "KuraRegistry", "KuraAccess",
+                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

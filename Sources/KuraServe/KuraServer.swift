@@ -101,7 +101,8 @@ public enum KuraServer {
         if let keys = registry.catalog.sharedKeys {
             sealingKey = try await AccessBootstrap.key(configuration.dataFolder.secretsKey, name: "secrets", shared: keys) { AccessBootstrap.randomKey() }
         }
-        let replicator = try Replicator(dataDirectory: configuration.dataDirectory, sealingKey: sealingKey, logger: logger)
+        let replicator = try await Replicator(
+            dataDirectory: configuration.dataDirectory, catalog: registry.catalog.replication, sealingKey: sealingKey, logger: logger)
         // The registry's operations announce themselves to these (and to webhooks, see
         // OperatorFeatures).
         registry.events.register(AuditSink(access: access))

@@ -26,6 +26,7 @@ enum PostgresSchema {
         Migration(version: 3, name: "access", sql: access),
         Migration(version: 4, name: "retention, usage, quotas, webhooks", sql: operations),
         Migration(version: 5, name: "shared keys", sql: sharedKeys),
+        Migration(version: 6, name: "replication rules", sql: replication),
     ]
 
     /// The statements of a migration, one by one: postgres-nio speaks only the extended
@@ -259,6 +260,14 @@ enum PostgresSchema {
         CREATE INDEX audit_events_time ON audit_events(time);
         CREATE INDEX audit_events_account ON audit_events(account, time);
         CREATE INDEX audit_events_namespace ON audit_events(namespace, time);
+        """
+
+    private static let replication = """
+        CREATE TABLE replication_rules (
+            name TEXT COLLATE "C" PRIMARY KEY,
+            document BYTEA NOT NULL,
+            updated_at BIGINT NOT NULL
+        );
         """
 
     private static let sharedKeys = """
