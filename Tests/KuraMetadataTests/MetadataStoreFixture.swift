@@ -60,14 +60,14 @@ struct CatalogFixture: Sendable, CustomTestStringConvertible {
 
     /// A database of its own on the PostgreSQL server the test process starts.
     static let postgres = CatalogFixture(name: "PostgreSQL 15") {
-        let (url, database) = try await PostgreSQLServer.makeDatabase()
+        let (url, database) = try await PostgreSQLServer.makeDatabase(template: try await migratedTemplate.value)
         let logger = testLogger
-        let first = try await PostgresCatalog.open(url: url, poolSize: 8, logger: logger)
+        let first = try await PostgresCatalog.open(url: url, poolSize: 8, startTimeout: .seconds(120), logger: logger)
         let opened = OpenCatalogs(first)
         return Made(
             catalog: Catalog(first),
             reopen: {
-                let another = try await PostgresCatalog.open(url: url, poolSize: 8, logger: logger)
+                let another = try await PostgresCatalog.open(url: url, poolSize: 8, startTimeout: .seconds(120), logger: logger)
                 opened.add(another)
                 return Catalog(another)
             },
@@ -75,6 +75,16 @@ struct CatalogFixture: Sendable, CustomTestStringConvertible {
                 opened.closeAll()
                 await PostgreSQLServer.dropDatabase(database)
             })
+    }
+
+    /// A database migrated once per test process, which each test's database copies (the
+    /// migrations themselves are tested from scratch in PostgresCatalogTests).
+    static let migratedTemplate = Task<String, any Error> {
+        let (url, database) = try await PostgreSQLServer.makeDatabase()
+        let catalog = try await PostgresCatalog.open(url: url, poolSize: 1, startTimeout: .seconds(120), logger: testLogger)
+        catalog.close()
+        try await PostgreSQLServer.disconnectAll(from: database)
+        return database
     }
 
     static let all: [CatalogFixture] = [.sqliteInMemory, .sqliteFile, .postgres]

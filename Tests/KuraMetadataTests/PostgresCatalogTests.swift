@@ -12,14 +12,14 @@ struct PostgresCatalogTests {
         let (url, database) = try await PostgreSQLServer.makeDatabase()
         let logger = testLogger
         let catalogs = try await withThrowingTaskGroup(of: PostgresCatalog.self) { group in
-            for _ in 0..<4 { group.addTask { try await PostgresCatalog.open(url: url, poolSize: 2, logger: logger) } }
+            for _ in 0..<4 { group.addTask { try await PostgresCatalog.open(url: url, poolSize: 2, startTimeout: .seconds(120), logger: logger) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(catalogs.count == 4)
         #expect(try await catalogs[0].appliedMigrations() == [1, 2, 3, 4, 5, 6])
         // Opening again finds nothing to do, and the data is shared.
         try await catalogs[1].createRepository(repo("team/app"))
-        let again = try await PostgresCatalog.open(url: url, poolSize: 2, logger: logger)
+        let again = try await PostgresCatalog.open(url: url, poolSize: 2, startTimeout: .seconds(120), logger: logger)
         #expect(try await again.repositoryExists(repo("team/app")))
         for catalog in catalogs + [again] { catalog.close() }
         await PostgreSQLServer.dropDatabase(database)

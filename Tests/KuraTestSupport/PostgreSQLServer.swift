@@ -47,11 +47,19 @@ public struct PostgreSQLServer: Sendable {
 
     /// A new, empty database on the shared server; returns its URL. Drop it with
     /// ``dropDatabase(_:)`` when done.
-    public static func makeDatabase() async throws -> (url: String, name: String) {
+    /// A copy of `template` when given (a database already migrated, so many tests starting
+    /// at once do not each run every migration on a loaded machine).
+    public static func makeDatabase(template: String? = nil) async throws -> (url: String, name: String) {
         let server = try await shared
         let name = "kura_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
-        try await server.psql("CREATE DATABASE \(name)")
+        try await server.psql("CREATE DATABASE \(name)" + (template.map { " TEMPLATE \($0)" } ?? ""))
         return (server.url(database: name), name)
+    }
+
+    /// Ends every session on `database` (so it can serve as a template).
+    public static func disconnectAll(from database: String) async throws {
+        try await shared.psql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)' AND pid <> pg_backend_pid()")
     }
 
     public static func dropDatabase(_ name: String) async {
