@@ -17,6 +17,7 @@ extension ServerConfiguration {
             + RequestRateSettings.configurationKeys + AccessSettings.configurationKeys + GarbageCollectionSchedule.configurationKeys
             + StorageSettings.configurationKeys + UsageSettings.configurationKeys + AccessLogSettings.configurationKeys
             + WebhookSettings.configurationKeys + ProxyNamespace.configurationKeys + ConnectionSettings.configurationKeys
+            + CatalogSettings.configurationKeys
     }
 
     /// Reads and checks the whole tree; the first bad value is thrown, naming its key.
@@ -47,6 +48,7 @@ extension ServerConfiguration {
         accessLog = try .init(reading: settings)
         webhooks = try .init(reading: settings)
         proxies = try ProxyNamespace.all(reading: settings)
+        catalog = try .init(reading: settings)
     }
 
     /// `kura serve --help`'s list: every key, its environment variable and default.
