@@ -40,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.29.0"),
     ],
     targets: [
         // System libraries (Debian: libssl-dev, liblz4-dev).
@@ -70,6 +71,8 @@ let package = Package(
                 "KuraCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
@@ -96,7 +99,7 @@ let package = Package(
         .target(
             name: "KuraMirror",
             dependencies: [
-                "KuraCore", "KuraStorage", "KuraRegistry", "KuraAccess",
+                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -295,7 +298,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KuraMetadataTests",
-            dependencies: ["KuraMetadata", "KuraCore"],
+            dependencies: ["KuraMetadata", "KuraCore", "KuraTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
     ]

@@ -16,22 +16,22 @@ public struct RootCredentials: Sendable {
 }
 
 /// Prepares access control over a data folder: the secret-hashing key and the token signing
-/// key (generated on first start, kept 0600 in `<data>/keys/`), and the root account.
+/// key (generated on first start, kept 0600 in `<data>/keys/`, or, with a catalog that
+/// nodes share, in the catalog), and the root account.
 public enum AccessBootstrap {
     /// Opens access control; on a catalog without accounts, creates root and its first key
     /// and returns them (the caller prints them once; they are never logged).
     public static func open(
-        dataDirectory: String, store: any AccessStore, autoCreateNamespaces: Bool = false, service: String = "kura",
-        tokenLifetime: TimeInterval = 300, limiter: LoginRateLimiter = LoginRateLimiter(), logger: Logger
+        dataDirectory: String, store: any AccessStore, sharedKeys: (any SharedKeyStore)? = nil, autoCreateNamespaces: Bool = false,
+        service: String = "kura", tokenLifetime: TimeInterval = 300, limiter: LoginRateLimiter = LoginRateLimiter(), logger: Logger
     ) async throws -> (AccessControl, RootCredentials?) {
         let folder = DataFolder(dataDirectory)
         try FileManager.default.createDirectory(
             atPath: folder.keys, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let hashKey = try readOrCreate(folder.secretHashKey) {
-            var generator = SystemRandomNumberGenerator()
-            return Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let hashKey = try await key(folder.secretHashKey, name: "secret-hash", shared: sharedKeys) { randomKey() }
+        let signingKey = try await key(folder.tokenSigningKey, name: "token-es256", shared: sharedKeys) {
+            Data(TokenService.generatePrivateKeyPEM().utf8)
         }
-        let signingKey = try readOrCreate(folder.tokenSigningKey) { Data(TokenService.generatePrivateKeyPEM().utf8) }
         let tokens = try await TokenService(
             privateKeyPEM: String(decoding: signingKey, as: UTF8.self), service: service, lifetime: tokenLifetime)
         let access = AccessControl(
@@ -39,7 +39,12 @@ public enum AccessBootstrap {
             autoCreateNamespaces: autoCreateNamespaces, logger: logger)
 
         guard try await store.accounts().isEmpty else { return (access, nil) }
-        try await store.createAccount(Account(name: "root", isRoot: true, isAdmin: true))
+        do {
+            try await store.createAccount(Account(name: "root", isRoot: true, isAdmin: true))
+        } catch AccessStoreError.duplicate {
+            // Another node sharing the catalog made root first, and printed its key.
+            return (access, nil)
+        }
         let id = AccessKeyGenerator.newID()
         let secret = AccessKeyGenerator.newSecret()
         try await store.createKey(AccessKeyRecord(id: id, account: "root", secretHash: access.hasher.hash(secret)))
@@ -47,6 +52,21 @@ public enum AccessBootstrap {
         try writePrivate(file, Data("access_key_id=\(id)\nsecret_key=\(secret)\n".utf8))
         await access.audit(AuditEvent(account: "root", accessKeyID: id, sourceAddress: nil, action: "account.create", detail: "root, first start"))
         return (access, RootCredentials(accessKeyID: id, secretKey: secret, file: file))
+    }
+
+    /// 256 random bits.
+    public static func randomKey() -> Data {
+        var generator = SystemRandomNumberGenerator()
+        return Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
+
+    /// The key in the file at `path` (made on first use), or with `shared` keys the one the
+    /// catalog holds under `name`: the first node to start stores its own (the file's, when
+    /// a one-node registry moves up to a shared catalog), and every node uses that one.
+    public static func key(_ path: String, name: String, shared: (any SharedKeyStore)?, _ make: () -> Data) async throws -> Data {
+        guard let shared else { return try readOrCreate(path, make) }
+        let local = FileManager.default.contents(atPath: path).flatMap { $0.isEmpty ? nil : $0 }
+        return Data(try await shared.sharedKey(name, orStore: Array(local ?? make())))
     }
 
     private static func readOrCreate(_ path: String, _ make: () -> Data) throws -> Data {

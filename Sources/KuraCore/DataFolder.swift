@@ -22,7 +22,8 @@ public struct DataFolder: Sendable, Hashable {
     public var tls: String { "\(path)/tls" }
     public var selfSignedCertificate: String { "\(tls)/self-signed.crt" }
     public var selfSignedKey: String { "\(tls)/self-signed.key" }
-    /// Replication rules (passwords sealed) and the record of their runs.
+    /// Replication rules as an older Kura kept them (moved into the catalog at start), and
+    /// the record of their runs.
     public var replicationRules: String { "\(path)/replication-rules.json" }
     public var replicationRuns: String { "\(path)/replication-runs.jsonl" }
     /// The key replication passwords are sealed with.

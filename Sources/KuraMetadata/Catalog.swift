@@ -16,6 +16,10 @@ public struct Catalog: Sendable {
     public let quotas: any QuotaStore
     public let usage: any UsageStore
     public let webhooks: any WebhookStore
+    public let replication: any ReplicationStore
+    /// Keys the nodes sharing this catalog must agree on; `nil` for a one-node catalog
+    /// (SQLite), whose keys stay in the data folder.
+    public let sharedKeys: (any SharedKeyStore)?
     /// The SQLite database, when the catalog is the embedded one: what `kura backup` copies
     /// (a PostgreSQL catalog is backed up with PostgreSQL's own tools).
     public let embedded: SQLiteMetadataStore?
@@ -23,7 +27,7 @@ public struct Catalog: Sendable {
     public init(
         metadata: any MetadataStore, access: any AccessStore, collection: any GarbageCollectionStore,
         retention: any RetentionStore, quotas: any QuotaStore, usage: any UsageStore, webhooks: any WebhookStore,
-        embedded: SQLiteMetadataStore? = nil
+        replication: any ReplicationStore, sharedKeys: (any SharedKeyStore)? = nil, embedded: SQLiteMetadataStore? = nil
     ) {
         self.metadata = metadata
         self.access = access
@@ -32,6 +36,8 @@ public struct Catalog: Sendable {
         self.quotas = quotas
         self.usage = usage
         self.webhooks = webhooks
+        self.replication = replication
+        self.sharedKeys = sharedKeys
         self.embedded = embedded
     }
 
@@ -39,17 +45,25 @@ public struct Catalog: Sendable {
     public init(_ stores: some CatalogStores) {
         self.init(
             metadata: stores, access: stores, collection: stores, retention: stores, quotas: stores, usage: stores,
-            webhooks: stores)
+            webhooks: stores, replication: stores)
+    }
+
+    /// Every store from a PostgreSQL database that several nodes share, keys included.
+    public init(_ catalog: PostgresCatalog) {
+        self.init(
+            metadata: catalog, access: catalog, collection: catalog, retention: catalog, quotas: catalog, usage: catalog,
+            webhooks: catalog, replication: catalog, sharedKeys: catalog)
     }
 
     /// Every store from the embedded SQLite database.
     public init(_ store: SQLiteMetadataStore) {
         self.init(
             metadata: store, access: store, collection: store, retention: store, quotas: store, usage: store, webhooks: store,
-            embedded: store)
+            replication: store, embedded: store)
     }
 }
 
 /// A database that keeps every store of the ``Catalog``.
 public typealias CatalogStores =
     MetadataStore & AccessStore & GarbageCollectionStore & RetentionStore & QuotaStore & UsageStore & WebhookStore
+    & ReplicationStore

@@ -81,33 +81,6 @@ extension SQLiteMetadataStore: GarbageCollectionStore {
 
     // MARK: manifests
 
-    /// Conditions shared by the manifest candidate queries and the conditional delete, on
-    /// `manifests m`.
-    private static let untaggedAndNotAChild = """
-        NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.manifest_digest = m.digest)
-        AND NOT EXISTS (
-            SELECT 1 FROM manifest_references f
-            WHERE f.child_digest = m.digest AND f.kind = 'manifest' AND f.repository_id = m.repository_id)
-        """
-
-    private static let notSubjectOfTaggedReferrer = """
-        NOT EXISTS (
-            SELECT 1 FROM manifests x JOIN tags xt ON xt.repository_id = x.repository_id AND xt.manifest_digest = x.digest
-            WHERE x.repository_id = m.repository_id AND x.subject = m.digest)
-        """
-
-    private static let subjectMissing = """
-        m.subject IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM manifests s WHERE s.repository_id = m.repository_id AND s.digest = m.subject)
-        """
-
-    private static func condition(_ reason: ManifestCandidate.Reason) -> String {
-        switch reason {
-        case .untagged: "\(untaggedAndNotAChild) AND \(notSubjectOfTaggedReferrer)"
-        case .orphanedReferrer: "\(subjectMissing) AND \(untaggedAndNotAChild)"
-        }
-    }
-
     public func untaggedManifests(afterRowID: Int64, createdBefore: Date, limit: Int) async throws -> [ManifestCandidate] {
         try await manifestCandidates(.untagged, afterRowID: afterRowID, createdBefore: createdBefore, limit: limit)
     }
@@ -134,7 +107,7 @@ extension SQLiteMetadataStore: GarbageCollectionStore {
                     SELECT m.rowid AS rid, r.name, m.digest, m.size FROM manifests m
                     JOIN repositories r ON r.id = m.repository_id
                     WHERE m.rowid > ? AND m.created_at < ? \(manifest == nil ? "" : "AND r.name = ? AND m.digest = ?")
-                        AND \(Self.condition(reason))
+                        AND \(ManifestCandidateSQL.condition(reason))
                     ORDER BY m.rowid LIMIT ?
                     """,
                 arguments: arguments
@@ -155,7 +128,7 @@ extension SQLiteMetadataStore: GarbageCollectionStore {
                     db,
                     sql: """
                         SELECT m.repository_id FROM manifests m
-                        WHERE m.rowid = ? AND m.digest = ? AND m.created_at < ? AND \(Self.condition(candidate.reason))
+                        WHERE m.rowid = ? AND m.digest = ? AND m.created_at < ? AND \(ManifestCandidateSQL.condition(candidate.reason))
                         """,
                     arguments: [candidate.rowID, candidate.digest.description, createdBefore.catalogMilliseconds])
             else { return false }

@@ -1,6 +1,7 @@
 public import AsyncHTTPClient
-import Foundation
+public import Foundation
 public import Logging
+public import KuraMetadata
 
 /// Runs replication rules inside `kura serve`: on their schedule, after pushes (push
 /// rules), or on demand. One run per rule at a time; a trigger during a run queues one
@@ -20,12 +21,17 @@ public actor Replicator {
     /// Runs kept in memory for the admin API (all are in `replication-runs.jsonl`).
     static let historyLimit = 200
 
-    /// Loads the rules kept in `dataDirectory`.
-    public init(dataDirectory: String, httpClient: HTTPClient = PullThroughCache.upstreamHTTPClient, logger: Logger) throws {
-        store = try ReplicationRuleStore(directory: dataDirectory)
+    /// Loads the rules kept in the catalog; their passwords are sealed with `sealingKey`
+    /// (shared by the nodes of a cluster) or else the key in `dataDirectory`, where the
+    /// record of runs goes too.
+    public init(
+        dataDirectory: String, catalog: any ReplicationStore, sealingKey: Data? = nil,
+        httpClient: HTTPClient = PullThroughCache.upstreamHTTPClient, logger: Logger
+    ) async throws {
+        store = try ReplicationRuleStore(directory: dataDirectory, catalog: catalog, sealingKey: sealingKey)
         http = httpClient
         self.logger = logger
-        for rule in try store.load() { rules[rule.name] = rule }
+        for rule in try await store.load() { rules[rule.name] = rule }
     }
 
     /// Where this registry answers (learnt once its listener is up).
@@ -36,21 +42,17 @@ public actor Replicator {
     public func rule(_ name: String) -> ReplicationRule? { rules[name] }
 
     /// Adds or replaces a rule (validated, stored with sealed passwords).
-    public func put(_ rule: ReplicationRule) throws {
+    public func put(_ rule: ReplicationRule) async throws {
         try rule.validate()
-        var updated = rules
-        updated[rule.name] = rule
-        try store.save(Array(updated.values))
-        rules = updated
+        try await store.save(rule)
+        rules[rule.name] = rule
     }
 
     /// Removes a rule; false when there was none.
-    public func remove(_ name: String) throws -> Bool {
+    public func remove(_ name: String) async throws -> Bool {
         guard rules[name] != nil else { return false }
-        var updated = rules
-        updated[name] = nil
-        try store.save(Array(updated.values))
-        rules = updated
+        _ = try await store.delete(name)
+        rules[name] = nil
         return true
     }
 

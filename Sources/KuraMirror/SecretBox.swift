@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 import KuraCore
 import KuraAccess
 
@@ -23,6 +23,12 @@ public struct SecretBox: Sendable {
             throw MirrorError.invalidArgument("cannot create \(path)")
         }
         sealer = SecretSealer(keyData: bytes)
+    }
+
+    /// Over a key held elsewhere (the catalog nodes share), 256 bits.
+    public init(keyData: Data) throws {
+        guard keyData.count == 32 else { throw MirrorError.invalidArgument("the sealing key is not 256 bits") }
+        sealer = SecretSealer(keyData: keyData)
     }
 
     /// `base64(nonce ‖ ciphertext ‖ tag)`.

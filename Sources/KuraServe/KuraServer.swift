@@ -45,10 +45,24 @@ public enum KuraServer {
     /// Opens the data folder (creating it) and wires the registry alone (jobs, tools).
     public static func makeRegistry(_ configuration: ServerConfiguration, logger: Logger) async throws -> Registry {
         let blobs = try await makeBlobStore(configuration)
-        let catalog = Catalog(try SQLiteMetadataStore(path: configuration.catalogPath))
+        let catalog = try await openCatalog(configuration, logger: logger)
         return Registry(
             blobs: blobs, catalog: catalog, limits: configuration.limits,
             pullRedirectExpiry: configuration.storage.redirectPullsSeconds.map { .seconds($0) }, logger: logger)
+    }
+
+    /// The configured catalog: SQLite in the data folder, or PostgreSQL (migrated at start).
+    static func openCatalog(_ configuration: ServerConfiguration, logger: Logger) async throws -> Catalog {
+        switch configuration.catalog.backend {
+        case .sqlite:
+            return Catalog(try SQLiteMetadataStore(path: configuration.catalogPath))
+        case .postgres(let url, let poolSize):
+            do {
+                return Catalog(try await PostgresCatalog.open(url: url, poolSize: poolSize, logger: logger))
+            } catch {
+                throw StartupError(description: "\(error)")
+            }
+        }
     }
 
     /// The configured storage alone, without opening the catalog (restore).
@@ -81,11 +95,18 @@ public enum KuraServer {
             return Services(registry: registry, access: nil, rootCredentials: nil, usage: meter, proxy: proxy)
         }
         let (access, root) = try await AccessBootstrap.open(
-            dataDirectory: configuration.dataDirectory, store: registry.catalog.access, autoCreateNamespaces: configuration.access.autoCreateNamespaces,
+            dataDirectory: configuration.dataDirectory, store: registry.catalog.access, sharedKeys: registry.catalog.sharedKeys,
+            autoCreateNamespaces: configuration.access.autoCreateNamespaces,
             service: configuration.access.service, tokenLifetime: TimeInterval(configuration.access.tokenLifetimeSeconds),
             limiter: LoginRateLimiter(keyLimit: configuration.access.loginFailuresPerKey, addressLimit: configuration.access.loginFailuresPerAddress),
             logger: logger)
-        let replicator = try Replicator(dataDirectory: configuration.dataDirectory, logger: logger)
+        // Nodes sharing a catalog seal replication passwords with one key from it.
+        var sealingKey: Data?
+        if let keys = registry.catalog.sharedKeys {
+            sealingKey = try await AccessBootstrap.key(configuration.dataFolder.secretsKey, name: "secrets", shared: keys) { AccessBootstrap.randomKey() }
+        }
+        let replicator = try await Replicator(
+            dataDirectory: configuration.dataDirectory, catalog: registry.catalog.replication, sealingKey: sealingKey, logger: logger)
         // The registry's operations announce themselves to these (and to webhooks, see
         // OperatorFeatures).
         registry.events.register(AuditSink(access: access))

@@ -32,6 +32,8 @@ public struct ServerConfiguration: Sendable {
     public var proxies: [ProxyNamespace] = []
     /// What `kura serve` logs.
     public var log = LogSettings()
+    /// Where the catalog lives: SQLite in the data folder (default) or PostgreSQL.
+    public var catalog = CatalogSettings()
 
     public struct StorageSettings: Sendable {
         public enum Backend: Sendable {

@@ -30,6 +30,7 @@ func withLiveServer<T: Sendable>(
     dataDirectory: String, mode: TestingSetup = .live, limits: RegistryLimits = RegistryLimits(), access: ServerConfiguration.AccessSettings,
     gc: ServerConfiguration.GarbageCollectionSchedule = .init(enabled: false),
     storage: ServerConfiguration.StorageSettings = .init(), proxies: [ProxyNamespace] = [], clock: (any Clock<Duration>)? = nil,
+    catalog: ServerConfiguration.CatalogSettings = .init(),
     _ body: @Sendable (any TestClientProtocol, KuraServer.Services) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "kura-test")
@@ -37,6 +38,7 @@ func withLiveServer<T: Sendable>(
     var configuration = ServerConfiguration(
         host: "127.0.0.1", port: 0, dataDirectory: dataDirectory, limits: limits, access: access, gc: gc, storage: storage)
     configuration.proxies = proxies
+    configuration.catalog = catalog
     var services = try await KuraServer.open(configuration, logger: logger)
     if let clock { services.clock = clock }
     let app = try KuraServer.makeApplication(configuration, services: services, logger: logger)

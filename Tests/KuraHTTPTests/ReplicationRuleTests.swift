@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import KuraCore
+import KuraMetadata
 import KuraHTTP
 import NIOCore
 import Testing
@@ -52,7 +53,11 @@ struct ReplicationRuleTests {
             for text in [String(buffer: created.body), String(buffer: listed.body)] {
                 #expect(text.contains("to-dr") && !text.contains(remoteRoot.secret) && !text.contains(root.secret), "passwords are never shown")
             }
-            let stored = try String(contentsOfFile: "\(data)/replication-rules.json", encoding: .utf8)
+            // At rest, in the catalog: the rule with its passwords sealed.
+            let records = try await SQLiteMetadataStore(path: "\(data)/catalog.sqlite").replicationRules()
+            #expect(records.map(\.name) == ["to-dr"])
+            let stored = String(decoding: records.first?.document ?? [], as: UTF8.self)
+            #expect(stored.contains("sealedRemotePassword"))
             #expect(!stored.contains(remoteRoot.secret) && !stored.contains(root.secret), "passwords are sealed at rest")
             let keyMode = try FileManager.default.attributesOfItem(atPath: "\(data)/secrets.key")[.posixPermissions] as? Int
             #expect(keyMode == 0o600)

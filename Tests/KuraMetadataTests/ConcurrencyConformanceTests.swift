@@ -2,11 +2,11 @@ import KuraCore
 import KuraMetadata
 import Testing
 
-/// Many writers at once, run against every store in ``MetadataStoreFixture/all``.
+/// Many writers at once, run against every store in ``CatalogFixture/all``.
 @Suite("MetadataStore conformance: concurrency")
 struct ConcurrencyConformanceTests {
-    @Test(arguments: MetadataStoreFixture.all)
-    func parallelWritesAllLand(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func parallelWritesAllLand(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             let count = 50
             let shared = try repo("shared")

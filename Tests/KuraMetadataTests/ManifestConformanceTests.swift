@@ -4,11 +4,11 @@ import KuraMetadata
 import Testing
 
 /// Manifests, their references and referrers, run against every store in
-/// ``MetadataStoreFixture/all``.
+/// ``CatalogFixture/all``.
 @Suite("MetadataStore conformance: manifests")
 struct ManifestConformanceTests {
-    @Test(arguments: MetadataStoreFixture.all)
-    func putManifestWithoutTagRoundTripsEveryField(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func putManifestWithoutTagRoundTripsEveryField(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             let name = try repo("team/app")
             let record = manifestRecord(
@@ -41,8 +41,8 @@ struct ManifestConformanceTests {
         }
     }
 
-    @Test(arguments: MetadataStoreFixture.all)
-    func optionalFieldsRoundTripAsAbsent(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func optionalFieldsRoundTripAsAbsent(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             let record = manifestRecord(1)
             try await store.putManifest(record, references: [], in: repo("app"), tag: nil)
@@ -55,8 +55,8 @@ struct ManifestConformanceTests {
         }
     }
 
-    @Test(arguments: MetadataStoreFixture.all)
-    func putManifestWithTagPointsTheTag(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func putManifestWithTagPointsTheTag(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             let name = try repo("app")
             try await store.putManifest(manifestRecord(1), references: [], in: name, tag: tag("latest"))
@@ -67,8 +67,8 @@ struct ManifestConformanceTests {
         }
     }
 
-    @Test(arguments: MetadataStoreFixture.all)
-    func reputtingAManifestOnlyMovesTheTag(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func reputtingAManifestOnlyMovesTheTag(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             let name = try repo("app")
             let original = manifestRecord(1, annotations: ["k": "v"])
@@ -97,8 +97,8 @@ struct ManifestConformanceTests {
         }
     }
 
-    @Test(arguments: MetadataStoreFixture.all)
-    func deleteManifestRemovesItsTagsAndReferences(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func deleteManifestRemovesItsTagsAndReferences(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             let name = try repo("app")
             let refs: [ManifestReference] = [.init(digest: digest(10), kind: .blob)]
@@ -130,8 +130,8 @@ struct ManifestConformanceTests {
         }
     }
 
-    @Test(arguments: MetadataStoreFixture.all)
-    func referrersAreFilteredByArtifactTypeAndOrderedByDigest(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func referrersAreFilteredByArtifactTypeAndOrderedByDigest(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             let name = try repo("app")
             let subject = digest(100)

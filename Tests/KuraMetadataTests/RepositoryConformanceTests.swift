@@ -4,11 +4,11 @@ import KuraMetadata
 import Testing
 
 /// Repositories, blob links and upload sessions, run against every store in
-/// ``MetadataStoreFixture/all``.
+/// ``CatalogFixture/all``.
 @Suite("MetadataStore conformance: repositories, links, uploads")
 struct RepositoryConformanceTests {
-    @Test(arguments: MetadataStoreFixture.all)
-    func createRepositoryIsIdempotent(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func createRepositoryIsIdempotent(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             let name = try repo("team/app")
             #expect(try await store.repositoryExists(name) == false)
@@ -20,8 +20,8 @@ struct RepositoryConformanceTests {
         }
     }
 
-    @Test(arguments: MetadataStoreFixture.all)
-    func repositoriesListInByteOrderWithPagination(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func repositoriesListInByteOrderWithPagination(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             for name in ["b", "a_b", "a/b", "a0", "a", "a/b/c", "a.b", "a-b"] {
                 try await store.createRepository(repo(name))
@@ -40,8 +40,8 @@ struct RepositoryConformanceTests {
         }
     }
 
-    @Test(arguments: MetadataStoreFixture.all)
-    func deleteRepositoryRemovesEverythingInIt(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func deleteRepositoryRemovesEverythingInIt(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             let doomed = try repo("doomed")
             let kept = try repo("kept")
@@ -79,8 +79,8 @@ struct RepositoryConformanceTests {
         }
     }
 
-    @Test(arguments: MetadataStoreFixture.all)
-    func deleteMissingRepositoryReportsFalse(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func deleteMissingRepositoryReportsFalse(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             #expect(try await store.deleteRepository(repo("never")) == false)
             try await store.createRepository(repo("once"))
@@ -89,8 +89,8 @@ struct RepositoryConformanceTests {
         }
     }
 
-    @Test(arguments: MetadataStoreFixture.all)
-    func deleteRepositoryRemovesUploadsOfANeverCreatedRepository(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func deleteRepositoryRemovesUploadsOfANeverCreatedRepository(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             try await store.createUpload("u1", in: repo("pending"))
             try await store.createUpload("u2", in: repo("other"))
@@ -102,8 +102,8 @@ struct RepositoryConformanceTests {
 
     // MARK: blob links
 
-    @Test(arguments: MetadataStoreFixture.all)
-    func linkAndUnlinkBlob(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func linkAndUnlinkBlob(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             let name = try repo("team/app")
             #expect(try await store.blobLink(digest(7), in: name) == nil)
@@ -128,8 +128,8 @@ struct RepositoryConformanceTests {
         }
     }
 
-    @Test(arguments: MetadataStoreFixture.all)
-    func relinkingRefreshesLinkedAt(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func relinkingRefreshesLinkedAt(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             let name = try repo("app")
             try await store.linkBlob(digest(1), size: 5, in: name)
@@ -141,8 +141,8 @@ struct RepositoryConformanceTests {
         }
     }
 
-    @Test(arguments: MetadataStoreFixture.all)
-    func repositoriesLinkingADigest(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func repositoriesLinkingADigest(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             for name in ["c", "a", "b/x"] {
                 try await store.linkBlob(digest(1), size: 1, in: repo(name))
@@ -161,8 +161,8 @@ struct RepositoryConformanceTests {
 
     // MARK: uploads
 
-    @Test(arguments: MetadataStoreFixture.all)
-    func uploadSessions(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func uploadSessions(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             #expect(try await store.upload("u1") == nil)
             let before = Date()

@@ -2,11 +2,11 @@ import KuraCore
 import KuraMetadata
 import Testing
 
-/// Tags, run against every store in ``MetadataStoreFixture/all``.
+/// Tags, run against every store in ``CatalogFixture/all``.
 @Suite("MetadataStore conformance: tags")
 struct TagConformanceTests {
-    @Test(arguments: MetadataStoreFixture.all)
-    func tagsListInByteOrderWithPagination(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func tagsListInByteOrderWithPagination(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             let name = try repo("app")
             for (n, text) in ["a", "B", "10", "_x", "2", "a.b", "1", "A-1"].enumerated() {
@@ -27,8 +27,8 @@ struct TagConformanceTests {
         }
     }
 
-    @Test(arguments: MetadataStoreFixture.all)
-    func tagsAreScopedByRepository(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func tagsAreScopedByRepository(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             try await store.putManifest(manifestRecord(1), references: [], in: repo("one"), tag: tag("v1"))
             try await store.putManifest(manifestRecord(2), references: [], in: repo("two"), tag: tag("v1"))
@@ -38,8 +38,8 @@ struct TagConformanceTests {
         }
     }
 
-    @Test(arguments: MetadataStoreFixture.all)
-    func tagsPointingToADigest(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func tagsPointingToADigest(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             let name = try repo("app")
             for text in ["v1", "latest", "stable"] {
@@ -53,8 +53,8 @@ struct TagConformanceTests {
         }
     }
 
-    @Test(arguments: MetadataStoreFixture.all)
-    func deleteTagKeepsTheManifest(_ fixture: MetadataStoreFixture) async throws {
+    @Test(arguments: CatalogFixture.all)
+    func deleteTagKeepsTheManifest(_ fixture: CatalogFixture) async throws {
         try await fixture.with { store in
             let name = try repo("app")
             try await store.putManifest(manifestRecord(1), references: [], in: name, tag: tag("v1"))

@@ -214,25 +214,10 @@ public struct SeaweedFS: Sendable {
         }
     }
 
-    /// Watchdog for a test process that dies without running atexit handlers (a crash).
-    /// It waits for end-of-file on a pipe whose only write end this process holds: the
-    /// kernel closes it when the process dies, even while it lingers as a zombie (a
-    /// `kill -0` loop would not notice a zombie). The write end is close-on-exec, so no
-    /// other child inherits it, and the watchdog's output goes to /dev/null: it must never
-    /// hold the test's stdout open, or `swift test` would wait for it forever. The write
-    /// end is deliberately never closed: it lives as long as this process.
+    /// Kills the server if the test process dies without running atexit (see ``ProcessWatchdog``).
     private static func startWatchdog(for pid: pid_t, directory: String) throws {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw Failure.didNotStart("pipe: errno \(errno)") }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        let watchdog = Process()
-        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
-        watchdog.arguments = ["-c", "read _; kill -9 \(pid) 2>/dev/null; rm -rf '\(directory)'"]
-        watchdog.standardInput = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
-        watchdog.standardOutput = FileHandle.nullDevice
-        watchdog.standardError = FileHandle.nullDevice
-        try watchdog.run()
-        pids.withLock { _ = $0.insert(watchdog.processIdentifier) }
+        let watchdog = try ProcessWatchdog.start(running: "kill -9 \(pid) 2>/dev/null; rm -rf '\(directory)'")
+        pids.withLock { _ = $0.insert(watchdog) }
     }
 
     /// Ready means: the S3 API answers a signed request, the bucket exists, and an object

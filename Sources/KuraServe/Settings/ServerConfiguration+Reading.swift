@@ -18,6 +18,7 @@ extension ServerConfiguration {
             + StorageSettings.configurationKeys + UsageSettings.configurationKeys + AccessLogSettings.configurationKeys
             + WebhookSettings.configurationKeys + ProxyNamespace.configurationKeys + ConnectionSettings.configurationKeys
             + ConsoleSettings.configurationKeys
+            + CatalogSettings.configurationKeys
     }
 
     /// Reads and checks the whole tree; the first bad value is thrown, naming its key.
@@ -49,6 +50,7 @@ extension ServerConfiguration {
         webhooks = try .init(reading: settings)
         proxies = try ProxyNamespace.all(reading: settings)
         console = try .init(reading: settings)
+        catalog = try .init(reading: settings)
     }
 
     /// `kura serve --help`'s list: every key, its environment variable and default.
