@@ -38,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.29.0"),
     ],
     targets: [
@@ -142,11 +144,43 @@ let package = Package(
             resources: [.embedInCode("Resources/openapi.json")],
             swiftSettings: strict
         ),
+        // The web console: pages, templates, sessions, Markdown sanitising.
+        .target(
+            name: "KuraDashboard",
+            dependencies: [
+                "KuraCore", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraMirror", "KuraHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Ink", package: "Ink"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            // Templates, stylesheet and script, compiled into the binary.
+            resources: [
+                .embedInCode("Resources/layout.mustache"),
+                .embedInCode("Resources/error.mustache"),
+                .embedInCode("Resources/sign-in.mustache"),
+                .embedInCode("Resources/namespaces.mustache"),
+                .embedInCode("Resources/namespace.mustache"),
+                .embedInCode("Resources/repository.mustache"),
+                .embedInCode("Resources/manifest.mustache"),
+                .embedInCode("Resources/confirm-delete.mustache"),
+                .embedInCode("Resources/accounts.mustache"),
+                .embedInCode("Resources/account.mustache"),
+                .embedInCode("Resources/audit.mustache"),
+                .embedInCode("Resources/jobs.mustache"),
+                .embedInCode("Resources/usage.mustache"),
+                .embedInCode("Resources/console.css"), .embedInCode("Resources/console.js"),
+            ],
+            swiftSettings: strict
+        ),
         // Configuration (one tree on swift-configuration) and the server wiring.
         .target(
             name: "KuraServe",
             dependencies: [
-                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraMirror", "KuraHTTP",
+                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraMirror", "KuraHTTP", "KuraDashboard",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -246,6 +280,20 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             exclude: ["Fixtures"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KuraDashboardTests",
+            dependencies: [
+                "KuraDashboard", "KuraServe", "KuraHTTP", "KuraAccess", "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore", "KuraTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

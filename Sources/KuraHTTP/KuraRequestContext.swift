@@ -17,11 +17,11 @@ public struct KuraRequestContext: RequestContext, RemoteAddressRequestContext {
     }
 
     /// The client's IP address as text (from a trusted proxy's `X-Forwarded-For`).
-    var sourceAddress: String? { resolvedOrigin?.clientAddress ?? remoteAddress?.ipAddress }
+    package var sourceAddress: String? { resolvedOrigin?.clientAddress ?? remoteAddress?.ipAddress }
 
     /// The endpoint as the client sees it; plain HTTP on the `Host` it sent when no listener
     /// middleware ran.
-    func origin(of request: Request) -> RequestOrigin {
+    package func origin(of request: Request) -> RequestOrigin {
         resolvedOrigin ?? RequestOrigin(scheme: "http", host: request.head.authority, clientAddress: remoteAddress?.ipAddress)
     }
 }

@@ -10,7 +10,7 @@ public struct ListenerConfiguration: Sendable {
         case v2
         /// The admin API (`/api/v1/`).
         case admin
-        /// The web dashboard (reserved: no pages yet).
+        /// The web console (KuraDashboard) at `/`.
         case dashboard
     }
 

@@ -18,6 +18,8 @@ package enum ListenerRouter {
         package var webhooks: WebhookDispatcher?
         /// `/readyz` reports storage `full` below this many free bytes.
         package var minimumFreeBytes: Int64 = HealthEndpoints.defaultMinimumFreeBytes
+        /// The web console's routes (KuraDashboard, a layer above), on listeners serving `dashboard`.
+        package var dashboard: (any ListenerRoutes)? = nil
 
         package init(
             registry: Registry, access: AccessControl?, usage: UsageMeter?, proxy: PullThroughCache?, replicator: Replicator?,
@@ -55,6 +57,14 @@ package enum ListenerRouter {
                 replicator: components.replicator, rateLimiter: components.rateLimiter
             ).register(on: router)
         }
+        if listener.apis.contains(.dashboard), let dashboard = components.dashboard {
+            dashboard.register(on: router, listener: listener)
+        }
         return router
     }
+}
+
+/// Routes a layer above KuraHTTP adds to a listener (the console).
+package protocol ListenerRoutes: Sendable {
+    func register(on router: Router<KuraRequestContext>, listener: ListenerConfiguration)
 }

@@ -2,6 +2,7 @@ import Foundation
 public import KuraHTTP
 public import Hummingbird
 public import KuraAccess
+public import KuraDashboard
 import KuraMetadata
 public import KuraMirror
 public import KuraRegistry
@@ -36,6 +37,9 @@ public enum KuraServer {
         /// Paces the background services (GC, usage flushes, webhook retries, certificate
         /// polls); tests set a manual clock.
         public var clock: any Clock<Duration> = ContinuousClock()
+        /// The web console, on listeners serving `dashboard` (only with access control: it
+        /// signs in with access keys).
+        public var dashboard: Dashboard? = nil
     }
 
     /// Opens the data folder (creating it) and wires the registry alone (jobs, tools).
@@ -107,7 +111,11 @@ public enum KuraServer {
         // OperatorFeatures).
         registry.events.register(AuditSink(access: access))
         registry.events.register(replicator)
-        return Services(registry: registry, access: access, rootCredentials: root, usage: meter, proxy: proxy, replicator: replicator)
+        var services = Services(registry: registry, access: access, rootCredentials: root, usage: meter, proxy: proxy, replicator: replicator)
+        let sessions = ConsoleSessions(
+            idleTimeout: TimeInterval(configuration.console.sessionIdleMinutes * 60), absoluteTimeout: TimeInterval(configuration.console.sessionMaxHours * 3600))
+        services.dashboard = try Dashboard(admin: AccessAdmin(access: access, registry: registry), sessions: sessions, meter: meter)
+        return services
     }
 
     /// The application serving `services` on every listener of the configuration (see

@@ -1,4 +1,5 @@
 import KuraAccess
+import KuraDashboard
 import KuraHTTP
 import KuraMetadata
 import KuraRegistry
@@ -54,6 +55,7 @@ struct OperatorFeatures {
             registry: services.registry, access: services.access, usage: services.usage, proxy: services.proxy,
             replicator: services.replicator, observer: observer, rateLimiter: rateLimiter, webhooks: webhooks)
         components.minimumFreeBytes = minimumFreeBytes
+        components.dashboard = services.dashboard
         return components
     }
 

@@ -70,6 +70,8 @@ public struct ServerConfiguration: Sendable {
     /// The endpoints to serve. Empty: one listener on `host:port` serving every API, with
     /// anonymous pull of public namespaces (the `--listen` shorthand).
     public var listeners: [ListenerConfiguration] = []
+    /// The web console's session lifetimes.
+    public var console = ConsoleSettings()
     /// How often TLS listeners' certificate and key files are checked for changes.
     public var tlsReloadIntervalSeconds = 5
     /// Whether SIGHUP reloads TLS certificates (`kura serve`; off in tests sharing a process).

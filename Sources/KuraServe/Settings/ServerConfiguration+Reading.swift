@@ -17,6 +17,7 @@ extension ServerConfiguration {
             + RequestRateSettings.configurationKeys + AccessSettings.configurationKeys + GarbageCollectionSchedule.configurationKeys
             + StorageSettings.configurationKeys + UsageSettings.configurationKeys + AccessLogSettings.configurationKeys
             + WebhookSettings.configurationKeys + ProxyNamespace.configurationKeys + ConnectionSettings.configurationKeys
+            + ConsoleSettings.configurationKeys
             + CatalogSettings.configurationKeys
     }
 
@@ -48,6 +49,7 @@ extension ServerConfiguration {
         accessLog = try .init(reading: settings)
         webhooks = try .init(reading: settings)
         proxies = try ProxyNamespace.all(reading: settings)
+        console = try .init(reading: settings)
         catalog = try .init(reading: settings)
     }
 

@@ -1,0 +1,173 @@
+import Foundation
+public import KuraCore
+public import KuraMetadata
+public import KuraRegistry
+
+/// Browsing and deleting from the console: the same permission rules as `/v2/` (pull to
+/// read, delete to delete), with an admin reading everything like the admin API does.
+extension AccessAdmin {
+    /// A namespace as the console lists it.
+    public struct NamespaceSummary: Sendable {
+        public var record: NamespaceRecord
+        public var repositoryCount: Int
+        public var physicalBytes: Int64
+        public var logicalBytes: Int64
+        public var quotaBytes: Int64?
+        public var role: Role?
+    }
+
+    /// A repository as the namespace page lists it.
+    public struct RepositorySummary: Sendable {
+        public var name: RepositoryName
+        public var shortDescription: String
+        /// Counted up to ``tagCountLimit``; more shows as "limit+".
+        public var tagCount: Int
+        public var logicalBytes: Int64
+    }
+
+    public static let tagCountLimit = 1000
+
+    /// One row of a repository's tags table.
+    public struct TagRow: Sendable {
+        public var tag: Tag
+        public var overview: ManifestOverview
+    }
+
+    /// A page of a listing and where the next one starts.
+    public struct Page<Item: Sendable>: Sendable {
+        public var items: [Item]
+        public var next: String?
+    }
+
+    /// A manifest with what points at it.
+    public struct ManifestDetail: Sendable {
+        public var overview: ManifestOverview
+        public var tags: [Tag]
+        public var referrers: [ManifestRecord]
+    }
+
+    /// What deleting a tag or a manifest removes: the manifest, and the tags that go with it
+    /// (a manifest deleted by digest takes every tag pointing at it).
+    public struct DeletionPreview: Sendable {
+        public var digest: Digest
+        public var tagsRemoved: [Tag]
+        /// Tags that keep pointing at the manifest (a tag deleted alone).
+        public var tagsKept: [Tag]
+    }
+
+    // MARK: reading
+
+    /// Whether the caller may read `namespace` (public, a grant, or an admin).
+    public func canRead(_ caller: Caller, namespace: String) async throws -> Bool {
+        if caller.principal.isAdmin { return true }
+        let isPublic = try await store.namespace(named: namespace)?.isPublic ?? false
+        return caller.principal.grantedActions(in: namespace, isPublic: isPublic).contains(.pull)
+    }
+
+    /// What the caller may do to a repository (an admin reads everything, and manages like
+    /// a manager only where its grants say so).
+    public func actions(_ caller: Caller, on repository: RepositoryName) async throws -> Set<RegistryAction> {
+        var actions = try await access.allowedActions(caller.principal, on: repository)
+        if caller.principal.isAdmin { actions.insert(.pull) }
+        return actions
+    }
+
+    private func requireRead(_ caller: Caller, namespace: String) async throws {
+        guard try await canRead(caller, namespace: namespace) else {
+            // Not found rather than denied, so private names do not leak.
+            throw AdminError.notFound("namespace \(namespace) does not exist or is not visible to you")
+        }
+    }
+
+    /// The namespaces the caller sees, with their repository counts and stored bytes.
+    public func namespaceSummaries(_ caller: Caller) async throws -> [NamespaceSummary] {
+        let visible = try await namespaces(caller)
+        let storage = (try? await registry.catalog.usage.storage(namespace: nil)) ?? []
+        let byName = Dictionary(storage.map { ($0.namespace, $0) }, uniquingKeysWith: { first, _ in first })
+        var result: [NamespaceSummary] = []
+        for record in visible {
+            let stored = byName[record.name]
+            result.append(
+                NamespaceSummary(
+                    record: record, repositoryCount: try await repositories(inNamespace: record.name).count,
+                    physicalBytes: stored?.physicalBytes ?? 0, logicalBytes: stored?.logicalBytes ?? 0,
+                    quotaBytes: try? await registry.catalog.quotas.quota(namespace: record.name),
+                    role: caller.principal.isRoot ? .manager : caller.principal.role(in: record.name)))
+        }
+        return result
+    }
+
+    /// A page of a namespace's repositories whose names contain `filter`, after `after`.
+    public func repositoryPage(_ caller: Caller, namespace: String, filter: String?, after: String?, limit: Int) async throws
+        -> Page<RepositorySummary>
+    {
+        try Self.validateNamespace(namespace)
+        try await requireRead(caller, namespace: namespace)
+        guard try await store.namespace(named: namespace) != nil else { throw AdminError.notFound("namespace \(namespace) does not exist") }
+        var names = try await repositories(inNamespace: namespace)
+        if let filter, !filter.isEmpty { names = names.filter { $0.value.localizedCaseInsensitiveContains(filter) } }
+        if let after { names = names.filter { $0.value > after } }
+        let page = Array(names.prefix(limit))
+        let storage = (try? await registry.catalog.usage.storage(namespace: namespace))?.first
+        let sizes = Dictionary((storage?.repositories ?? []).map { ($0.repository, $0.logicalBytes) }, uniquingKeysWith: { a, _ in a })
+        var items: [RepositorySummary] = []
+        for name in page {
+            let tags = try await registry.catalog.metadata.tags(in: name, after: nil, limit: Self.tagCountLimit + 1)
+            items.append(
+                RepositorySummary(
+                    name: name, shortDescription: try await store.description(of: name.value)?.short ?? "", tagCount: tags.count,
+                    logicalBytes: sizes[name.value] ?? 0))
+        }
+        return Page(items: items, next: names.count > limit ? page.last?.value : nil)
+    }
+
+    /// A page of a repository's tags (in name order) with their manifests.
+    public func tagPage(_ caller: Caller, repository: RepositoryName, after: String?, limit: Int) async throws -> Page<TagRow> {
+        try await requireRead(caller, namespace: String(repository.firstComponent))
+        let tags = try await registry.tags(in: repository, after: after, limit: limit + 1)
+        var rows: [TagRow] = []
+        for tag in tags.prefix(limit) {
+            // A tag deleted between the listing and this read is left out.
+            guard let overview = try? await registry.manifestOverview(.tag(tag), in: repository) else { continue }
+            rows.append(TagRow(tag: tag, overview: overview))
+        }
+        return Page(items: rows, next: tags.count > limit ? tags[limit - 1].value : nil)
+    }
+
+    /// A manifest by tag or digest, with its tags and referrers.
+    public func manifestDetail(_ caller: Caller, repository: RepositoryName, reference: Reference) async throws -> ManifestDetail {
+        try await requireRead(caller, namespace: String(repository.firstComponent))
+        let overview = try await registry.manifestOverview(reference, in: repository)
+        return ManifestDetail(
+            overview: overview, tags: try await registry.catalog.metadata.tags(pointingTo: overview.record.digest, in: repository),
+            referrers: try await registry.catalog.metadata.referrers(of: overview.record.digest, in: repository, artifactType: nil))
+    }
+
+    // MARK: deleting
+
+    private func requireDelete(_ caller: Caller, _ repository: RepositoryName) async throws {
+        guard try await access.allowedActions(caller.principal, on: repository).contains(.delete) else {
+            throw AdminError.denied("deleting from \(repository) needs the manager role on \(repository.firstComponent)")
+        }
+    }
+
+    /// What deleting `reference` would remove, for the confirmation.
+    public func deletionPreview(_ caller: Caller, repository: RepositoryName, reference: Reference) async throws -> DeletionPreview {
+        try await requireDelete(caller, repository)
+        let record = try await registry.manifestRecord(reference, in: repository)
+        let tags = try await registry.catalog.metadata.tags(pointingTo: record.digest, in: repository)
+        switch reference {
+        case .tag(let tag): return DeletionPreview(digest: record.digest, tagsRemoved: [tag], tagsKept: tags.filter { $0 != tag })
+        case .digest: return DeletionPreview(digest: record.digest, tagsRemoved: tags, tagsKept: [])
+        }
+    }
+
+    /// Deletes a tag, or a manifest and its tags, attributed to the caller in the audit log.
+    @discardableResult
+    public func delete(_ caller: Caller, repository: RepositoryName, reference: Reference) async throws -> Digest {
+        try await requireDelete(caller, repository)
+        let actor = RegistryEvent.Actor(
+            account: caller.principal.accountName, accessKeyID: caller.principal.keyID, sourceAddress: caller.sourceAddress)
+        return try await RegistryEvents.withActor(actor) { try await registry.deleteManifest(reference, in: repository) }
+    }
+}
