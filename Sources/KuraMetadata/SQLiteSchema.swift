@@ -17,6 +17,7 @@ enum SQLiteSchema {
         SQLiteRetentionSchema.register(&migrator)
         SQLiteUsageSchema.register(&migrator)
         SQLiteWebhookSchema.register(&migrator)
+        SQLiteScanSchema.register(&migrator)
         return migrator
     }
 

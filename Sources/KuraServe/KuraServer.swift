@@ -5,6 +5,7 @@ public import KuraAccess
 import KuraMetadata
 public import KuraMirror
 public import KuraRegistry
+import KuraScan
 public import KuraStorage
 public import Logging
 public import NIOCore
@@ -33,6 +34,8 @@ public enum KuraServer {
         public var proxy: PullThroughCache? = nil
         /// Replication rules (managed through the admin API, so only with access control).
         public var replicator: Replicator? = nil
+        /// Image scanning (results and policies in the catalog), when the catalog keeps scans.
+        public var scanning: ScanningServices? = nil
         /// Paces the background services (GC, usage flushes, webhook retries, certificate
         /// polls); tests set a manual clock.
         public var clock: any Clock<Duration> = ContinuousClock()
@@ -73,8 +76,9 @@ public enum KuraServer {
         }
         let meter = configuration.usage.enabled ? (registry.catalog as? any UsageStore).map { UsageMeter(store: $0) } : nil
         let proxy = configuration.proxies.isEmpty ? nil : PullThroughCache(registry: registry, proxies: configuration.proxies, logger: logger)
+        let scanning = try ScanningServices.open(configuration, registry: registry, logger: logger)
         guard configuration.access.enabled else {
-            return Services(registry: registry, access: nil, rootCredentials: nil, usage: meter, proxy: proxy)
+            return Services(registry: registry, access: nil, rootCredentials: nil, usage: meter, proxy: proxy, scanning: scanning)
         }
         guard let catalog = registry.catalog as? any AccessStore else { throw StartupError(description: "this catalog has no access store") }
         let (access, root) = try await AccessBootstrap.open(
@@ -87,7 +91,8 @@ public enum KuraServer {
         // OperatorFeatures).
         registry.events.register(AuditSink(access: access))
         registry.events.register(replicator)
-        return Services(registry: registry, access: access, rootCredentials: root, usage: meter, proxy: proxy, replicator: replicator)
+        return Services(
+            registry: registry, access: access, rootCredentials: root, usage: meter, proxy: proxy, replicator: replicator, scanning: scanning)
     }
 
     /// The application serving `services` on every listener of the configuration (see
@@ -151,6 +156,7 @@ public enum KuraServer {
         }
         var background: [any Service] = Array(applications.dropFirst()) + features.services
         if let replicator = services.replicator { background.append(ReplicationScheduler(replicator: replicator)) }
+        if let scanning = services.scanning { background.append(ScanWorker(service: scanning.service)) }
         if let metricsRegistry, let listen = configuration.metricsListen {
             background.append(MetricsEndpoint.application(host: listen.host, port: listen.port, registry: metricsRegistry, logger: logger))
         }

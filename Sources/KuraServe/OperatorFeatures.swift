@@ -54,6 +54,8 @@ struct OperatorFeatures {
             registry: services.registry, access: services.access, usage: services.usage, proxy: services.proxy,
             replicator: services.replicator, observer: observer, rateLimiter: rateLimiter, webhooks: webhooks)
         components.minimumFreeBytes = minimumFreeBytes
+        components.scanning = services.scanning?.service
+        components.scanPolicy = services.scanning?.policy
         return components
     }
 
