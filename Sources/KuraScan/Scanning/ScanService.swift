@@ -78,7 +78,10 @@ public final class ScanService: Sendable {
                 }
                 _ = queued.withLock { $0.remove(job) }
                 // An index's images were pushed (and queued) before it.
-                group.addTask { _ = await self.scanAndStore(job.manifest, in: job.repository, skippingScannedImages: true) }
+                // Background priority: decompression must not crowd out requests.
+                group.addTask(priority: .background) {
+                    _ = await self.scanAndStore(job.manifest, in: job.repository, skippingScannedImages: true)
+                }
                 running += 1
             }
             group.cancelAll()
