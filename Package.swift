@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "KuraCore", targets: ["KuraCore"]),
         .library(name: "KuraStorage", targets: ["KuraStorage"]),
         .library(name: "KuraMetadata", targets: ["KuraMetadata"]),
+        // For the fuzz targets in Fuzz/ (the layer reader and the version schemes).
+        .library(name: "KuraScan", targets: ["KuraScan"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

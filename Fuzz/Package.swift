@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "Kura", path: ".."),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .executableTarget(
@@ -32,5 +33,15 @@ let package = Package(
             path: "Sources/FuzzManifest",
             swiftSettings: driver),
         .executableTarget(name: "FuzzTokenRequest", path: "Sources/FuzzTokenRequest", swiftSettings: driver),
+        .executableTarget(
+            name: "FuzzLayer",
+            dependencies: [
+                .product(name: "KuraScan", package: "Kura"), .product(name: "KuraCore", package: "Kura"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/FuzzLayer", swiftSettings: driver),
+        .executableTarget(
+            name: "FuzzVersions", dependencies: [.product(name: "KuraScan", package: "Kura")], path: "Sources/FuzzVersions",
+            swiftSettings: driver),
     ]
 )

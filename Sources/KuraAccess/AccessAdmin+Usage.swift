@@ -9,19 +9,9 @@ extension AccessAdmin {
         public var physicalBytes: Int64
     }
 
-    private var usageStore: any UsageStore {
-        get throws {
-            guard let store = registry.catalog as? any UsageStore else { throw AdminError.notFound("this catalog keeps no usage") }
-            return store
-        }
-    }
+    private var usageStore: any UsageStore { registry.catalog.usage }
 
-    private var quotaStore: any QuotaStore {
-        get throws {
-            guard let store = registry.catalog as? any QuotaStore else { throw AdminError.notFound("this catalog keeps no quotas") }
-            return store
-        }
-    }
+    private var quotaStore: any QuotaStore { registry.catalog.quotas }
 
     /// Usage of one namespace (its managers may read it) or of all (root or an account
     /// admin only).
@@ -33,7 +23,7 @@ extension AccessAdmin {
         } else {
             try requireAdmin(caller)
         }
-        return try await UsageReport.make(from: try usageStore, query)
+        return try await UsageReport.make(from: usageStore, query)
     }
 
     /// Sets or removes (`nil`) a namespace's storage quota; root or an account admin only.
@@ -51,7 +41,7 @@ extension AccessAdmin {
         try Self.validateNamespace(namespace)
         try requireManager(caller, of: namespace)
         guard try await store.namespace(named: namespace) != nil else { throw AdminError.notFound("namespace \(namespace) does not exist") }
-        let quotas = try quotaStore
+        let quotas = quotaStore
         return QuotaStatus(
             namespace: namespace, maxBytes: try await quotas.quota(namespace: namespace),
             physicalBytes: try await quotas.physicalBytes(namespace: namespace, including: nil))

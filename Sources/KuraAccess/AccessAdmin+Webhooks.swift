@@ -5,12 +5,7 @@ extension AccessAdmin {
     /// The longest webhook secret accepted.
     public static let maximumWebhookSecretBytes = 1024
 
-    private var webhookStore: any WebhookStore {
-        get throws {
-            guard let store = registry.catalog as? any WebhookStore else { throw AdminError.notFound("this catalog keeps no webhooks") }
-            return store
-        }
-    }
+    private var webhookStore: any WebhookStore { registry.catalog.webhooks }
 
     /// A namespace's webhooks (managers of the namespace). Secrets stay sealed; callers show
     /// none of them.

@@ -92,7 +92,7 @@ public struct AccessAdmin: Sendable {
         if !repositories.isEmpty, !force {
             throw AdminError.conflict("namespace \(name) holds \(repositories.count) repositories; delete with force to remove them too")
         }
-        for repository in repositories { try await registry.catalog.deleteRepository(repository) }
+        for repository in repositories { try await registry.catalog.metadata.deleteRepository(repository) }
         try await store.deleteNamespace(name)
         await audit(
             caller, "namespace.delete", namespace: name, detail: repositories.isEmpty ? nil : "removed \(repositories.count) repositories")
@@ -103,13 +103,13 @@ public struct AccessAdmin: Sendable {
     /// follow `namespace/` contiguously in byte order.
     func repositories(inNamespace namespace: String) async throws -> [RepositoryName] {
         var result: [RepositoryName] = []
-        if let exact = try? RepositoryName(parsing: namespace), try await registry.catalog.repositoryExists(exact) {
+        if let exact = try? RepositoryName(parsing: namespace), try await registry.catalog.metadata.repositoryExists(exact) {
             result.append(exact)
         }
         let prefix = namespace + "/"
         var after = prefix
         while true {
-            let page = try await registry.catalog.repositories(after: after, limit: 1000)
+            let page = try await registry.catalog.metadata.repositories(after: after, limit: 1000)
             let inside = page.prefix { $0.value.hasPrefix(prefix) }
             result += inside
             guard inside.count == page.count, page.count == 1000, let last = page.last else { break }
@@ -280,7 +280,7 @@ public struct AccessAdmin: Sendable {
         if let full, full.utf8.count > Self.maximumFullDescriptionBytes {
             throw AdminError.invalid("the full description has \(full.utf8.count) bytes; the limit is \(Self.maximumFullDescriptionBytes)")
         }
-        guard try await registry.catalog.repositoryExists(repository) else { throw RegistryError(.nameUnknown, detail: repository.value) }
+        guard try await registry.catalog.metadata.repositoryExists(repository) else { throw RegistryError(.nameUnknown, detail: repository.value) }
         let description = try await store.updateDescription(of: repository.value, short: short, full: full, at: Date())
         let fields = [short.map { _ in "short" }, full.map { _ in "full" }].compactMap { $0 }.joined(separator: ", ")
         await audit(caller, "description.update", namespace: String(repository.firstComponent), repository: repository.value, detail: fields)

@@ -116,11 +116,11 @@ public final class SQLiteMetadataStore: MetadataStore {
     public func blobLink(_ digest: Digest, in repository: RepositoryName) async throws -> BlobLink? {
         try await dbWriter.read { db in
             let row = try Row.fetchOne(
-                db,
-                sql: """
+                db.cachedStatement(
+                    sql: """
                     SELECT l.size, l.linked_at FROM blob_links l JOIN repositories r ON r.id = l.repository_id
                     WHERE r.name = ? AND l.digest = ?
-                    """,
+                    """),
                 arguments: [repository.value, digest.description])
             return row.map { BlobLink(digest: digest, size: $0["size"], linkedAt: Date(catalogMilliseconds: $0["linked_at"])) }
         }
@@ -211,13 +211,13 @@ public final class SQLiteMetadataStore: MetadataStore {
     public func manifest(tagged tag: Tag, in repository: RepositoryName) async throws -> ManifestRecord? {
         try await dbWriter.read { db in
             try Row.fetchOne(
-                db,
-                sql: """
+                db.cachedStatement(
+                    sql: """
                     SELECT \(Self.manifestColumns) FROM tags t
                     JOIN repositories r ON r.id = t.repository_id
                     JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.manifest_digest
                     WHERE r.name = ? AND t.name = ?
-                    """,
+                    """),
                 arguments: [repository.value, tag.value]
             ).map(CatalogValue.manifest)
         }
@@ -226,11 +226,11 @@ public final class SQLiteMetadataStore: MetadataStore {
     public func manifest(_ digest: Digest, in repository: RepositoryName) async throws -> ManifestRecord? {
         try await dbWriter.read { db in
             try Row.fetchOne(
-                db,
-                sql: """
+                db.cachedStatement(
+                    sql: """
                     SELECT \(Self.manifestColumns) FROM manifests m JOIN repositories r ON r.id = m.repository_id
                     WHERE r.name = ? AND m.digest = ?
-                    """,
+                    """),
                 arguments: [repository.value, digest.description]
             ).map(CatalogValue.manifest)
         }
@@ -356,7 +356,7 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func upload(_ id: String) async throws -> UploadRecord? {
         try await dbWriter.read { db in
-            try Row.fetchOne(db, sql: "SELECT repository, created_at FROM uploads WHERE id = ?", arguments: [id])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT repository, created_at FROM uploads WHERE id = ?"), arguments: [id])
                 .map { row in
                     UploadRecord(
                         id: id,

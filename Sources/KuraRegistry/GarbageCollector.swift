@@ -68,12 +68,10 @@ public struct GarbageCollectionProgress: Sendable, Hashable {
 }
 
 public enum JobError: Error, CustomStringConvertible {
-    case catalogUnsupported
     case locked(String)
 
     public var description: String {
         switch self {
-        case .catalogUnsupported: "this catalog does not support maintenance jobs"
         case .locked(let name): "another runner holds the \(name) job lock; try again later"
         }
     }
@@ -145,7 +143,7 @@ public struct GarbageCollector: Sendable {
     public func run(
         progress: @escaping @Sendable (GarbageCollectionProgress) -> Void = { _ in }
     ) async throws -> GarbageCollectionSummary {
-        guard let store = registry.collectionStore else { throw JobError.catalogUnsupported }
+        let store = registry.catalog.collection
         let options = self.options
         let registry = self.registry
         let summary = try await withJobLease(
@@ -330,13 +328,13 @@ struct CollectionRun {
             } catch {
                 summary.errors.append("upload \(session.id): \(error)")
             }
-            _ = try await registry.catalog.deleteUpload(session.id.value)
+            _ = try await registry.catalog.metadata.deleteUpload(session.id.value)
         }
         progress(.init(phase: "uploads", done: summary.uploadsExpired, total: sessions.count, bytesFreed: summary.bytesFreed))
         if options.dryRun { return active }
         // Catalog sessions whose storage is gone (or expired above).
         for record in try await store.uploadRecords(createdBefore: cutoff, limit: 100_000) where !active.contains(record.id) {
-            _ = try await registry.catalog.deleteUpload(record.id)
+            _ = try await registry.catalog.metadata.deleteUpload(record.id)
         }
         return active
     }

@@ -17,16 +17,11 @@ import NIOCore
 // transaction that would store it (MANIFEST_BLOB_UNKNOWN), so clients push the blob again.
 // The cost on the hot path is one indexed read per link and per manifest PUT.
 extension Registry {
-    var collectionStore: (any GarbageCollectionStore)? { catalog as? any GarbageCollectionStore }
-
     /// Links a blob that was just stored or found stored (within its namespace's quota), and
     /// makes sure it still is.
     /// Returns false (with the link removed) when GC deleted the object under the push.
     func linkStoredBlob(_ info: BlobInfo, in repository: RepositoryName) async throws -> Bool {
-        guard let store = collectionStore else {
-            try await linkBlobWithinQuota(info.digest, size: info.size, in: repository)
-            return true
-        }
+        let store = catalog.collection
         do {
             try await linkBlobWithinQuota(info.digest, size: info.size, in: repository)
         } catch where store.isCollectionConflict(error) {
@@ -40,7 +35,7 @@ extension Registry {
                 return true
             }
             logger.notice("blob collected during its push; the client must upload it again", metadata: ["digest": "\(info.digest)"])
-            _ = try? await catalog.unlinkBlob(info.digest, from: repository)
+            _ = try? await catalog.metadata.unlinkBlob(info.digest, from: repository)
             return false
         }
     }
@@ -58,7 +53,7 @@ extension Registry {
     func storeManifestGuarded(_ write: () async throws -> Void) async throws {
         do {
             try await write()
-        } catch where collectionStore?.isCollectionConflict(error) == true {
+        } catch where catalog.collection.isCollectionConflict(error) {
             // The catalog's own words (an SQLite trigger's) stay in the log, not in the answer.
             logger.notice("manifest refused: garbage collection took what it refers to", metadata: ["error": "\(error)"])
             throw RegistryError(.manifestBlobUnknown, "a blob or manifest it refers to was garbage-collected; push it again")
@@ -68,7 +63,8 @@ extension Registry {
     /// After a manifest's catalog write: if its own object was collected meanwhile (the
     /// bytes were deduplicated against an object GC then deleted), stores the bytes again.
     func ensureManifestStored(_ digest: Digest, bytes: ByteBuffer) async throws {
-        guard let store = collectionStore, let state = try await store.collectionState(digest), state != .live else { return }
+        let store = catalog.collection
+        guard let state = try await store.collectionState(digest), state != .live else { return }
         if try await blobs.stat(digest) == nil {
             _ = try await blobs.ingest(bytes: bytes, expected: digest)
         }

@@ -10,8 +10,7 @@ import KuraStorage
 extension Registry {
     /// The storage quota of the namespace of `repository`, or `nil` for none.
     func quotaLimit(for repository: RepositoryName) async throws -> Int64? {
-        guard let quotas else { return nil }
-        return try await quotas.quota(namespace: String(repository.firstComponent))
+        try await catalog.quotas.quota(namespace: String(repository.firstComponent))
     }
 
     /// Refuses with `DENIED` (403) when storing `digest` (of `size` bytes) in `repository`
@@ -24,11 +23,10 @@ extension Registry {
 
     /// As above, with the namespace's quota already read.
     func checkQuota(storing digest: Digest, size: Int64, in repository: RepositoryName, limit: Int64) async throws {
-        guard let quotas else { return }
         let namespace = String(repository.firstComponent)
-        let projected = try await quotas.physicalBytes(namespace: namespace, including: (digest, size))
+        let projected = try await catalog.quotas.physicalBytes(namespace: namespace, including: (digest, size))
         guard projected > limit else { return }
-        let current = try await quotas.physicalBytes(namespace: namespace, including: nil)
+        let current = try await catalog.quotas.physicalBytes(namespace: namespace, including: nil)
         guard projected > current else { return }
         throw Self.quotaRefusal(
             QuotaExceeded(namespace: namespace, storedBytes: current, projectedBytes: projected, maxBytes: limit), storing: digest, size: size)
@@ -36,9 +34,8 @@ extension Registry {
 
     /// Links a blob into the repository within its namespace's quota (`DENIED` when over).
     func linkBlobWithinQuota(_ digest: Digest, size: Int64, in repository: RepositoryName) async throws {
-        guard let quotas else { return try await catalog.linkBlob(digest, size: size, in: repository) }
         do {
-            try await quotas.linkBlobWithinQuota(digest, size: size, in: repository)
+            try await catalog.quotas.linkBlobWithinQuota(digest, size: size, in: repository)
         } catch let exceeded as QuotaExceeded {
             throw Self.quotaRefusal(exceeded, storing: digest, size: size)
         }
@@ -48,9 +45,8 @@ extension Registry {
     func putManifestWithinQuota(
         _ record: ManifestRecord, references: [ManifestReference], in repository: RepositoryName, tag: Tag?
     ) async throws {
-        guard let quotas else { return try await catalog.putManifest(record, references: references, in: repository, tag: tag) }
         do {
-            try await quotas.putManifestWithinQuota(record, references: references, in: repository, tag: tag)
+            try await catalog.quotas.putManifestWithinQuota(record, references: references, in: repository, tag: tag)
         } catch let exceeded as QuotaExceeded {
             throw Self.quotaRefusal(exceeded, storing: record.digest, size: record.size)
         }

@@ -9,7 +9,7 @@ public import NIOCore
 /// and the catalog, with no HTTP in it. The HTTP layer and the command-line jobs call it.
 public final class Registry: Sendable {
     public let blobs: BlobStore
-    public let catalog: any MetadataStore
+    public let catalog: Catalog
     public let limits: RegistryLimits
     /// When set, blob GETs are redirected to a URL of the storage backend valid this long
     /// (where the backend has such URLs: S3), so the bytes do not flow through Kura.
@@ -17,8 +17,6 @@ public final class Registry: Sendable {
     let logger: Logger
     /// Recently served manifests (immutable by digest), so hot tags skip the storage read.
     let manifestCache = ManifestCache(capacity: 32 << 20)
-    /// Namespace storage quotas, when the catalog keeps them.
-    let quotas: (any QuotaStore)?
     /// Where operations announce what they did (audit, webhooks, replication…); sinks
     /// are registered at start.
     public let events = RegistryEvents()
@@ -26,7 +24,7 @@ public final class Registry: Sendable {
     public let pullChecks = ManifestPullChecks()
 
     public init(
-        blobs: BlobStore, catalog: any MetadataStore, limits: RegistryLimits = RegistryLimits(), pullRedirectExpiry: Duration? = nil,
+        blobs: BlobStore, catalog: Catalog, limits: RegistryLimits = RegistryLimits(), pullRedirectExpiry: Duration? = nil,
         logger: Logger
     ) {
         self.blobs = blobs
@@ -34,7 +32,6 @@ public final class Registry: Sendable {
         self.catalog = catalog
         self.limits = limits
         self.logger = logger
-        quotas = catalog as? any QuotaStore
     }
 
     /// The smallest chunk the storage accepts except for the last (`OCI-Chunk-Min-Length`).
@@ -44,7 +41,7 @@ public final class Registry: Sendable {
 
     /// A blob of the repository, without reading it. Throws `BLOB_UNKNOWN`.
     public func blobInfo(_ digest: Digest, in repository: RepositoryName) async throws -> BlobInfo {
-        guard let link = try await catalog.blobLink(digest, in: repository) else {
+        guard let link = try await catalog.metadata.blobLink(digest, in: repository) else {
             throw RegistryError(.blobUnknown, detail: digest.description)
         }
         guard let info = try await blobs.stat(digest) else {
@@ -59,7 +56,7 @@ public final class Registry: Sendable {
 
     /// Streams a blob of the repository, or a range of it.
     public func readBlob(_ digest: Digest, in repository: RepositoryName, range: Range<Int64>?) async throws -> BlobRead {
-        guard try await catalog.blobLink(digest, in: repository) != nil else {
+        guard try await catalog.metadata.blobLink(digest, in: repository) != nil else {
             throw RegistryError(.blobUnknown, detail: digest.description)
         }
         return try await blobs.read(digest, range: range)
@@ -81,7 +78,7 @@ public final class Registry: Sendable {
     /// Removes the blob from the repository. The bytes go when garbage collection finds
     /// nothing else referring to them.
     public func deleteBlob(_ digest: Digest, in repository: RepositoryName) async throws {
-        guard try await catalog.unlinkBlob(digest, from: repository) else {
+        guard try await catalog.metadata.unlinkBlob(digest, from: repository) else {
             throw RegistryError(.blobUnknown, detail: digest.description)
         }
         await events.emit(RegistryEvent(.blobDelete, repository: repository, digest: digest))
@@ -97,9 +94,9 @@ public final class Registry: Sendable {
     ) async throws -> BlobInfo? {
         var found = false
         if let source {
-            if try await catalog.blobLink(digest, in: source) != nil { found = try await mayRead(source) }
+            if try await catalog.metadata.blobLink(digest, in: source) != nil { found = try await mayRead(source) }
         } else {
-            for candidate in try await catalog.repositoriesLinking(digest, limit: 100) where try await mayRead(candidate) {
+            for candidate in try await catalog.metadata.repositoriesLinking(digest, limit: 100) where try await mayRead(candidate) {
                 found = true
                 break
             }
@@ -130,7 +127,7 @@ public final class Registry: Sendable {
     /// Opens an upload session in the repository.
     public func startUpload(in repository: RepositoryName, algorithm: DigestAlgorithm? = nil) async throws -> UploadStatus {
         let status = try await blobs.startUpload(algorithm: algorithm)
-        try await catalog.createUpload(status.id.value, in: repository)
+        try await catalog.metadata.createUpload(status.id.value, in: repository)
         return status
     }
 
@@ -182,10 +179,10 @@ public final class Registry: Sendable {
         } catch {
             // The session is spent either way; a blob refused here (over the quota) is
             // stored but never linked, and garbage collection removes the object.
-            _ = try? await catalog.deleteUpload(id)
+            _ = try? await catalog.metadata.deleteUpload(id)
             throw error
         }
-        try await catalog.deleteUpload(id)
+        try await catalog.metadata.deleteUpload(id)
         return info
     }
 
@@ -197,11 +194,11 @@ public final class Registry: Sendable {
         } catch let error as RegistryError where error.code == .blobUploadUnknown {
             // The storage side is already gone; drop the catalog row below.
         }
-        try await catalog.deleteUpload(id)
+        try await catalog.metadata.deleteUpload(id)
     }
 
     private func session(_ id: String, in repository: RepositoryName) async throws -> UploadID {
-        guard let upload = UploadID(id), let record = try await catalog.upload(upload.value), record.repository == repository else {
+        guard let upload = UploadID(id), let record = try await catalog.metadata.upload(upload.value), record.repository == repository else {
             throw RegistryError(.blobUploadUnknown, detail: id)
         }
         return upload
@@ -268,7 +265,7 @@ public final class Registry: Sendable {
             try await putManifestWithinQuota(record, references: manifest.references, in: repository, tag: reference.tag)
             // The manifest is stored now: more tags on it add no bytes.
             for tag in additionalTags where tag != reference.tag {
-                try await catalog.putManifest(record, references: manifest.references, in: repository, tag: tag)
+                try await catalog.metadata.putManifest(record, references: manifest.references, in: repository, tag: tag)
             }
         }
         try await ensureManifestStored(digest, bytes: bytes)
@@ -283,7 +280,7 @@ public final class Registry: Sendable {
 
     private func checkReferences(of manifest: ParsedManifest, in repository: RepositoryName) async throws {
         for blob in manifest.blobs where !blob.mayBeExternal {
-            guard let link = try await catalog.blobLink(blob.digest, in: repository) else {
+            guard let link = try await catalog.metadata.blobLink(blob.digest, in: repository) else {
                 throw RegistryError(.manifestBlobUnknown, detail: blob.digest.description)
             }
             if link.size != blob.size {
@@ -293,7 +290,7 @@ public final class Registry: Sendable {
             }
         }
         for child in manifest.children {
-            guard let stored = try await catalog.manifest(child.digest, in: repository) else {
+            guard let stored = try await catalog.metadata.manifest(child.digest, in: repository) else {
                 throw RegistryError(.manifestBlobUnknown, "index refers to a manifest unknown to the repository", detail: child.digest.description)
             }
             if stored.size != child.size {
@@ -308,12 +305,12 @@ public final class Registry: Sendable {
     public func manifestRecord(_ reference: Reference, in repository: RepositoryName) async throws -> ManifestRecord {
         switch reference {
         case .digest(let digest):
-            guard let record = try await catalog.manifest(digest, in: repository) else {
+            guard let record = try await catalog.metadata.manifest(digest, in: repository) else {
                 throw RegistryError(.manifestUnknown, detail: "\(repository)@\(digest)")
             }
             return record
         case .tag(let tag):
-            guard let record = try await catalog.manifest(tagged: tag, in: repository) else {
+            guard let record = try await catalog.metadata.manifest(tagged: tag, in: repository) else {
                 throw RegistryError(.manifestUnknown, detail: "\(repository):\(tag)")
             }
             return record
@@ -350,13 +347,13 @@ public final class Registry: Sendable {
     public func deleteManifest(_ reference: Reference, in repository: RepositoryName) async throws -> Digest {
         switch reference {
         case .tag(let tag):
-            guard let digest = try await catalog.deleteTag(tag, in: repository) else {
+            guard let digest = try await catalog.metadata.deleteTag(tag, in: repository) else {
                 throw RegistryError(.manifestUnknown, detail: "\(repository):\(tag)")
             }
             await events.emit(RegistryEvent(.tagDelete, repository: repository, reference: tag.value, digest: digest))
             return digest
         case .digest(let digest):
-            guard try await catalog.deleteManifest(digest, in: repository) else {
+            guard try await catalog.metadata.deleteManifest(digest, in: repository) else {
                 throw RegistryError(.manifestUnknown, detail: "\(repository)@\(digest)")
             }
             await events.emit(RegistryEvent(.manifestDelete, repository: repository, reference: digest.description, digest: digest))
@@ -369,12 +366,12 @@ public final class Registry: Sendable {
     /// A page of the repository's tags. Throws `NAME_UNKNOWN` for a repository that does
     /// not exist.
     public func tags(in repository: RepositoryName, after: String?, limit: Int?) async throws -> [Tag] {
-        guard try await catalog.repositoryExists(repository) else {
+        guard try await catalog.metadata.repositoryExists(repository) else {
             throw RegistryError(.nameUnknown, detail: repository.value)
         }
         let count = min(limit ?? limits.maxPageSize, limits.maxPageSize)
         if count <= 0 { return [] }
-        return try await catalog.tags(in: repository, after: after, limit: count)
+        return try await catalog.metadata.tags(in: repository, after: after, limit: count)
     }
 
     /// A page of repository names: those holding a manifest (see
@@ -382,7 +379,7 @@ public final class Registry: Sendable {
     public func repositories(after: String?, limit: Int?) async throws -> [RepositoryName] {
         let count = min(limit ?? limits.maxPageSize, limits.maxPageSize)
         if count <= 0 { return [] }
-        return try await catalog.listedRepositories(after: after, limit: count)
+        return try await catalog.metadata.listedRepositories(after: after, limit: count)
     }
 
     /// A page of the repository names a caller may see: the catalog is read in batches
@@ -393,7 +390,7 @@ public final class Registry: Sendable {
         var page: [RepositoryName] = []
         var cursor = after
         while page.count < limit {
-            let batch = try await catalog.listedRepositories(after: cursor, limit: 1000)
+            let batch = try await catalog.metadata.listedRepositories(after: cursor, limit: 1000)
             for name in batch where page.count < limit {
                 if try await isVisible(name) { page.append(name) }
             }
@@ -405,7 +402,7 @@ public final class Registry: Sendable {
 
     /// The referrers of `subject` in the repository, as an OCI index.
     public func referrers(of subject: Digest, in repository: RepositoryName, artifactType: String?) async throws -> ReferrersIndex {
-        let records = try await catalog.referrers(of: subject, in: repository, artifactType: artifactType)
+        let records = try await catalog.metadata.referrers(of: subject, in: repository, artifactType: artifactType)
         return try ReferrersIndex(referrers: records, filteredByArtifactType: artifactType != nil)
     }
 }

@@ -68,7 +68,7 @@ public struct RegistryBackup: Sendable {
     public func backup(
         to directory: String, copyBlobs: Bool, progress: @escaping @Sendable (GarbageCollectionProgress) -> Void = { _ in }
     ) async throws -> BackupSummary {
-        guard let catalog = registry.catalog as? SQLiteMetadataStore else {
+        guard let catalog = registry.catalog.embedded else {
             throw RestoreRefusal.notABackup("kura backup covers the SQLite catalog; back PostgreSQL up with its own tools (pg_dump)")
         }
         let started = Date()

@@ -28,7 +28,7 @@ public struct RetentionEvaluator: Sendable {
     /// A repository under several policies (namespace and repository) follows the most
     /// specific one. Runs under the catalog's maintenance lease and is recorded as a job run.
     public func run(dryRun: Bool, now: Date = Date()) async throws -> [Decision] {
-        guard let jobs = registry.collectionStore else { throw JobError.catalogUnsupported }
+        let jobs = registry.catalog.collection
         let decisions = try await withJobLease(
             jobs, kind: "retention", dryRun: dryRun, ttl: 120,
             summary: { decisions in
@@ -44,12 +44,12 @@ public struct RetentionEvaluator: Sendable {
     }
 
     private func evaluate(dryRun: Bool, jobs: any GarbageCollectionStore, now: Date) async throws -> [Decision] {
-        guard let store = registry.catalog as? any RetentionStore else { throw JobError.catalogUnsupported }
+        let store = registry.catalog.retention
         let policies = try await store.retentionPolicies()
         var decisions: [Decision] = []
         var after: String?
         repeat {
-            let page = try await registry.catalog.repositories(after: after, limit: 1000)
+            let page = try await registry.catalog.metadata.repositories(after: after, limit: 1000)
             for repository in page {
                 let namespace = String(repository.firstComponent)
                 guard let policy = policies.first(where: { $0.scope == repository.value }) ?? policies.first(where: { $0.scope == namespace })
@@ -63,7 +63,7 @@ public struct RetentionEvaluator: Sendable {
                     found.append(
                         Decision(repository: repository.value, tag: record.tag.value, digest: record.digest.description,
                                  updatedAt: record.updatedAt, policy: policy.scope, manifestDeleted: !keptDigests.contains(record.digest)))
-                    if !dryRun, try await registry.catalog.deleteTag(record.tag, in: repository) != nil {
+                    if !dryRun, try await registry.catalog.metadata.deleteTag(record.tag, in: repository) != nil {
                         await registry.events.emit(
                             RegistryEvent(
                                 .retentionTagDelete, repository: repository, reference: record.tag.value, digest: record.digest, actor: nil,

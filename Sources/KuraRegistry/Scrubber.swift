@@ -48,7 +48,7 @@ public struct Scrubber: Sendable {
     }
 
     public func run(progress: @escaping @Sendable (GarbageCollectionProgress) -> Void = { _ in }) async throws -> ScrubReport {
-        guard let store = registry.collectionStore else { throw JobError.catalogUnsupported }
+        let store = registry.catalog.collection
         let scrub = self
         // A read-only scrub takes the lease too, so that it does not report a concurrent
         // collection's deletions as missing objects.

@@ -28,7 +28,7 @@ public enum KuraServer {
         public var access: AccessControl?
         /// Set on the first start with access control: shown once, never logged.
         public var rootCredentials: RootCredentials?
-        /// Counts usage when metering is on (and the catalog keeps usage).
+        /// Counts usage when metering is on.
         public var usage: UsageMeter? = nil
         /// The pull-through cache of proxy namespaces, when any are configured.
         public var proxy: PullThroughCache? = nil
@@ -44,7 +44,7 @@ public enum KuraServer {
     /// Opens the data folder (creating it) and wires the registry alone (jobs, tools).
     public static func makeRegistry(_ configuration: ServerConfiguration, logger: Logger) async throws -> Registry {
         let blobs = try await makeBlobStore(configuration)
-        let catalog = try SQLiteMetadataStore(path: configuration.catalogPath)
+        let catalog = Catalog(try SQLiteMetadataStore(path: configuration.catalogPath))
         return Registry(
             blobs: blobs, catalog: catalog, limits: configuration.limits,
             pullRedirectExpiry: configuration.storage.redirectPullsSeconds.map { .seconds($0) }, logger: logger)
@@ -74,15 +74,14 @@ public enum KuraServer {
         } catch {
             throw StartupError(description: "storage (\(registry.blobs.backend.name)) is not usable: \(error)")
         }
-        let meter = configuration.usage.enabled ? (registry.catalog as? any UsageStore).map { UsageMeter(store: $0) } : nil
+        let meter = configuration.usage.enabled ? UsageMeter(store: registry.catalog.usage) : nil
         let proxy = configuration.proxies.isEmpty ? nil : PullThroughCache(registry: registry, proxies: configuration.proxies, logger: logger)
         let scanning = try ScanningServices.open(configuration, registry: registry, logger: logger)
         guard configuration.access.enabled else {
             return Services(registry: registry, access: nil, rootCredentials: nil, usage: meter, proxy: proxy, scanning: scanning)
         }
-        guard let catalog = registry.catalog as? any AccessStore else { throw StartupError(description: "this catalog has no access store") }
         let (access, root) = try await AccessBootstrap.open(
-            dataDirectory: configuration.dataDirectory, store: catalog, autoCreateNamespaces: configuration.access.autoCreateNamespaces,
+            dataDirectory: configuration.dataDirectory, store: registry.catalog.access, autoCreateNamespaces: configuration.access.autoCreateNamespaces,
             service: configuration.access.service, tokenLifetime: TimeInterval(configuration.access.tokenLifetimeSeconds),
             limiter: LoginRateLimiter(keyLimit: configuration.access.loginFailuresPerKey, addressLimit: configuration.access.loginFailuresPerAddress),
             logger: logger)

@@ -33,8 +33,8 @@ struct OperatorFeatures {
         if let webhooks { services.registry.events.register(webhooks) }
 
         var gauges: StorageGauges?
-        if httpMetrics != nil, let store = services.registry.catalog as? any UsageStore, let metricsFactory {
-            gauges = StorageGauges(store: store, factory: metricsFactory)
+        if httpMetrics != nil, let metricsFactory {
+            gauges = StorageGauges(store: services.registry.catalog.usage, factory: metricsFactory)
         }
         var background: [any Service] = []
         if services.usage != nil || gauges != nil {
@@ -59,13 +59,12 @@ struct OperatorFeatures {
         return components
     }
 
-    /// Webhooks need the admin API (access control) to be configured, and a catalog that
-    /// keeps them.
+    /// Webhooks need the admin API (access control) to be configured.
     private static func webhookDispatcher(_ configuration: ServerConfiguration, services: KuraServer.Services, logger: Logger) -> WebhookDispatcher? {
         let settings = configuration.webhooks
-        guard settings.enabled, let access = services.access, let store = services.registry.catalog as? any WebhookStore else { return nil }
+        guard settings.enabled, let access = services.access else { return nil }
         return WebhookDispatcher(
-            store: store, secrets: access.webhookSecrets,
+            store: services.registry.catalog.webhooks, secrets: access.webhookSecrets,
             settings: .init(
                 maxAttempts: settings.maxAttempts, initialBackoff: .milliseconds(settings.initialBackoffMilliseconds),
                 timeout: .seconds(settings.timeoutSeconds), queueCapacity: settings.queueCapacity, concurrency: 16),

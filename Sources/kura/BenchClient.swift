@@ -1,32 +1,37 @@
-import AsyncHTTPClient
 import Foundation
 import KuraCore
 import KuraStorage
 import NIOCore
-import NIOHTTP1
 import NIOSSL
 
 /// A minimal OCI client for benchmarks: just the requests the benchmarks time, against any
-/// v2 registry, so Kura and others are measured by the same code.
+/// v2 registry, so Kura and others are measured by the same code. Each worker holds one
+/// keep-alive HTTP/1.1 connection (``BenchConnection``), as curl and wrk do.
 struct BenchClient: Sendable {
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
 
     let base: URL
-    let http: HTTPClient
+    let tls: NIOSSLContext?
     let authorization: String?
+    /// Send `Expect: 100-continue` with every body and wait for `100 Continue`, as curl does
+    /// for bodies over 1 MiB.
+    let expectContinue: Bool
 
-    init(url: String, connections: Int, user: String?, password: String?, tls: ServerTLSOptions) throws {
+    init(url: String, user: String?, password: String?, tls options: ServerTLSOptions, expectContinue: Bool = false) throws {
         guard let base = URL(string: url), base.scheme == "http" || base.scheme == "https" else {
             throw Failure(description: "--url must be http(s)://HOST:PORT, not \(url)")
         }
         self.base = base
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
-        configuration.decompression = .disabled
-        configuration = try tls.clientConfiguration(configuration)
-        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.expectContinue = expectContinue
+        if base.scheme == "https" {
+            var configuration = try options.tlsConfiguration()
+            configuration.applicationProtocols = ["http/1.1"]
+            tls = try NIOSSLContext(configuration: configuration)
+        } else {
+            tls = nil
+        }
         if let user, let password {
             authorization = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
         } else {
@@ -34,57 +39,74 @@ struct BenchClient: Sendable {
         }
     }
 
-    func shutdown() async throws { try await http.shutdown() }
-
-    private func url(_ pathOrLocation: String) -> String {
-        if pathOrLocation.hasPrefix("http://") || pathOrLocation.hasPrefix("https://") { return pathOrLocation }
-        return base.absoluteString.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + pathOrLocation
+    /// Runs `body` over one new connection to the registry.
+    func withConnection<T: Sendable>(_ body: (inout BenchConnection) async throws -> T) async throws -> T {
+        try await BenchConnection.with(base, tls: tls, body)
     }
 
-    private func request(_ pathOrLocation: String, _ method: HTTPMethod) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: url(pathOrLocation))
-        request.method = method
-        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
-        return request
+    /// The request target of a path or a `Location` (absolute or not).
+    private func target(_ pathOrLocation: String) -> String {
+        guard pathOrLocation.hasPrefix("http://") || pathOrLocation.hasPrefix("https://"),
+            let url = URLComponents(string: pathOrLocation)
+        else { return pathOrLocation }
+        return url.percentEncodedPath + (url.percentEncodedQuery.map { "?\($0)" } ?? "")
     }
 
-    private func expect(_ response: HTTPClientResponse, _ status: HTTPResponseStatus, _ what: String) async throws {
+    private func headers(_ extra: [(String, String)] = []) -> [(String, String)] {
+        (authorization.map { [("Authorization", $0)] } ?? []) + extra
+    }
+
+    private func expect(_ response: BenchConnection.Response, _ status: Int, _ what: String) throws {
         guard response.status == status else {
-            let body = try? await response.body.collect(upTo: 4096)
-            throw Failure(description: "\(what): expected \(status.code), got \(response.status.code) \(body.map { String(buffer: $0) } ?? "")")
+            throw Failure(description: "\(what): expected \(status), got \(response.status) \(String(buffer: response.body))")
         }
     }
 
-    /// POST, then PUT the whole body (or PATCH chunks of `chunk` bytes, then PUT).
-    func pushBlob(repository: String, digest: Digest, size: Int64, chunk: Int64?, body: @Sendable (Int64, Int64) -> BenchBlobStream) async throws {
-        let start = try await http.execute(request("/v2/\(repository)/blobs/uploads/", .POST), timeout: .seconds(300))
-        try await expect(start, .accepted, "POST upload")
-        guard var location = start.headers.first(name: "Location") else { throw Failure(description: "POST upload: no Location") }
-        _ = try? await start.body.collect(upTo: 1 << 16)
-        if let chunk {
+    /// How a blob goes up after the POST that opens its session.
+    enum PushMode: Sendable {
+        /// PUT `?digest=` with the whole body.
+        case put
+        /// One PATCH with the whole body, then an empty PUT `?digest=` (docker, skopeo).
+        case patch
+        /// PATCHes of this many bytes with `Content-Range`, then an empty PUT.
+        case chunks(Int64)
+    }
+
+    /// POST, then the body as `mode` says.
+    func pushBlob(
+        on connection: inout BenchConnection, repository: String, digest: Digest, size: Int64, mode: PushMode,
+        body: @Sendable (Int64, Int64) -> BenchBlobStream
+    ) async throws {
+        let start = try await connection.send("POST", "/v2/\(repository)/blobs/uploads/", headers: headers(), keepBody: true)
+        try expect(start, 202, "POST upload")
+        guard var location = start.header("Location").map(target) else { throw Failure(description: "POST upload: no Location") }
+        let octets = headers([("Content-Type", "application/octet-stream")])
+        switch mode {
+        case .patch:
+            let patch = try await connection.send(
+                "PATCH", location, headers: octets, body: body(0, size), length: size, expectContinue: expectContinue, keepBody: true)
+            try expect(patch, 202, "PATCH")
+            location = patch.header("Location").map(target) ?? location
+            let put = try await connection.send("PUT", appendingDigest(location, digest), headers: headers(), keepBody: true)
+            try expect(put, 201, "PUT upload")
+        case .chunks(let chunk):
             var offset: Int64 = 0
             while offset < size {
                 let length = min(chunk, size - offset)
-                var patch = request(location, .PATCH)
-                patch.headers.add(name: "Content-Type", value: "application/octet-stream")
-                patch.headers.add(name: "Content-Range", value: "\(offset)-\(offset + length - 1)")
-                patch.body = .stream(body(offset, length), length: .known(length))
-                let response = try await http.execute(patch, timeout: .seconds(600))
-                try await expect(response, .accepted, "PATCH chunk")
-                location = response.headers.first(name: "Location") ?? location
-                _ = try? await response.body.collect(upTo: 1 << 16)
+                let response = try await connection.send(
+                    "PATCH", location, headers: octets + [("Content-Range", "\(offset)-\(offset + length - 1)")],
+                    body: body(offset, length), length: length, expectContinue: expectContinue, keepBody: true)
+                try expect(response, 202, "PATCH chunk")
+                location = response.header("Location").map(target) ?? location
                 offset += length
             }
-            let put = try await http.execute(request(appendingDigest(location, digest), .PUT), timeout: .seconds(300))
-            try await expect(put, .created, "PUT upload")
-            _ = try? await put.body.collect(upTo: 1 << 16)
-        } else {
-            var put = request(appendingDigest(location, digest), .PUT)
-            put.headers.add(name: "Content-Type", value: "application/octet-stream")
-            put.body = .stream(body(0, size), length: .known(size))
-            let response = try await http.execute(put, timeout: .seconds(600))
-            try await expect(response, .created, "PUT upload")
-            _ = try? await response.body.collect(upTo: 1 << 16)
+            let put = try await connection.send("PUT", appendingDigest(location, digest), headers: headers(), keepBody: true)
+            try expect(put, 201, "PUT upload")
+        case .put:
+            let put = try await connection.send(
+                "PUT", appendingDigest(location, digest), headers: octets, body: body(0, size), length: size,
+                expectContinue: expectContinue, keepBody: true)
+            try expect(put, 201, "PUT upload")
         }
     }
 
@@ -93,29 +115,23 @@ struct BenchClient: Sendable {
     }
 
     /// GETs a blob and returns the bytes received.
-    func pullBlob(repository: String, digest: Digest) async throws -> Int64 {
-        let response = try await http.execute(request("/v2/\(repository)/blobs/\(digest)", .GET), timeout: .seconds(600))
-        try await expect(response, .ok, "GET blob")
-        var received: Int64 = 0
-        for try await chunk in response.body { received += Int64(chunk.readableBytes) }
-        return received
+    func pullBlob(on connection: inout BenchConnection, repository: String, digest: Digest) async throws -> Int64 {
+        let response = try await connection.send("GET", "/v2/\(repository)/blobs/\(digest)", headers: headers())
+        try expect(response, 200, "GET blob")
+        return response.bodyBytes
     }
 
-    func putManifest(repository: String, reference: String, mediaType: String, bytes: [UInt8]) async throws {
-        var put = request("/v2/\(repository)/manifests/\(reference)", .PUT)
-        put.headers.add(name: "Content-Type", value: mediaType)
-        put.body = .bytes(ByteBuffer(bytes: bytes))
-        let response = try await http.execute(put, timeout: .seconds(60))
-        try await expect(response, .created, "PUT manifest")
-        _ = try? await response.body.collect(upTo: 1 << 16)
+    func putManifest(on connection: inout BenchConnection, repository: String, reference: String, mediaType: String, bytes: [UInt8]) async throws {
+        let response = try await connection.send(
+            "PUT", "/v2/\(repository)/manifests/\(reference)", headers: headers([("Content-Type", mediaType)]), bytes: ByteBuffer(bytes: bytes),
+            keepBody: true)
+        try expect(response, 201, "PUT manifest")
     }
 
-    func getManifest(repository: String, reference: String, accept: String) async throws -> Int {
-        var get = request("/v2/\(repository)/manifests/\(reference)", .GET)
-        get.headers.add(name: "Accept", value: accept)
-        let response = try await http.execute(get, timeout: .seconds(60))
-        try await expect(response, .ok, "GET manifest")
-        return try await response.body.collect(upTo: 4 << 20).readableBytes
+    func getManifest(on connection: inout BenchConnection, repository: String, reference: String, accept: String) async throws -> Int {
+        let response = try await connection.send("GET", "/v2/\(repository)/manifests/\(reference)", headers: headers([("Accept", accept)]))
+        try expect(response, 200, "GET manifest")
+        return Int(response.bodyBytes)
     }
 }
 

@@ -35,7 +35,7 @@ struct BenchGCCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let registry = Registry(
             blobs: BlobStore(backend: try FileSystemBackend(root: folder + "/storage", durability: .none)),
-            catalog: try SQLiteMetadataStore(path: folder + "/catalog.sqlite"), logger: Logger(label: "bench"))
+            catalog: Catalog(try SQLiteMetadataStore(path: folder + "/catalog.sqlite")), logger: Logger(label: "bench"))
         let progress = ProgressLine(json: json)
         let setupStart = ContinuousClock.now
         let total = manifests
@@ -43,7 +43,7 @@ struct BenchGCCommand: AsyncParsableCommand {
         let extra = blobs - perManifest * manifests
         let repository = try RepositoryName(parsing: "bench/gc")
         let store = registry.blobs
-        let catalog = registry.catalog
+        let catalog = registry.catalog.metadata
         let deleteEvery = garbage > 0 ? max(1, Int((1 / garbage).rounded())) : Int.max
         var doomed: [Digest] = []
         try await withThrowingTaskGroup(of: Digest?.self) { group in

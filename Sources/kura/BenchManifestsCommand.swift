@@ -15,7 +15,7 @@ struct BenchManifestsCommand: AsyncParsableCommand {
     @Option(help: "Concurrent connections.") var connections: Int = 64
 
     func run() async throws {
-        let client = try BenchClient(url: options.url, connections: connections, user: options.user, password: options.password, tls: options.tls)
+        let client = try options.makeClient()
         let repository = options.repository
         let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}".utf8)
         let layerSource = RepeatedBufferSequence.randomBuffer(size: 1 << 20)
@@ -25,27 +25,30 @@ struct BenchManifestsCommand: AsyncParsableCommand {
             let digest = ContentHasher.digest(.sha256, of: blob)
             digests.append(digest)
             let bytes = blob
-            try await client.pushBlob(repository: repository, digest: digest, size: Int64(blob.count), chunk: nil) { _, _ in
-                var buffer = layerSource
-                buffer.clear()
-                buffer.writeBytes(bytes)
-                return BenchBlobStream(head: buffer, body: buffer, range: 0..<Int64(bytes.count))
+            try await client.withConnection { connection in
+                try await client.pushBlob(on: &connection, repository: repository, digest: digest, size: Int64(bytes.count), mode: .put) { _, _ in
+                    var buffer = layerSource
+                    buffer.clear()
+                    buffer.writeBytes(bytes)
+                    return BenchBlobStream(head: buffer, body: buffer, range: 0..<Int64(bytes.count))
+                }
             }
         }
         let manifest = Array("""
             {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)","digest":"\(digests[0])","size":\(config.count)},"layers":[{"mediaType":"\(MediaType.ociLayerGzip)","digest":"\(digests[1])","size":\(layer.count)}]}
             """.utf8)
-        try await client.putManifest(repository: repository, reference: "bench", mediaType: MediaType.ociManifest, bytes: manifest)
+        try await client.withConnection {
+            try await client.putManifest(on: &$0, repository: repository, reference: "bench", mediaType: MediaType.ociManifest, bytes: manifest)
+        }
         let expected = manifest.count
         let progress = ProgressLine(json: options.json)
         let started = ContinuousClock.now
-        let latencies = try await runConcurrently(requests: requests, connections: connections, progress: progress) {
-            let received = try await client.getManifest(repository: repository, reference: "bench", accept: MediaType.ociManifest)
+        let latencies = try await runConcurrently(client, requests: requests, connections: connections, progress: progress) { connection in
+            let received = try await client.getManifest(on: &connection, repository: repository, reference: "bench", accept: MediaType.ociManifest)
             guard received == expected else { throw BenchClient.Failure(description: "got \(received) bytes, expected \(expected)") }
         }
         let seconds = (ContinuousClock.now - started).seconds
         progress.finish()
-        try await client.shutdown()
         try reportBenchmark(
             [
                 "benchmark": "manifests", "url": options.url, "requests": requests, "connections": connections,

@@ -18,26 +18,25 @@ struct BenchPullCommand: AsyncParsableCommand {
     @Option(help: "Concurrent connections.") var connections: Int = 1
 
     func run() async throws {
-        let client = try BenchClient(url: options.url, connections: connections, user: options.user, password: options.password, tls: options.tls)
+        let client = try options.makeClient()
         let make = BenchBlobStream.make(seed: UInt64(Date().timeIntervalSince1970 * 1000), source: RepeatedBufferSequence.randomBuffer(size: 1 << 20))
         let digest = BenchBlobStream.digest(of: make(0, size.bytes))
         let repository = options.repository
-        try await client.pushBlob(repository: repository, digest: digest, size: size.bytes, chunk: nil, body: make)
+        try await client.withConnection { try await client.pushBlob(on: &$0, repository: repository, digest: digest, size: size.bytes, mode: .put, body: make) }
         let expected = size.bytes
         let progress = ProgressLine(json: options.json)
-        @Sendable func pullOnce() async throws {
-            let received = try await client.pullBlob(repository: repository, digest: digest)
+        @Sendable func pullOnce(_ connection: inout BenchConnection) async throws {
+            let received = try await client.pullBlob(on: &connection, repository: repository, digest: digest)
             guard received == expected else { throw BenchClient.Failure(description: "got \(received) bytes, expected \(expected)") }
         }
         let firstStarted = ContinuousClock.now
-        try await pullOnce()
+        try await client.withConnection { try await pullOnce(&$0) }
         let firstSeconds = (ContinuousClock.now - firstStarted).seconds
         let repeats = max(0, requests - 1)
         let started = ContinuousClock.now
-        let latencies = try await runConcurrently(requests: repeats, connections: connections, progress: progress) { try await pullOnce() }
+        let latencies = try await runConcurrently(client, requests: repeats, connections: connections, progress: progress) { try await pullOnce(&$0) }
         let seconds = (ContinuousClock.now - started).seconds
         progress.finish()
-        try await client.shutdown()
         let total = Double(expected) * Double(repeats)
         let repeatRate = repeats > 0 ? total / seconds / 1e6 : 0
         try reportBenchmark(
@@ -56,24 +55,28 @@ struct BenchPullCommand: AsyncParsableCommand {
     }
 }
 
-/// Runs `operation` `requests` times over `connections` workers and times each call.
+/// Runs `operation` `requests` times over `connections` workers, each on its own
+/// connection, and times each call.
 func runConcurrently(
-    requests: Int, connections: Int, progress: ProgressLine, _ operation: @escaping @Sendable () async throws -> Void
+    _ client: BenchClient, requests: Int, connections: Int, progress: ProgressLine,
+    _ operation: @escaping @Sendable (inout BenchConnection) async throws -> Void
 ) async throws -> LatencyStats {
     let next = Counter()
     return try await withThrowingTaskGroup(of: LatencyStats.self) { group in
         for _ in 0..<max(1, connections) {
             group.addTask {
-                var stats = LatencyStats()
-                while true {
-                    let index = next.next()
-                    guard index < requests else { break }
-                    let t0 = ContinuousClock.now
-                    try await operation()
-                    stats.add(ContinuousClock.now - t0)
-                    if index % 500 == 0 { progress.update("\(index)/\(requests)") }
+                try await client.withConnection { connection in
+                    var stats = LatencyStats()
+                    while true {
+                        let index = next.next()
+                        guard index < requests else { break }
+                        let t0 = ContinuousClock.now
+                        try await operation(&connection)
+                        stats.add(ContinuousClock.now - t0)
+                        if index % 500 == 0 { progress.update("\(index)/\(requests)") }
+                    }
+                    return stats
                 }
-                return stats
             }
         }
         var all = LatencyStats()

@@ -126,7 +126,7 @@ struct GCCommand: AsyncParsableCommand {
     }
 
     private func listRuns(_ registry: Registry, json: Bool) async throws {
-        guard let store = registry.catalog as? any GarbageCollectionStore else { throw JobError.catalogUnsupported }
+        let store = registry.catalog.collection
         let records = try await store.jobRuns(kind: nil, limit: 50)
         let dates = ISO8601DateFormatter()
         if json {

@@ -19,8 +19,7 @@ struct RetentionCommand: AsyncParsableCommand {
 
     static func store(_ options: JobOptions) async throws -> (Registry, any RetentionStore) {
         let registry = try await options.openRegistry()
-        guard let store = registry.catalog as? any RetentionStore else { throw ValidationError("this catalog has no retention support") }
-        return (registry, store)
+        return (registry, registry.catalog.retention)
     }
 
     struct Set: AsyncParsableCommand {

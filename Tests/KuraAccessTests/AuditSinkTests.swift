@@ -18,7 +18,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let catalog = try SQLiteMetadataStore(path: "\(path)/catalog.sqlite")
         let registry = Registry(
-            blobs: BlobStore(backend: try FileSystemBackend(root: "\(path)/storage", durability: .none)), catalog: catalog, logger: Logger(label: "test"))
+            blobs: BlobStore(backend: try FileSystemBackend(root: "\(path)/storage", durability: .none)), catalog: Catalog(catalog), logger: Logger(label: "test"))
         let (access, _) = try await AccessBootstrap.open(dataDirectory: path, store: catalog, logger: Logger(label: "test"))
         registry.events.register(AuditSink(access: access))
         return try await body(registry, catalog)

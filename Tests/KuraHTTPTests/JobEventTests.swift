@@ -51,7 +51,7 @@ import Testing
                         ).expectStatus(.created)
                         await Poll.nextMillisecond()  // distinct push times
                     }
-                    let store = try #require(services.registry.catalog as? any RetentionStore)
+                    let store = services.registry.catalog.retention
                     try await store.setRetentionPolicy(RetentionPolicy(scope: "team", keepLast: 1))
                     // What the scheduler runs, run here so the test does not wait for it.
                     let untagged = try await RetentionEvaluator(registry: services.registry).run(dryRun: false)

@@ -48,7 +48,7 @@ import Testing
                 #expect(try await client.v2(.head, "team/app/blobs/\(sha256(c))", as: ci).status == .notFound)
                 #expect(try await client.v2(.get, path, as: ci).status == .notFound, "the session is gone")
                 #expect(try await services.registry.blobs.stat(sha256(c)) == nil, "no object in storage")
-                #expect(try await services.registry.catalog.repositoryExists(RepositoryName(parsing: "team/other")) == false)
+                #expect(try await services.registry.catalog.metadata.repositoryExists(RepositoryName(parsing: "team/other")) == false)
                 #expect(try await client.admin(.get, "namespaces/team/quota", as: ci).json?["physicalBytes"] as? Int == a.count + b.count)
 
                 // Content the namespace already holds adds nothing: mounting A elsewhere passes.
@@ -106,7 +106,7 @@ import Testing
                 }
                 let stored = try await client.admin(.get, "namespaces/team/quota", as: ci).json?["physicalBytes"] as? Int
                 #expect(stored == 3000)
-                let sessions = try #require(services.registry.catalog as? any UsageStore)
+                let sessions = services.registry.catalog.usage
                 #expect(try await sessions.openUploadCount() == 0, "no session left open")
             }
         }

@@ -69,7 +69,7 @@ struct CrashDebrisTests {
             // A second run does not take it twice.
             #expect(try await fixture.store.beginCollectingUnlinked([candidate]).isEmpty)
             do {
-                try await fixture.registry.catalog.linkBlob(info.digest, size: info.size, in: try fixture.name("team/app"))
+                try await fixture.registry.catalog.metadata.linkBlob(info.digest, size: info.size, in: try fixture.name("team/app"))
                 Issue.record("linking an object under collection was accepted")
             } catch {
                 #expect(fixture.store.isCollectionConflict(error))
@@ -79,7 +79,7 @@ struct CrashDebrisTests {
             // The writer's half: linking after the deletion is refused as "upload again".
             let linked = try await fixture.registry.linkStoredBlob(info, in: try fixture.name("team/app"))
             #expect(!linked)
-            #expect(try await fixture.registry.catalog.blobLink(info.digest, in: try fixture.name("team/app")) == nil)
+            #expect(try await fixture.registry.catalog.metadata.blobLink(info.digest, in: try fixture.name("team/app")) == nil)
             // A live digest is never taken.
             let live = try await fixture.pushBlob(Array("live".utf8), "team/app")
             #expect(try await fixture.store.beginCollectingUnlinked([CatalogBlob(digest: live, size: 4)]).isEmpty)
@@ -94,7 +94,7 @@ struct CrashDebrisTests {
             let other = try fixture.name("team/other")
             do {
                 try await fixture.registry.storeManifestGuarded {
-                    try await fixture.registry.catalog.linkBlob(digest, size: 15, in: other)
+                    try await fixture.registry.catalog.metadata.linkBlob(digest, size: 15, in: other)
                 }
                 Issue.record("linking a blob under collection was accepted")
             } catch let error as RegistryError {

@@ -20,11 +20,11 @@ struct GCFixture: Sendable {
         logger.logLevel = .critical
         let registry = Registry(
             blobs: BlobStore(backend: try FileSystemBackend(root: path + "/storage", durability: .none)),
-            catalog: try SQLiteMetadataStore(path: path + "/catalog.sqlite"), logger: logger)
+            catalog: Catalog(try SQLiteMetadataStore(path: path + "/catalog.sqlite")), logger: logger)
         return try await body(GCFixture(registry: registry, storageRoot: path + "/storage"))
     }
 
-    var store: any GarbageCollectionStore { registry.catalog as! any GarbageCollectionStore }
+    var store: any GarbageCollectionStore { registry.catalog.collection }
 
     func name(_ s: String) throws -> RepositoryName { try RepositoryName(parsing: s) }
 
@@ -192,7 +192,7 @@ struct GarbageCollectorTests {
             // subject manifest, its config and layer, and the same for the signature
             #expect(summary.blobsFreed == 6)
             #expect(try await !f.stored(sha(bytes("signature bytes"))))
-            let referrers = try await f.registry.catalog.referrers(of: subject.0, in: try f.name("signed"), artifactType: nil)
+            let referrers = try await f.registry.catalog.metadata.referrers(of: subject.0, in: try f.name("signed"), artifactType: nil)
             #expect(referrers.isEmpty)
         }
     }

@@ -25,7 +25,7 @@ struct JobMetricsTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("kura-metrics-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let registry = Registry(
-            blobs: BlobStore(backend: try FileSystemBackend(root: path, durability: .none)), catalog: try SQLiteMetadataStore.inMemory(),
+            blobs: BlobStore(backend: try FileSystemBackend(root: path, durability: .none)), catalog: Catalog(try SQLiteMetadataStore.inMemory()),
             logger: Logger(label: "test"))
         let bytes = Array(repeating: UInt8(7), count: 1000)
         let digest = ContentHasher.digest(.sha256, of: bytes)

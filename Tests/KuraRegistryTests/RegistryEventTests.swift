@@ -24,7 +24,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let catalog = try SQLiteMetadataStore.inMemory()
         let registry = Registry(
-            blobs: BlobStore(backend: try FileSystemBackend(root: path, durability: .none)), catalog: catalog, logger: Logger(label: "test"))
+            blobs: BlobStore(backend: try FileSystemBackend(root: path, durability: .none)), catalog: Catalog(catalog), logger: Logger(label: "test"))
         let recorder = Recorder()
         registry.events.register(recorder)
         return try await body(registry, catalog, recorder)

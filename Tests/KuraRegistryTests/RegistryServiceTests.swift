@@ -15,7 +15,7 @@ struct RegistryServiceTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let registry = Registry(
             blobs: BlobStore(backend: try FileSystemBackend(root: path, durability: .none)),
-            catalog: try SQLiteMetadataStore.inMemory(), logger: Logger(label: "test"))
+            catalog: Catalog(try SQLiteMetadataStore.inMemory()), logger: Logger(label: "test"))
         return try await body(registry)
     }
 

@@ -24,7 +24,7 @@ struct RetentionManifestTests {
                 contentType: MediaType.ociManifest, reference: .tag(try Tag(parsing: "stable-2")), in: try f.name("team/app"))
             await Poll.nextMillisecond()
             try await f.pushImage("team/app", tag: "v3", config: bytes("{\"v\":3}"), layers: [bytes("layer three")])
-            let retention = try #require(f.registry.catalog as? any RetentionStore)
+            let retention = f.registry.catalog.retention
             try await retention.setRetentionPolicy(RetentionPolicy(scope: "team", keepLast: 1, keepPattern: "stable-.*"))
 
             let preview = try await RetentionEvaluator(registry: f.registry).run(dryRun: true)
@@ -63,7 +63,7 @@ struct RetentionManifestTests {
             let index = GCManifests.index([child])
             _ = try await f.registry.putManifest(
                 ByteBuffer(bytes: index), contentType: MediaType.ociIndex, reference: .tag(try Tag(parsing: "latest")), in: try f.name("team/multi"))
-            let retention = try #require(f.registry.catalog as? any RetentionStore)
+            let retention = f.registry.catalog.retention
             try await retention.setRetentionPolicy(RetentionPolicy(scope: "team/multi", keepLast: 1))
             let decisions = try await RetentionEvaluator(registry: f.registry).run(dryRun: false)
             #expect(decisions.map(\.tag) == ["child"])

@@ -87,6 +87,40 @@ struct TieredBackendTests {
         }
     }
 
+    /// A copy that falls behind the client's stream is given up, not waited for: with no lag
+    /// allowed, the first chunk already gives it up. The read is whole and verified, nothing is
+    /// cached or left in the cache folder, and a later read (with lag allowed) fills.
+    @Test func aCopyThatFallsBehindIsGivenUpAndTheReadGoesOn() async throws {
+        try await withTemporaryDirectory { base in
+            let remote = try FileSystemBackend(root: "\(base)/remote")
+            let bytes = testBytes(3 << 20)
+            let key = ObjectKey(blob: sha256(bytes))
+            try await remote.put(key, bytes: ByteBuffer(bytes: bytes))
+            let impatient = try await TieredBackend(remote: remote, cacheDirectory: "\(base)/cache", maxBytes: 16 << 20, fillLagBytes: 0)
+            let before = try regularFiles(in: "\(base)/cache")
+            #expect(try await read(impatient, key) == bytes)
+            #expect(!impatient.isCached(key))
+            #expect(impatient.statistics.abandonedFills == 1 && impatient.statistics.fills == 0)
+            #expect(try regularFiles(in: "\(base)/cache") == before, "the given-up copy left files behind")
+            // A corrupt remote blob is still refused when the copy was given up.
+            var corrupt = testBytes(2 << 20, seed: 9)
+            let corruptKey = ObjectKey(blob: sha256(corrupt))
+            corrupt[1000] ^= 0xff
+            try await remote.put(corruptKey, bytes: ByteBuffer(bytes: corrupt))
+            await #expect(throws: StorageError.self) { _ = try await read(impatient, corruptKey) }
+            let patient = try await TieredBackend(remote: remote, cacheDirectory: "\(base)/cache", maxBytes: 16 << 20)
+            #expect(try await read(patient, key) == bytes)
+            #expect(patient.isCached(key) && patient.statistics.fills == 1)
+        }
+    }
+
+    private func regularFiles(in directory: String) throws -> [String] {
+        try FileManager.default.subpathsOfDirectory(atPath: directory).filter { path in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: "\(directory)/\(path)", isDirectory: &isDirectory) && !isDirectory.boolValue
+        }.sorted()
+    }
+
     @Test func concurrentMissesFillOnce() async throws {
         try await withTiered(maxBytes: 1 << 20) { remote, _, tiered in
             let bytes = testBytes(300_000)

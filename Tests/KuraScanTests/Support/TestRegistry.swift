@@ -18,7 +18,7 @@ struct TestRegistry {
         self.folder = folder
         backend = CountingBackend(try FileSystemBackend(root: folder.appendingPathComponent("blobs").path, durability: .none))
         catalog = try SQLiteMetadataStore.inMemory()
-        registry = Registry(blobs: BlobStore(backend: backend), catalog: catalog, logger: Logger(label: "test"))
+        registry = Registry(blobs: BlobStore(backend: backend), catalog: Catalog(catalog), logger: Logger(label: "test"))
     }
 
     func upload(_ bytes: [UInt8], in repository: RepositoryName) async throws -> (Digest, Int) {

@@ -16,7 +16,7 @@ import Synchronization
 /// remote; with `keepWrites`, a freshly published blob is copied into the cache as well.
 public final class TieredBackend: ObjectBackend {
     /// Counters since start. The same figures go to swift-metrics as
-    /// `kura_cache_{hits,misses,evictions,fills,rejected_fills}_total` and
+    /// `kura_cache_{hits,misses,evictions,fills,rejected_fills,abandoned_fills}_total` and
     /// `kura_cache_bytes_total{source=cache|remote}`.
     public struct Statistics: Sendable, Hashable {
         public var hits = 0
@@ -26,6 +26,8 @@ public final class TieredBackend: ObjectBackend {
         public var evictions = 0
         public var fills = 0
         public var rejectedFills = 0
+        /// Fills given up because the cache's copy fell too far behind the client's stream.
+        public var abandonedFills = 0
         /// Cached copies found damaged on read (and dropped).
         public var corruptCopies = 0
     }
@@ -47,6 +49,9 @@ public final class TieredBackend: ObjectBackend {
     public let cache: FileSystemBackend
     public let maxBytes: Int64
     public let keepWrites: Bool
+    /// How far the cache's copy of a miss may fall behind the client's stream before it is
+    /// given up (the next read fills again), so the copy never slows the client.
+    public let fillLagBytes: Int
     fileprivate let state = Mutex(State())
 
     public var name: String { "tiered" }
@@ -58,8 +63,12 @@ public final class TieredBackend: ObjectBackend {
     /// - Parameters:
     ///   - cacheDirectory: the local folder (created); its contents are a cache only.
     ///   - maxBytes: the most bytes the cache keeps.
-    public init(remote: any ObjectBackend, cacheDirectory: String, maxBytes: Int64, keepWrites: Bool = false) async throws {
+    ///   - fillLagBytes: see ``fillLagBytes``.
+    public init(
+        remote: any ObjectBackend, cacheDirectory: String, maxBytes: Int64, keepWrites: Bool = false, fillLagBytes: Int = 32 << 20
+    ) async throws {
         self.remote = remote
+        self.fillLagBytes = fillLagBytes
         self.cache = try FileSystemBackend(root: cacheDirectory, durability: .none)
         self.maxBytes = maxBytes
         self.keepWrites = keepWrites
@@ -137,9 +146,10 @@ public final class TieredBackend: ObjectBackend {
         return ObjectRead(size: read.size, range: read.range, body: filling(key, size: read.size, from: read.body))
     }
 
-    /// Passes `body` through while writing a copy into the cache; keeps the copy only when
-    /// complete and (for blobs) verified. Pull-based, so a slow reader slows the remote read
-    /// (nothing piles up in memory); the last chunk is held back until the check passed.
+    /// Passes `body` through while a copy fills the cache beside it (``CacheCopy``); keeps the
+    /// copy only when complete and (for blobs) verified. Pull-based, so a slow reader slows
+    /// the remote read (nothing piles up in memory); the last chunk is held back until the
+    /// check passed.
     private func filling(_ key: ObjectKey, size: Int64, from body: ObjectBody) -> ObjectBody {
         let copy = CacheCopy(key: key, size: size, owner: self)
         let verified = DigestVerifyingSequence(
@@ -164,20 +174,36 @@ public final class TieredBackend: ObjectBackend {
         func next() async throws -> ByteBuffer? { try await iterator.next() }
     }
 
-    /// The cache's copy of one fill in progress, written as the bytes pass. Called by the
-    /// verifying sequence's hooks, one at a time (hence the unchecked state).
+    /// The cache's copy of one fill in progress. The client's stream only hands each chunk
+    /// over (``add(_:)`` never waits on the cache's disk); a writer task beside it writes the
+    /// copy in batches of ``TieredBackend/fillBatchBytes``. When the copy falls more than
+    /// ``TieredBackend/fillLagBytes`` behind (a cache disk slower than the remote), it is given
+    /// up rather than slowing the client: the next read fills again. Hashing stays in the
+    /// stream (``DigestVerifyingSequence``), so the last chunk still waits for the check.
+    /// The hooks call in one at a time, hence the unchecked state.
     private final class CacheCopy: @unchecked Sendable {
         let key: ObjectKey
         let size: Int64
         let owner: TieredBackend
-        var handle: AppendHandle?
-        var staging: ObjectKey?
-        var started = false
-        var finished = false
-        /// Bytes received, bytes not yet written to the copy, and bytes written.
-        var received: Int64 = 0
-        var pending = ByteBuffer()
-        var written: Int64 = 0
+        private var chunks: AsyncStream<ByteBuffer>.Continuation?
+        private var writer: Task<WrittenCopy?, Never>?
+        private let progress = FillProgress()
+        private var received: Int64 = 0
+        private var finished = false
+
+        /// What the stream and the writer share.
+        final class FillProgress: Sendable {
+            /// Bytes handed to the writer and not yet written.
+            let behind = Atomic<Int>(0)
+            let givenUp = Atomic<Bool>(false)
+        }
+
+        /// A complete staging copy, ready to publish.
+        struct WrittenCopy: Sendable {
+            let handle: AppendHandle
+            let staging: ObjectKey
+            let bytes: Int64
+        }
 
         init(key: ObjectKey, size: Int64, owner: TieredBackend) {
             self.key = key
@@ -186,51 +212,75 @@ public final class TieredBackend: ObjectBackend {
         }
 
         deinit {
-            // A reader that stopped early: drop the partial copy.
+            // A reader that stopped early: the writer drops the partial copy.
             if !finished {
-                let (owner, key, handle) = (owner, key, handle)
-                Task {
-                    if let handle { try? await owner.cache.abortAppend(handle) }
-                    owner.state.withLock { _ = $0.filling.remove(key) }
+                progress.givenUp.store(true, ordering: .relaxed)
+                chunks?.finish()
+                owner.state.withLock { _ = $0.filling.remove(key) }
+            }
+        }
+
+        private func startWriter() {
+            guard writer == nil else { return }
+            let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
+            chunks = continuation
+            let (owner, progress) = (owner, progress)
+            writer = Task {
+                guard let staging = try? ObjectKeyLayout.fillStaging(UUID().uuidString.lowercased()),
+                    let handle = try? await owner.cache.beginAppend(staging)
+                else {
+                    progress.givenUp.store(true, ordering: .relaxed)  // no copy this time; the read goes on
+                    return nil
                 }
+                var pending = ByteBuffer()
+                var written: Int64 = 0
+                // A failed write costs the copy, never the read.
+                func flush() async -> Bool {
+                    guard pending.readableBytes > 0 else { return true }
+                    do {
+                        _ = try await owner.cache.appendPart(handle, number: 1, offset: written, data: pending)
+                    } catch {
+                        return false
+                    }
+                    written += Int64(pending.readableBytes)
+                    progress.behind.subtract(pending.readableBytes, ordering: .relaxed)
+                    pending.clear()
+                    return true
+                }
+                for await chunk in stream {
+                    if progress.givenUp.load(ordering: .relaxed) { break }
+                    pending.writeImmutableBuffer(chunk)
+                    if pending.readableBytes >= TieredBackend.fillBatchBytes, !(await flush()) {
+                        progress.givenUp.store(true, ordering: .relaxed)
+                        break
+                    }
+                }
+                guard !progress.givenUp.load(ordering: .relaxed), await flush() else {
+                    try? await owner.cache.abortAppend(handle)
+                    return nil
+                }
+                return WrittenCopy(handle: handle, staging: staging, bytes: written)
             }
         }
 
-        private func start() async {
-            guard !started else { return }
-            started = true
-            do {
-                let staging = try ObjectKeyLayout.fillStaging(UUID().uuidString.lowercased())
-                self.staging = staging
-                handle = try await owner.cache.beginAppend(staging)
-            } catch {
-                handle = nil  // no copy this time; the read goes on
-            }
-        }
-
-        /// Adds a chunk to the copy. The copy is written in batches of
-        /// ``TieredBackend/fillBatchBytes``: a remote delivers small chunks, and a write per
-        /// chunk (a thread hop and a syscall each) halved a cold pull's speed.
+        /// Hands a chunk to the writer, or gives the copy up when the writer is too far behind.
         func add(_ chunk: ByteBuffer) async {
-            await start()
+            startWriter()
             received += Int64(chunk.readableBytes)
-            guard handle != nil else { return }
-            pending.writeImmutableBuffer(chunk)
-            if pending.readableBytes >= TieredBackend.fillBatchBytes { await flush() }
+            guard !progress.givenUp.load(ordering: .relaxed) else { return }
+            let lag = progress.behind.add(chunk.readableBytes, ordering: .relaxed).newValue
+            guard lag <= owner.fillLagBytes else {
+                giveUp()
+                owner.state.withLock { $0.statistics.abandonedFills += 1 }
+                Counter(label: "kura_cache_abandoned_fills_total").increment()
+                return
+            }
+            chunks?.yield(chunk)
         }
 
-        /// Writes the batch to the copy. A failed write costs the copy, never the read.
-        private func flush() async {
-            guard let handle, pending.readableBytes > 0 else { return }
-            do {
-                _ = try await owner.cache.appendPart(handle, number: 1, offset: written, data: pending)
-                written += Int64(pending.readableBytes)
-                pending.clear()
-            } catch {
-                try? await owner.cache.abortAppend(handle)
-                self.handle = nil
-                pending = ByteBuffer()
-            }
+        private func giveUp() {
+            progress.givenUp.store(true, ordering: .relaxed)
+            chunks?.finish()
         }
 
         /// The content checked out: keep the copy if it is whole. A failure to keep it costs
@@ -238,29 +288,30 @@ public final class TieredBackend: ObjectBackend {
         func keep() async throws {
             finished = true
             defer { owner.state.withLock { _ = $0.filling.remove(key) } }
-            await start()  // an empty object has had no chunk
-            await flush()
-            guard let handle, let staging else { return }
-            guard received == size, written == size else {
-                try? await owner.cache.abortAppend(handle)
+            startWriter()  // an empty object has had no chunk
+            chunks?.finish()
+            guard let copy = await writer?.value else { return }
+            guard received == size, copy.bytes == size else {
+                try? await owner.cache.abortAppend(copy.handle)
                 return
             }
             do {
-                try await owner.cache.completeAppend(handle, parts: [], size: size)
-                _ = try await owner.cache.publish(staging, to: key)
+                try await owner.cache.completeAppend(copy.handle, parts: [], size: size)
+                _ = try await owner.cache.publish(copy.staging, to: key)
                 owner.remember(key, size: size)
                 owner.state.withLock { $0.statistics.fills += 1 }
                 Counter(label: "kura_cache_fills_total").increment()
                 try await owner.evictIfNeeded()
             } catch {
-                try? await owner.cache.abortAppend(handle)
+                try? await owner.cache.abortAppend(copy.handle)
             }
         }
 
         /// The remote read failed, or its bytes are not the blob's: no copy.
         func drop(after error: any Error) async -> (any Error)? {
             finished = true
-            if let handle { try? await owner.cache.abortAppend(handle) }
+            giveUp()
+            if let copy = await writer?.value { try? await owner.cache.abortAppend(copy.handle) }
             owner.state.withLock { _ = $0.filling.remove(key) }
             guard error is DigestVerificationError else { return nil }
             owner.state.withLock { $0.statistics.rejectedFills += 1 }

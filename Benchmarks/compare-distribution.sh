@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Kura and distribution side by side on this machine, in alternating rounds, measured with
+# `kura bench` and cross-checked with curl and wrk. Prints one line per measurement and
+# round ("TAG server value"), then medians; docs/benchmarks.md explains the figures.
+#
+#   KURA=.build/release/kura REGISTRY=/work/tools/registry ROUNDS=5 \
+#     DISK=/work/bench Benchmarks/compare-distribution.sh | tee bench.log
+#
+# Needs: curl, wrk, openssl, dd; distribution's `registry` binary built from source (see
+# docs/benchmarks.md). Both servers log warnings only; Kura runs without access control.
+set -euo pipefail
+
+KURA=${KURA:-.build/release/kura}
+REGISTRY=${REGISTRY:-/work/tools/registry}
+ROUNDS=${ROUNDS:-5}
+DISK=${DISK:-$PWD/.bench-disk}
+SHM=${SHM:-/dev/shm/kura-bench}
+SIZE_MB=${SIZE_MB:-64}
+ONLY=${ONLY:-}            # e.g. ONLY="push-shm manifests" runs those measurements only
+KURA_PORT=${KURA_PORT:-5611}
+DIST_PORT=${DIST_PORT:-5612}
+
+log() { echo "$*" >&2; }
+emit() { echo "$1 $2 $3"; }     # TAG SERVER VALUE
+wants() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+wait_ready() {
+    for _ in $(seq 1 200); do
+        if curl -s -o /dev/null "http://127.0.0.1:$1/v2/"; then return 0; fi
+        sleep 0.05
+    done
+    log "server on port $1 did not start"; return 1
+}
+
+# start_server kura|dist ROOT -> sets SERVER_PID
+start_server() {
+    local kind=$1 root=$2
+    rm -rf "$root"; mkdir -p "$root"
+    if [ "$kind" = kura ]; then
+        KURA_ACCESS_ENABLED=false KURA_GC_ENABLED=false KURA_USAGE_ENABLED=false \
+            "$KURA" serve --listen "127.0.0.1:$KURA_PORT" --data "$root" --metrics-listen off --log-level warning \
+            >"$root.log" 2>&1 &
+        SERVER_PID=$!; PIDS+=("$SERVER_PID"); wait_ready "$KURA_PORT"
+    else
+        cat >"$root.yml" <<EOF
+version: 0.1
+log: {level: warn, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $root}, delete: {enabled: true}}
+http: {addr: 127.0.0.1:$DIST_PORT}
+EOF
+        OTEL_TRACES_EXPORTER=none "$REGISTRY" serve "$root.yml" >"$root.log" 2>&1 &
+        SERVER_PID=$!; PIDS+=("$SERVER_PID"); wait_ready "$DIST_PORT"
+    fi
+}
+
+stop_server() { kill "$1"; wait "$1" 2>/dev/null || true; }
+peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+
+json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d'+sys.argv[1]))" "$1"; }
+
+# curl_push URL REPO FILE [expect]: POST, one PATCH with the file, PUT ?digest=, as docker does.
+curl_push() {
+    local url=$1 repo=$2 file=$3 digest=$4 expect=${5:-}
+    local headers=(-H "Content-Type: application/octet-stream")
+    [ "$expect" = expect ] || headers+=(-H "Expect:")
+    local location
+    location=$(curl -sS -D - -o /dev/null -X POST "$url/v2/$repo/blobs/uploads/" | awk 'tolower($1)=="location:" {print $2}' | tr -d '\r')
+    case $location in http*) ;; *) location="$url$location" ;; esac
+    location=$(curl -sS -D - -o /dev/null -X PATCH "${headers[@]}" --data-binary "@$file" "$location" | awk 'tolower($1)=="location:" {print $2}' | tr -d '\r')
+    case $location in http*) ;; *) location="$url$location" ;; esac
+    local sep='?'; [[ $location == *\?* ]] && sep='&'
+    local code; code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT "$location${sep}digest=$digest")
+    [ "$code" = 201 ] || { log "curl push answered $code"; return 1; }
+}
+
+# One file per blob: different digests, so nothing is deduplicated.
+make_blobs() {
+    local dir=$1 count=$2 size_mb=$3
+    mkdir -p "$dir"
+    for i in $(seq 1 "$count"); do
+        [ -f "$dir/$i" ] && continue
+        head -c $((size_mb << 20)) /dev/urandom >"$dir/$i"
+        sha256sum "$dir/$i" | awk '{print "sha256:"$1}' >"$dir/$i.digest"
+    done
+}
+
+# measure_server kura|dist ROOTBASE: runs every measurement once against a fresh server.
+measure_server() {
+    local kind=$1 base=$2 port url repo
+    port=$([ "$kind" = kura ] && echo "$KURA_PORT" || echo "$DIST_PORT")
+    url="http://127.0.0.1:$port"
+
+    if wants push-shm || wants pull || wants manifests || wants parallel || wants expect; then
+        start_server "$kind" "$SHM/$kind"
+        local pid=$SERVER_PID
+        if wants push-shm; then
+            emit push-shm "$kind" "$("$KURA" bench push --url "$url" --size "${SIZE_MB}MiB" --count 8 --patch --json | json_field '["megabytesPerSecond"]')"
+            local t0 t1; t0=$(date +%s.%N)
+            for i in 1 2 3 4; do curl_push "$url" "curl/$kind" "$SHM/blobs/$i" "$(cat "$SHM/blobs/$i.digest")"; done
+            t1=$(date +%s.%N)
+            emit push-shm-curl "$kind" "$(python3 -c "print(round(4*$SIZE_MB*1.048576/($t1-$t0)))")"
+        fi
+        if wants expect; then
+            emit push-expect "$kind" "$("$KURA" bench push --url "$url" --size "${SIZE_MB}MiB" --count 8 --patch --expect-continue --json | json_field '["megabytesPerSecond"]')"
+            local t0 t1; t0=$(date +%s.%N)
+            for i in 1 2 3 4; do curl_push "$url" "curlx/$kind" "$SHM/blobs/$i" "$(cat "$SHM/blobs/$i.digest")" expect; done
+            t1=$(date +%s.%N)
+            emit push-expect-curl "$kind" "$(python3 -c "print(round(4*$SIZE_MB*1.048576/($t1-$t0)))")"
+        fi
+        if wants parallel; then
+            emit parallel16 "$kind" "$("$KURA" bench push --url "$url" --size 4MiB --count 64 --parallel 16 --patch --expect-continue --json | json_field '["megabytesPerSecond"]')"
+            local t0 t1; t0=$(date +%s.%N)
+            local pushes=()
+            for i in $(seq 1 16); do
+                curl_push "$url" "par/$kind/$i" "$SHM/small/$i" "$(cat "$SHM/small/$i.digest")" expect &
+                pushes+=($!)
+            done
+            for p in "${pushes[@]}"; do wait "$p"; done
+            t1=$(date +%s.%N)
+            emit parallel16-curl "$kind" "$(python3 -c "print(round(16*4*1.048576/($t1-$t0)))")"
+        fi
+        if wants pull; then
+            local pull; pull=$("$KURA" bench pull --url "$url" --size "${SIZE_MB}MiB" --requests 11 --json)
+            emit pull "$kind" "$(echo "$pull" | json_field '["megabytesPerSecond"]')"
+            curl_push "$url" "pull/$kind" "$SHM/blobs/1" "$(cat "$SHM/blobs/1.digest")"
+            local speeds=()
+            for _ in 1 2 3 4 5; do
+                speeds+=("$(curl -s -o /dev/null -w '%{speed_download}' "$url/v2/pull/$kind/blobs/$(cat "$SHM/blobs/1.digest")")")
+            done
+            emit pull-curl "$kind" "$(printf '%s\n' "${speeds[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]/1e6}')"
+        fi
+        if wants manifests; then
+            local ticks0 ticks1 result
+            ticks0=$(cpu_ticks "$pid")
+            result=$("$KURA" bench manifests --url "$url" --requests 20000 --connections 64 --repository "m/$kind" --json)
+            ticks1=$(cpu_ticks "$pid")
+            emit manifests "$kind" "$(echo "$result" | json_field '["requestsPerSecond"]')"
+            emit manifests-p99 "$kind" "$(echo "$result" | json_field '["latencyMilliseconds"]["p99"]')"
+            emit manifests-cpu-us "$kind" "$(python3 -c "print(round(($ticks1-$ticks0)*1e6/$(getconf CLK_TCK)/20000,1))")"
+            local wrk_out
+            wrk_out=$(wrk -t2 -c64 -d8s --latency -H "Accept: application/vnd.oci.image.manifest.v1+json" "$url/v2/m/$kind/manifests/bench")
+            emit manifests-wrk "$kind" "$(echo "$wrk_out" | awk '/Requests\/sec/ {print $2}')"
+            emit manifests-wrk-p99 "$kind" "$(echo "$wrk_out" | awk '$1=="99%" {print $2}' | python3 -c "import sys; v=sys.stdin.read().strip(); print(float(v[:-2])/1000 if v.endswith('us') else float(v[:-2]) if v.endswith('ms') else float(v[:-1])*1000)")"
+        fi
+        emit peak-rss-mib "$kind" "$(peak_rss_mib "$pid")"
+        stop_server "$pid"
+    fi
+
+    if wants push-disk; then
+        start_server "$kind" "$DISK/$kind"
+        local pid=$SERVER_PID
+        emit push-disk "$kind" "$("$KURA" bench push --url "$url" --size "${SIZE_MB}MiB" --count 8 --patch --json | json_field '["megabytesPerSecond"]')"
+        local dd_out; dd_out=$(dd if=/dev/zero of="$DISK/dd.$kind" bs=1M count="$SIZE_MB" conv=fdatasync 2>&1 | tail -1)
+        rm -f "$DISK/dd.$kind"
+        emit dd-fdatasync "$kind" "$(echo "$dd_out" | python3 -c "import sys,re; m=re.search(r'copied, ([0-9.]+) s', sys.stdin.read()); print(round($SIZE_MB*1.048576/float(m.group(1))))")"
+        stop_server "$pid"
+    fi
+}
+
+limits() {
+    emit openssl-sha256 machine "$(openssl speed -evp sha256 -bytes 1048576 -seconds 2 2>/dev/null | awk '/^sha256/ {sub("k","",$NF); printf "%.0f", $NF/1000}')"
+    if command -v iperf3 >/dev/null; then
+        iperf3 -s -1 -p 5699 >/dev/null 2>&1 & local ipid=$!
+        sleep 0.3
+        emit loopback-mbps machine "$(iperf3 -c 127.0.0.1 -p 5699 -t 2 -J | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/8e6))')"
+        wait $ipid 2>/dev/null || true
+    fi
+    mkdir -p "$DISK"
+    emit dd-fdatasync-1g machine "$(dd if=/dev/zero of="$DISK/dd.limit" bs=1M count=1024 conv=fdatasync 2>&1 | tail -1 | python3 -c "import sys,re; m=re.search(r'copied, ([0-9.]+) s', sys.stdin.read()); print(round(1024*1.048576/float(m.group(1))))")"
+    rm -f "$DISK/dd.limit"
+    emit uptime machine "\"$(uptime | sed 's/.*load average: //')\""
+}
+
+OUT=${OUT:-$(mktemp)}
+mkdir -p "$SHM" "$DISK"
+make_blobs "$SHM/blobs" 4 "$SIZE_MB"
+make_blobs "$SHM/small" 16 4
+{
+    limits
+    for round in $(seq 1 "$ROUNDS"); do
+        log "round $round/$ROUNDS"
+        if [ $((round % 2)) = 1 ]; then order="kura dist"; else order="dist kura"; fi
+        for kind in $order; do measure_server "$kind" "$SHM"; done
+    done
+    limits
+} | tee "$OUT"
+echo "--- medians (MB/s, req/s, ms, MiB, µs of server CPU per request)"
+python3 - "$OUT" <<'PY'
+import sys, statistics, collections
+values = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    tag, server, value = line.split(" ", 2)
+    try: values[(tag, server)].append(float(value))
+    except ValueError: values[(tag, server)].append(value.strip())
+tags = sorted({t for t, _ in values}, key=lambda t: list(values).index((t, next(s for tt, s in values if tt == t))))
+for tag in tags:
+    row = {s: v for (t, s), v in values.items() if t == tag}
+    if "machine" in row:
+        print(f"{tag:20} machine {row['machine']}")
+        continue
+    k = statistics.median(row["kura"]) if "kura" in row else None
+    d = statistics.median(row["dist"]) if "dist" in row else None
+    ratio = f"{k / d:.2f}" if k and d else "-"
+    print(f"{tag:20} kura {k} {sorted(row.get('kura', []))}  dist {d} {sorted(row.get('dist', []))}  ratio {ratio}")
+PY

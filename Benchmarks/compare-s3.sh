@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Kura and distribution on one SeaweedFS (S3) on this machine, alternating rounds: push and
+# pull of 64 MiB blobs, and the cold first read through Kura's cache tier beside a read
+# straight from S3. Prints "TAG server value" lines, then medians.
+#
+#   KURA=.build-release/release/kura REGISTRY=/work/tools/registry WEED=$(command -v weed) \
+#     ROUNDS=5 DISK=/work/bench-s3 Benchmarks/compare-s3.sh | tee bench-s3.log
+set -euo pipefail
+
+KURA=${KURA:-.build/release/kura}
+REGISTRY=${REGISTRY:-/work/tools/registry}
+WEED=${WEED:-weed}
+ROUNDS=${ROUNDS:-5}
+DISK=${DISK:-$PWD/.bench-s3}
+SIZE=${SIZE:-64MiB}
+S3_PORT=5631 KURA_PORT=5632 CACHE_PORT=5633 DIST_PORT=5634
+
+log() { echo "$*" >&2; }
+emit() { echo "$1 $2 $3"; }
+json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d'+sys.argv[1]))" "$1"; }
+
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+wait_url() {
+    for _ in $(seq 1 600); do
+        if curl -s -o /dev/null "$1"; then return 0; fi
+        sleep 0.1
+    done
+    log "$1 did not answer"; return 1
+}
+
+rm -rf "$DISK"; mkdir -p "$DISK/weed"
+"$WEED" server -dir="$DISK/weed" -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.port=5641 -master.port.grpc=5642 \
+    -volume.port=5643 -volume.port.grpc=5644 -filer.port=5645 -filer.port.grpc=5646 -s3 -s3.port=$S3_PORT \
+    -s3.port.grpc=5647 -s3.port.iceberg=0 -s3.port.lance=0 -master.telemetry=false -volume.max=64 >"$DISK/weed.log" 2>&1 &
+PIDS+=($!)
+# One bucket (SeaweedFS gives each bucket volumes of its own); each server under its own prefix.
+for _ in $(seq 1 600); do
+    if curl -s -o /dev/null -w '%{http_code}' -X PUT "http://127.0.0.1:$S3_PORT/bench" | grep -q '^200$' \
+        && curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary ready "http://127.0.0.1:$S3_PORT/bench/ready" | grep -q '^200$'; then break; fi
+    sleep 0.2
+done
+
+kura_config() {  # PREFIX [CACHEDIR]
+    echo "storage:"
+    echo "  backend: s3"
+    echo "  s3: {endpoint: 'http://127.0.0.1:$S3_PORT', bucket: bench, region: us-east-1, accessKeyID: any, secretAccessKey: any, keyPrefix: '$1/'}"
+    if [ -n "${2:-}" ]; then echo "  cache: {path: '$2', maxBytes: 4294967296}"; fi
+}
+
+start_servers() {
+    local round=$1
+    kura_config "kura$round" >"$DISK/kura.yml"
+    kura_config "cache$round" "$DISK/cache$round" >"$DISK/cache.yml"
+    KURA_ACCESS_ENABLED=false KURA_GC_ENABLED=false KURA_USAGE_ENABLED=false "$KURA" serve --config "$DISK/kura.yml" \
+        --listen 127.0.0.1:$KURA_PORT --data "$DISK/kura-data$round" --metrics-listen off --log-level warning >"$DISK/kura.log" 2>&1 &
+    KURA_PID=$!; PIDS+=($KURA_PID)
+    KURA_ACCESS_ENABLED=false KURA_GC_ENABLED=false KURA_USAGE_ENABLED=false "$KURA" serve --config "$DISK/cache.yml" \
+        --listen 127.0.0.1:$CACHE_PORT --data "$DISK/cache-data$round" --metrics-listen off --log-level warning >"$DISK/cache.log" 2>&1 &
+    CACHE_PID=$!; PIDS+=($CACHE_PID)
+    cat >"$DISK/dist.yml" <<EOF
+version: 0.1
+log: {level: warn, accesslog: {disabled: true}}
+storage:
+  s3: {accesskey: any, secretkey: any, region: us-east-1, regionendpoint: 'http://127.0.0.1:$S3_PORT', bucket: bench,
+       rootdirectory: /dist$round, forcepathstyle: true, secure: false, v4auth: true}
+  redirect: {disable: true}
+  delete: {enabled: true}
+http: {addr: 127.0.0.1:$DIST_PORT}
+EOF
+    OTEL_TRACES_EXPORTER=none "$REGISTRY" serve "$DISK/dist.yml" >"$DISK/dist.log" 2>&1 &
+    DIST_PID=$!; PIDS+=($DIST_PID)
+    wait_url "http://127.0.0.1:$KURA_PORT/v2/"; wait_url "http://127.0.0.1:$CACHE_PORT/v2/"; wait_url "http://127.0.0.1:$DIST_PORT/v2/"
+}
+
+measure() {  # TAG-PREFIX SERVER PORT
+    local url="http://127.0.0.1:$3"
+    emit "s3-push" "$2" "$("$KURA" bench push --url "$url" --size "$SIZE" --count 4 --patch --json | json_field '["megabytesPerSecond"]')"
+    local pull; pull=$("$KURA" bench pull --url "$url" --size "$SIZE" --requests 4 --json)
+    emit "s3-pull-first" "$2" "$(echo "$pull" | json_field '["firstMegabytesPerSecond"]')"
+    emit "s3-pull-repeat" "$2" "$(echo "$pull" | json_field '["megabytesPerSecond"]')"
+    # curl: a blob pushed by curl, read once cold and once more.
+    local file="$DISK/blob" digest location
+    [ -f "$file" ] || head -c $((64 << 20)) /dev/urandom >"$file"
+    head -c 16 /dev/urandom | dd of="$file" conv=notrunc status=none   # a new digest each time
+    digest="sha256:$(sha256sum "$file" | awk '{print $1}')"
+    curl_push "$url" curl "$file" "$digest"
+    emit "s3-pull-first-curl" "$2" "$(curl -s -o /dev/null -w '%{speed_download}' "$url/v2/curl/blobs/$digest" | awk '{printf "%.0f", $1/1e6}')"
+    emit "s3-pull-repeat-curl" "$2" "$(curl -s -o /dev/null -w '%{speed_download}' "$url/v2/curl/blobs/$digest" | awk '{printf "%.0f", $1/1e6}')"
+}
+
+# curl_push URL REPO FILE [expect]: POST, one PATCH with the file, PUT ?digest=, as docker does.
+curl_push() {
+    local url=$1 repo=$2 file=$3 digest=$4 expect=${5:-}
+    local headers=(-H "Content-Type: application/octet-stream")
+    [ "$expect" = expect ] || headers+=(-H "Expect:")
+    local location
+    location=$(curl -sS -D - -o /dev/null -X POST "$url/v2/$repo/blobs/uploads/" | awk 'tolower($1)=="location:" {print $2}' | tr -d '\r')
+    case $location in http*) ;; *) location="$url$location" ;; esac
+    location=$(curl -sS -D - -o /dev/null -X PATCH "${headers[@]}" --data-binary "@$file" "$location" | awk 'tolower($1)=="location:" {print $2}' | tr -d '\r')
+    case $location in http*) ;; *) location="$url$location" ;; esac
+    local sep='?'; [[ $location == *\?* ]] && sep='&'
+    local code; code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT "$location${sep}digest=$digest")
+    [ "$code" = 201 ] || { log "curl push answered $code"; return 1; }
+}
+
+OUT=${OUT:-$(mktemp)}
+{
+    for round in $(seq 1 "$ROUNDS"); do
+        log "round $round/$ROUNDS"
+        start_servers "$round"
+        if [ $((round % 2)) = 1 ]; then order="kura cache dist"; else order="dist cache kura"; fi
+        for server in $order; do
+            case $server in
+                kura) measure s3 kura $KURA_PORT ;;
+                cache) measure s3 kura-cache $CACHE_PORT ;;
+                dist) measure s3 dist $DIST_PORT ;;
+            esac
+        done
+        emit s3-peak-rss-mib kura "$(awk '/VmHWM/ {printf "%.1f", $2/1024}' /proc/$KURA_PID/status)"
+        emit s3-peak-rss-mib kura-cache "$(awk '/VmHWM/ {printf "%.1f", $2/1024}' /proc/$CACHE_PID/status)"
+        emit s3-peak-rss-mib dist "$(awk '/VmHWM/ {printf "%.1f", $2/1024}' /proc/$DIST_PID/status)"
+        kill $KURA_PID $CACHE_PID $DIST_PID; wait $KURA_PID $CACHE_PID $DIST_PID 2>/dev/null || true
+    done
+    emit uptime machine "\"$(uptime | sed 's/.*load average: //')\""
+} | tee "$OUT"
+echo "--- medians (MB/s)"
+python3 - "$OUT" <<'PY'
+import sys, statistics, collections
+values = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    tag, server, value = line.split(" ", 2)
+    try: values[(tag, server)].append(float(value))
+    except ValueError: values[(tag, server)].append(value.strip())
+for (tag, server), v in sorted(values.items()):
+    m = statistics.median(v) if all(isinstance(x, float) for x in v) else v
+    print(f"{tag:22} {server:11} median {m}  all {v}")
+PY

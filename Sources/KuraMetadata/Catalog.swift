@@ -1,0 +1,55 @@
+/// The catalog's one front: every store the registry keeps in its database, each behind its
+/// own protocol, held together so that no caller has to guess (with a cast) whether the
+/// catalog it was handed keeps quotas, usage or webhooks.
+///
+/// One implementation usually provides them all from one database (``SQLiteMetadataStore``,
+/// ``PostgresCatalog``); ``init(_:)`` takes such a value. A new kind of state gets a
+/// protocol of its own, a property here and a place in ``CatalogStores``.
+public struct Catalog: Sendable {
+    /// Repositories, blob links, manifests, tags and upload sessions.
+    public let metadata: any MetadataStore
+    /// Accounts, keys, grants, namespaces, descriptions and the audit log.
+    public let access: any AccessStore
+    /// Job leases and runs, GC's guards, scrub.
+    public let collection: any GarbageCollectionStore
+    public let retention: any RetentionStore
+    public let quotas: any QuotaStore
+    public let usage: any UsageStore
+    public let webhooks: any WebhookStore
+    /// The SQLite database, when the catalog is the embedded one: what `kura backup` copies
+    /// (a PostgreSQL catalog is backed up with PostgreSQL's own tools).
+    public let embedded: SQLiteMetadataStore?
+
+    public init(
+        metadata: any MetadataStore, access: any AccessStore, collection: any GarbageCollectionStore,
+        retention: any RetentionStore, quotas: any QuotaStore, usage: any UsageStore, webhooks: any WebhookStore,
+        embedded: SQLiteMetadataStore? = nil
+    ) {
+        self.metadata = metadata
+        self.access = access
+        self.collection = collection
+        self.retention = retention
+        self.quotas = quotas
+        self.usage = usage
+        self.webhooks = webhooks
+        self.embedded = embedded
+    }
+
+    /// Every store from one database that keeps them all.
+    public init(_ stores: some CatalogStores) {
+        self.init(
+            metadata: stores, access: stores, collection: stores, retention: stores, quotas: stores, usage: stores,
+            webhooks: stores)
+    }
+
+    /// Every store from the embedded SQLite database.
+    public init(_ store: SQLiteMetadataStore) {
+        self.init(
+            metadata: store, access: store, collection: store, retention: store, quotas: store, usage: store, webhooks: store,
+            embedded: store)
+    }
+}
+
+/// A database that keeps every store of the ``Catalog``.
+public typealias CatalogStores =
+    MetadataStore & AccessStore & GarbageCollectionStore & RetentionStore & QuotaStore & UsageStore & WebhookStore
