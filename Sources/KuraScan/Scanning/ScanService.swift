@@ -77,7 +77,8 @@ public final class ScanService: Sendable {
                     running -= 1
                 }
                 _ = queued.withLock { $0.remove(job) }
-                // An index's images were pushed (and queued) before it.
+                // An index's images were pushed (and queued) before it; an image pushed again
+                // keeps its result.
                 // Background priority: decompression must not crowd out requests.
                 group.addTask(priority: .background) {
                     _ = await self.scanAndStore(job.manifest, in: job.repository, skippingScannedImages: true)
@@ -124,8 +125,9 @@ public final class ScanService: Sendable {
         })
     }
 
-    /// Scans one manifest (each image of an index, except those with a result already when
-    /// `skippingScannedImages`); never throws: a failure is a record.
+    /// Scans one manifest (each image of an index); with `skippingScannedImages`, an image
+    /// that already has a succeeded result is not read again (a re-match keeps it current).
+    /// Never throws: a failure is a record.
     @discardableResult
     func scanAndStore(_ manifest: Digest, in repository: RepositoryName, skippingScannedImages: Bool = false) async -> [ScanRecord] {
         let parsed: ImageManifestLayers.Parsed
@@ -142,15 +144,15 @@ public final class ScanService: Sendable {
         }
         switch parsed {
         case .image(let layers):
+            // The same image pushed to another repository (or again) has the same packages.
+            if skippingScannedImages, let stored = try? await store.scan(of: manifest), stored.status == .succeeded {
+                return [stored]
+            }
             return [await scanImage(manifest, layers: layers, in: repository)]
         case .index(let children):
             var records: [ScanRecord] = []
             for child in children where !Task.isCancelled {
-                if skippingScannedImages, let stored = try? await store.scan(of: child) {
-                    records.append(stored)
-                    continue
-                }
-                records += await scanAndStore(child, in: repository)
+                records += await scanAndStore(child, in: repository, skippingScannedImages: skippingScannedImages)
             }
             return records
         }

@@ -1,5 +1,5 @@
 import Foundation
-import KuraCore
+public import KuraCore
 public import KuraMetadata
 
 /// A scan result as the catalog holds it, with the report decoded.
@@ -14,7 +14,7 @@ public struct StoredScan: Sendable {
     }
 
     /// The catalog record of a finished scan.
-    static func record(_ report: ScanReport, manifest: Digest, repository: RepositoryName) throws -> ScanRecord {
+    public static func record(_ report: ScanReport, manifest: Digest, repository: RepositoryName) throws -> ScanRecord {
         ScanRecord(
             manifest: manifest, repository: repository.value, status: .succeeded, scannedAt: report.scannedAt,
             databaseImport: report.databaseImport, report: try ScanReportCoding.encode(report))

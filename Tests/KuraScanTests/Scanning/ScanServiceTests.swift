@@ -77,6 +77,30 @@ import Testing
         }
     }
 
+    @Test func anImagePushedAgainElsewhereIsNotReadAgain() async throws {
+        try await Fixtures.withTemporaryFolder { folder in
+            let test = try TestRegistry(folder: folder)
+            let service = service(test, try await Self.database(["DEBIAN-CVE-2023-5363"], folder: folder))
+            test.registry.events.register(ScanOnPushSink(service: service))
+            let worker = Task { await service.run() }
+            defer { worker.cancel() }
+            let layer = try TestImage.pack(Self.debianImage[0], compression: .gzip, in: folder)
+            let layerKey = ObjectKey(blob: ContentHasher.digest(.sha256, of: layer))
+            let first = try await test.pushImage(layerBlobs: [layer], in: repository, tag: "v1")
+            _ = try await waitForResult(first.digest, in: test.catalog)
+            #expect(test.backend.keysRead.filter { $0 == layerKey }.count == 1)
+
+            // The same image in another repository, then a different one: the worker takes
+            // them in order (one at a time), so once the second has its result the first was handled.
+            let copy = try await test.pushImage(layerBlobs: [layer], in: try RepositoryName(parsing: "team/copy"), tag: "v1")
+            #expect(copy.digest == first.digest)
+            let other = try await test.pushImage([["etc/other": .text("x")]], in: repository, tag: "v2")
+            _ = try await waitForResult(other.digest, in: test.catalog)
+            #expect(test.backend.keysRead.filter { $0 == layerKey }.count == 1)
+            #expect(try await test.catalog.scan(of: first.digest)?.status == .succeeded)
+        }
+    }
+
     @Test func anImportUpdatesStoredResultsWithoutReadingALayer() async throws {
         try await Fixtures.withTemporaryFolder { folder in
             let test = try TestRegistry(folder: folder)
