@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "KuraMetadata", targets: ["KuraMetadata"]),
         // For the fuzz targets in Fuzz/ (the layer reader and the version schemes).
         .library(name: "KuraScan", targets: ["KuraScan"]),
+        // For the configuration fuzz target.
+        .library(name: "KuraServe", targets: ["KuraServe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -235,7 +237,7 @@ let package = Package(
         .testTarget(
             name: "KuraScanTests",
             dependencies: [
-                "KuraScan", "KuraRegistry", "KuraMetadata", "KuraCore", "KuraStorage",
+                "KuraScan", "KuraRegistry", "KuraMetadata", "KuraCore", "KuraStorage", "KuraTestSupport",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),

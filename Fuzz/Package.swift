@@ -41,6 +41,9 @@ let package = Package(
             ],
             path: "Sources/FuzzLayer", swiftSettings: driver),
         .executableTarget(
+            name: "FuzzConfiguration", dependencies: [.product(name: "KuraServe", package: "Kura")],
+            path: "Sources/FuzzConfiguration", swiftSettings: driver),
+        .executableTarget(
             name: "FuzzVersions", dependencies: [.product(name: "KuraScan", package: "Kura")], path: "Sources/FuzzVersions",
             swiftSettings: driver),
     ]

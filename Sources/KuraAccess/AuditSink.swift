@@ -1,14 +1,25 @@
-import KuraMetadata
+public import KuraMetadata
+public import Logging
 public import KuraRegistry
 
 /// Writes the audit record of each registry change: pushes and deletes by clients, and tags
 /// and manifests deleted by retention and garbage collection (no account; the job is named
 /// in the detail). Pulls and mounts are not audited.
 public struct AuditSink: RegistryEventSink {
-    let access: AccessControl
+    private let write: @Sendable (AuditEvent) async -> Void
 
     public init(access: AccessControl) {
-        self.access = access
+        write = { await access.audit($0) }
+    }
+
+    /// Writing straight to the catalog, for a process with no access control running (`kura gc`
+    /// and `kura retention` on the command line).
+    public init(store: any AccessStore, logger: Logger) {
+        write = { event in
+            do { try await store.appendAudit(event) } catch {
+                logger.error("cannot write audit event", metadata: ["action": "\(event.action)", "error": "\(error)"])
+            }
+        }
     }
 
     public func receive(_ event: RegistryEvent) async {
@@ -33,7 +44,7 @@ public struct AuditSink: RegistryEventSink {
         case .manifestPull, .blobMount, .jobRun, .scanCompleted:
             return
         }
-        await access.audit(
+        await write(
             AuditEvent(
                 time: event.time, account: event.actor?.account, accessKeyID: event.actor?.accessKeyID,
                 sourceAddress: event.actor?.sourceAddress, action: action, namespace: event.namespace, repository: event.repository?.value,

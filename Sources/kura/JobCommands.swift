@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KuraAccess
 import KuraHTTP
 import KuraServe
 import KuraMetadata
@@ -39,7 +40,13 @@ struct JobOptions: ParsableArguments {
         let environment = ProcessInfo.processInfo.environment
         let configuration = try ServerConfiguration(
             reading: .serve(file: config ?? environment["KURA_CONFIG"], environment: environment, flags: data.map { ["dataDirectory": $0] } ?? [:]))
-        return try await KuraServer.makeRegistry(configuration, logger: logger)
+        let registry = try await KuraServer.makeRegistry(configuration, logger: logger)
+        // What a job deletes is audited as when the server runs it. (Webhook events come from
+        // the server's own scheduled runs only: this process delivers none.)
+        if configuration.access.enabled {
+            registry.events.register(AuditSink(store: registry.catalog.access, logger: logger))
+        }
+        return registry
     }
 }
 

@@ -4,6 +4,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import KuraTestSupport
 #endif
 
 /// A docker daemon of the test's own (Debian's docker.io 20.10): vfs storage, no bridge, no

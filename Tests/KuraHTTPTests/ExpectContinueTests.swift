@@ -4,6 +4,7 @@ import HummingbirdTesting
 import KuraCore
 import KuraRegistry
 import Testing
+import KuraTestSupport
 
 /// `Expect: 100-continue` (RFC 9110 §10.1.1): the server decides first, then either sends
 /// `100 Continue` and reads the body, or its final status without reading the body.

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import KuraCore
 import NIOCore
+import KuraTestSupport
 
 /// Pushes small images to a registry at `base` over plain HTTP (no credentials) and pulls
 /// them back, verifying every digest: the client side of process-level tests.

@@ -1,6 +1,7 @@
 import Foundation
 import KuraCore
 import KuraStorage
+import KuraTestSupport
 
 // Test images written by hand, byte for byte: gzip'd tar layers made by the real `tar` and
 // `gzip`, configs, manifests and indexes as JSON text, laid out in an OCI image layout or in

@@ -2,6 +2,7 @@ import Foundation
 import KuraCore
 import KuraHTTP
 import Testing
+import KuraTestSupport
 
 /// podman 4.3 (no daemon) with its own storage under the test's folder (vfs, cgroupfs, file
 /// events) and its own auth file.

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import KuraCore
 import KuraScan
+import KuraTestSupport
 import Synchronization
 import Testing
 

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import KuraCore
 import Testing
+import KuraTestSupport
 
 /// The real skopeo against a registry with access control: login, push and pull with a
 /// manager key, pull with a viewer key, push refused for the viewer.

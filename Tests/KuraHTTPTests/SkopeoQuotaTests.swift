@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import KuraCore
 import Testing
+import KuraTestSupport
 
 /// The real skopeo against a namespace quota: refused while the image does not fit, leaving
 /// nothing behind; accepted once the quota equals the image's bytes exactly.

@@ -3,84 +3,12 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import KuraCore
+import KuraTestSupport
 import Testing
 
 // Helpers for the skopeo compatibility tests: a live Kura server on loopback, and running
-// external programs (skopeo, tar, gzip) without blocking the cooperative thread pool.
-// The server itself comes from `withLiveServer` (LiveServer.swift).
-
-/// What an external program left behind.
-struct ExternalProcessResult: Sendable {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-}
-
-/// An external program that exited with a non-zero status.
-struct ExternalProcessFailure: Error, CustomStringConvertible {
-    let command: [String]
-    let result: ExternalProcessResult
-
-    var description: String {
-        "`\(command.joined(separator: " "))` exited with status \(result.status)\n"
-            + "stderr:\n\(result.stderr)\nstdout:\n\(result.stdout)"
-    }
-}
-
-enum ExternalProcess {
-    /// Runs `executable` with `arguments` (no shell). Output goes to files in `scratch` (so a
-    /// chatty program can never fill a pipe and stall); the wait happens in the process's
-    /// termination handler, never on a cooperative thread. Throws ``ExternalProcessFailure``
-    /// on a non-zero exit.
-    @discardableResult
-    static func run(
-        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-        scratch: String, stdoutFile: String? = nil
-    ) async throws -> ExternalProcessResult {
-        let id = UUID().uuidString
-        let outPath = stdoutFile ?? "\(scratch)/\(id).stdout"
-        let errPath = "\(scratch)/\(id).stderr"
-        for path in [outPath, errPath] where !FileManager.default.createFile(atPath: path, contents: nil) {
-            throw LayoutError("cannot create \(path)")
-        }
-        defer {
-            if stdoutFile == nil { try? FileManager.default.removeItem(atPath: outPath) }
-            try? FileManager.default.removeItem(atPath: errPath)
-        }
-        let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { finished in
-                continuation.resume(returning: finished.terminationStatus)
-            }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        try? outHandle.close()
-        try? errHandle.close()
-
-        let stdout = stdoutFile == nil ? ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "") : ""
-        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        let result = ExternalProcessResult(status: status, stdout: stdout, stderr: stderr)
-        guard status == 0 else {
-            throw ExternalProcessFailure(command: [executable] + arguments, result: result)
-        }
-        return result
-    }
-}
+// skopeo (through KuraTestSupport's ExternalProcess, which never blocks the cooperative
+// thread pool). The server itself comes from `withLiveServer` (LiveServer.swift).
 
 /// Runs `/usr/bin/skopeo` isolated from any user or system configuration that could
 /// interfere: its own HOME, XDG folders, an empty registries.conf, no signature policy.

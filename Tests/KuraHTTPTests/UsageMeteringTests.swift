@@ -172,16 +172,9 @@ import Testing
             #expect(records == [UsageRecord(namespace: "team", repository: nil, accessKeyID: nil, kind: .tagList, counts: UsageCounts(calls: 3))])
 
             // `kura usage --data` reads the same catalog without a server.
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: ServeProcessTests.executable)
-            process.arguments = ["usage", "--data", dir, "--csv", "--by", "repository"]
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
-            #expect(text == "namespace,repository,access_key_id,kind,calls,bytes_in,bytes_out\nteam,team/app,,tag_list,3,0,0\n")
+            let usage = try await runKura(["usage", "--data", dir, "--csv", "--by", "repository"], scratch: dir)
+            #expect(usage.status == 0, "\(usage.stderr)")
+            #expect(usage.stdout == "namespace,repository,access_key_id,kind,calls,bytes_in,bytes_out\nteam,team/app,,tag_list,3,0,0\n")
         }
     }
 }

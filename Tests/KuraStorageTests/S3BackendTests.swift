@@ -239,15 +239,13 @@ struct S3BackendTests {
         let bytes = testBytes(1000)
         try await backend.put(key, bytes: ByteBuffer(bytes: bytes))
         let url = try await backend.presignedURL(for: key, expires: .seconds(60))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-sf", "--max-time", "30", url.absoluteString]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kura-curl-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let fetched = try await ExternalProcess.run(
+            "/usr/bin/curl", ["-sf", "--max-time", "30", "-o", "\(scratch)/body", url.absoluteString], scratch: scratch)
+        #expect(fetched.status == 0)
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(scratch)/body"))
         #expect(Array(data) == bytes)
     }
 

@@ -17,11 +17,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard let selector = bytes.first else { return 0 }
     let chunk = 1 + Int(selector & 0x7F) * 7
     let layer = selector & 0x80 == 0 ? Array(bytes.dropFirst()) : wrappedInTar(Array(bytes.dropFirst()), selector: selector)
-    var limits = LayerLimits()
-    limits.maximumUncompressedSize = 8 << 20
-    limits.maximumFileSize = 1 << 20
-    limits.maximumSparseSize = 1 << 20
-    limits.maximumMetadataSize = 64 << 10
+    let limits = {
+        var limits = LayerLimits()
+        limits.maximumUncompressedSize = 8 << 20
+        limits.maximumFileSize = 1 << 20
+        limits.maximumSparseSize = 1 << 20
+        limits.maximumMetadataSize = 64 << 10
+        return limits
+    }()
     runBlocking {
         let digest = Digest(algorithm: .sha256, rawBytes: [UInt8](repeating: 0, count: 32))
         let detectors = PackageDetectors.all
@@ -85,16 +88,22 @@ func wrappedInTar(_ content: [UInt8], selector: UInt8) -> [UInt8] {
     put("0000644", at: 100)
     put("0000000", at: 108)
     put("0000000", at: 116)
-    put(String(String(content.count, radix: 8).reversed().padding(toLength: 11, withPad: "0", startingAt: 0).reversed()), at: 124)
+    put(octal(content.count, width: 11), at: 124)
     put("00000000000", at: 136)
     header[156] = UInt8(ascii: "0")
     put("ustar", at: 257)
     put("00", at: 263)
     put("        ", at: 148)
     let checksum = header.reduce(0) { $0 + Int($1) }
-    put(String(String(checksum, radix: 8).reversed().padding(toLength: 6, withPad: "0", startingAt: 0).reversed()), at: 148)
+    put(octal(checksum, width: 6), at: 148)
     header[154] = 0
     header[155] = UInt8(ascii: " ")
     let padding = (512 - content.count % 512) % 512
     return header + content + [UInt8](repeating: 0, count: padding + 1024)
+}
+
+/// `value` in octal, zero-padded to `width` digits, as tar headers write numbers.
+func octal(_ value: Int, width: Int) -> String {
+    let digits = String(value, radix: 8)
+    return String(repeating: "0", count: max(0, width - digits.count)) + digits
 }

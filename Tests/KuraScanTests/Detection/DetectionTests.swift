@@ -136,8 +136,8 @@ import Testing
     /// build info in the binary, as `go version -m` shows them.
     @Test func goBinaryBuildInfo() async throws {
         try await Fixtures.withTemporaryFolder { folder in
-            let binary = try PackageSamples.goBinary(textVersion: "v0.3.7", in: folder)
-            let goVersion = try PackageSamples.goVersion()
+            let binary = try await PackageSamples.goBinary(textVersion: "v0.3.7", in: folder)
+            let goVersion = try await PackageSamples.goVersion()
             let image = try TestImage(root: folder)
             try await image.addLayer(["etc/os-release": .text(PackageSamples.debianOSRelease)])
             try await image.addLayer(["usr/local/bin/app": .copy(from: binary.path, mode: 0o755), "usr/local/bin/script.sh": .text("#!/bin/sh\necho hi\n" + String(repeating: "#", count: 2000), mode: 0o755)])

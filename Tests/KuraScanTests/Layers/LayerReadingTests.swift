@@ -125,7 +125,7 @@ import Testing
             let gzipped = try TestImage(root: folder.appendingPathComponent("gz"))
             let junk = folder.appendingPathComponent("junk")
             try Data(repeating: 0x55, count: 4096).write(to: junk)
-            try run("/usr/bin/gzip", ["-k", junk.path])
+            try await run("/usr/bin/gzip", ["-k", junk.path])
             try await gzipped.addBlob(Array(try Data(contentsOf: folder.appendingPathComponent("junk.gz"))))
             try await expectFailure(gzipped) { if case .notATar = $0 { true } else { false } }
         }
@@ -136,7 +136,7 @@ import Testing
         try await Fixtures.withTemporaryFolder { folder in
             let image = try TestImage(root: folder)
             let random = pseudoRandomBytes(200_000)
-            let whole = try TestImage.pack(["etc/data": .bytes(random)], compression: compression, in: folder)
+            let whole = try await TestImage.pack(["etc/data": .bytes(random)], compression: compression, in: folder)
             try await image.addBlob(Array(whole.prefix(whole.count / 2)))
             try await expectFailure(image) { if case .truncatedCompression = $0 { true } else { false } }
         }
@@ -146,7 +146,7 @@ import Testing
         try await Fixtures.withTemporaryFolder { folder in
             let image = try TestImage(root: folder)
             let random = pseudoRandomBytes(200_000)
-            var bytes = try TestImage.pack(["etc/data": .bytes(random)], compression: .gzip, in: folder)
+            var bytes = try await TestImage.pack(["etc/data": .bytes(random)], compression: .gzip, in: folder)
             for index in stride(from: bytes.count / 3, to: bytes.count / 3 + 64, by: 1) { bytes[index] ^= 0xA5 }
             try await image.addBlob(bytes)
             try await expectFailure(image) { reason in
@@ -159,7 +159,7 @@ import Testing
     @Test func aTruncatedTarFails() async throws {
         try await Fixtures.withTemporaryFolder { folder in
             let image = try TestImage(root: folder)
-            let whole = try TestImage.pack(["etc/data": .bytes([UInt8](repeating: 1, count: 10_000))], compression: .none, in: folder)
+            let whole = try await TestImage.pack(["etc/data": .bytes([UInt8](repeating: 1, count: 10_000))], compression: .none, in: folder)
             try await image.addBlob(Array(whole.prefix(3000)))
             try await expectFailure(image) { if case .truncatedTar = $0 { true } else { false } }
         }
@@ -196,9 +196,9 @@ import Testing
             // A 10 GB sparse file: a few kilobytes of archive that would expand to 10 GB.
             let tree = folder.appendingPathComponent("sparse-tree")
             try FileManager.default.createDirectory(at: tree.appendingPathComponent("etc"), withIntermediateDirectories: true)
-            try run("/usr/bin/truncate", ["-s", "10G", tree.appendingPathComponent("etc/sparse").path])
+            try await run("/usr/bin/truncate", ["-s", "10G", tree.appendingPathComponent("etc/sparse").path])
             let archive = folder.appendingPathComponent("sparse.tar")
-            try run("/usr/bin/tar", ["--sparse"] + format + ["-C", tree.path, "-cf", archive.path, "."])
+            try await run("/usr/bin/tar", ["--sparse"] + format + ["-C", tree.path, "-cf", archive.path, "."])
             let bytes = Array(try Data(contentsOf: archive))
             #expect(bytes.count < 1 << 20)
             try await image.addBlob(bytes)

@@ -13,7 +13,7 @@ import Testing
             + "\n" + PackageSamples.dpkgStanza("libc6", "2.36-9+deb12u1", source: "glibc")
             + "\n" + PackageSamples.dpkgStanza("zlib1g", "1:1.2.13.dfsg-1", source: "zlib")
         try await image.addLayer(["etc/os-release": .text(PackageSamples.debianOSRelease), "var/lib/dpkg/status": .text(status)])
-        let binary = try PackageSamples.goBinary(textVersion: "v0.3.7", in: folder)
+        let binary = try await PackageSamples.goBinary(textVersion: "v0.3.7", in: folder)
         try await image.addLayer([
             "usr/local/lib/python3.11/site-packages/requests-2.28.0.dist-info/METADATA": .text(PackageSamples.pythonMetadata("requests", "2.28.0")),
             "app/node_modules/lodash/package.json": .text(PackageSamples.packageJSON("lodash", "4.17.20")),
@@ -153,7 +153,7 @@ import Testing
         try await Fixtures.withTemporaryFolder { folder in
             let image = try TestImage(root: folder)
             try await image.addLayer(["etc/os-release": .text(PackageSamples.debianOSRelease)])
-            let whole = try TestImage.pack(["var/lib/dpkg/status": .text(String(repeating: PackageSamples.dpkgStanza("x", "1") + "\n", count: 2000))], compression: .gzip, in: folder)
+            let whole = try await TestImage.pack(["var/lib/dpkg/status": .text(String(repeating: PackageSamples.dpkgStanza("x", "1") + "\n", count: 2000))], compression: .gzip, in: folder)
             try await image.addBlob(Array(whole.prefix(whole.count - 100)))
             do {
                 _ = try await ImageScanner(database: try AdvisoryDatabase.inMemory()).scan(manifest: nil, layers: image.layers, open: image.open)

@@ -29,7 +29,7 @@ import Testing
             let report = try await report(in: folder)
             let file = folder.appendingPathComponent("bom.json")
             try write(CycloneDXDocument(report: report, imageName: "team/app:v1"), to: file)
-            try run("/usr/bin/env", ["python3", "-c", """
+            try await run("/usr/bin/env", ["python3", "-c", """
                 import sys
                 from cyclonedx.schema import SchemaVersion
                 from cyclonedx.validation.json import JsonStrictValidator
@@ -51,7 +51,7 @@ import Testing
             let report = try await report(in: folder)
             let file = folder.appendingPathComponent("sbom.spdx.json")
             try write(SPDXDocument(report: report, imageName: "team/app:v1"), to: file)
-            let output = try run("/usr/bin/env", ["pyspdxtools", "-i", file.path])
+            let output = try await run("/usr/bin/env", ["pyspdxtools", "-i", file.path])
             #expect(!output.localizedCaseInsensitiveContains("invalid"), "\(output)")
             let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
             let packages = try #require(document["packages"] as? [[String: Any]])

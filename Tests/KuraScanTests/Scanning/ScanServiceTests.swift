@@ -84,7 +84,7 @@ import Testing
             test.registry.events.register(ScanOnPushSink(service: service))
             let worker = Task { await service.run() }
             defer { worker.cancel() }
-            let layer = try TestImage.pack(Self.debianImage[0], compression: .gzip, in: folder)
+            let layer = try await TestImage.pack(Self.debianImage[0], compression: .gzip, in: folder)
             let layerKey = ObjectKey(blob: ContentHasher.digest(.sha256, of: layer))
             let first = try await test.pushImage(layerBlobs: [layer], in: repository, tag: "v1")
             _ = try await waitForResult(first.digest, in: test.catalog)
@@ -131,10 +131,10 @@ import Testing
             let test = try TestRegistry(folder: folder)
             let service = service(test, try await Self.database(["DEBIAN-CVE-2023-5363"], folder: folder))
             let junk = [UInt8](repeating: 0x55, count: 4096)
-            let whole = try TestImage.pack(["etc/data": .bytes((0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7919) })], compression: .gzip, in: folder)
+            let whole = try await TestImage.pack(["etc/data": .bytes((0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7919) })], compression: .gzip, in: folder)
             let truncated = Array(whole.prefix(whole.count / 2))
             let deep = (0..<300).map { _ in "d" }.joined(separator: "/") + "/file"
-            let bomb = try TestImage.pack([deep: .text("deep")], compression: .gzip, in: folder)
+            let bomb = try await TestImage.pack([deep: .text("deep")], compression: .gzip, in: folder)
             let cases: [(String, [UInt8], String)] = [
                 ("not-a-tar", junk, "not a tar archive"), ("truncated", truncated, "truncated compressed stream"), ("bomb", bomb, "limit exceeded"),
             ]

@@ -60,7 +60,7 @@ enum PackageSamples {
 
     /// A Go program built here, depending on golang.org/x/text at `textVersion` (vendored,
     /// so no network is needed): the build info records that module and version.
-    static func goBinary(textVersion: String, in folder: URL) throws -> URL {
+    static func goBinary(textVersion: String, in folder: URL) async throws -> URL {
         let source = folder.appendingPathComponent("goapp-\(UUID().uuidString)")
         let package = source.appendingPathComponent("vendor/golang.org/x/text/language")
         try FileManager.default.createDirectory(at: package, withIntermediateDirectories: true)
@@ -70,7 +70,7 @@ enum PackageSamples {
         try "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\n\t\"golang.org/x/text/language\"\n)\n\nfunc main() { fmt.Println(language.Parse(os.Args[0])) }\n"
             .write(to: source.appendingPathComponent("main.go"), atomically: true, encoding: .utf8)
         let binary = source.appendingPathComponent("app")
-        try run(goExecutable, ["build", "-o", binary.path, "."], in: source, environment: [
+        try await run(goExecutable, ["build", "-o", binary.path, "."], in: source, environment: [
             "GOFLAGS": "-mod=vendor", "GOPROXY": "off", "GOCACHE": FileManager.default.temporaryDirectory.appendingPathComponent("kura-scan-gocache").path,
         ])
         return binary
@@ -81,7 +81,7 @@ enum PackageSamples {
     }
 
     /// The Go version `go` reports ("go1.19.8").
-    static func goVersion() throws -> String {
-        try run(goExecutable, ["env", "GOVERSION"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    static func goVersion() async throws -> String {
+        try await run(goExecutable, ["env", "GOVERSION"]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KuraTestSupport
 import KuraCore
 import KuraScan
 import KuraStorage
@@ -50,7 +51,7 @@ final class TestImage: Sendable {
     /// Packs `files` (paths relative to the image root) into a layer and stores it.
     @discardableResult
     func addLayer(_ files: [String: LayerFile], compression: LayerCompression = .gzip, tarOptions: [String] = []) async throws -> Digest {
-        let bytes = try Self.pack(files, compression: compression, tarOptions: tarOptions, in: root)
+        let bytes = try await Self.pack(files, compression: compression, tarOptions: tarOptions, in: root)
         return try await addBlob(bytes)
     }
 
@@ -62,7 +63,7 @@ final class TestImage: Sendable {
         return digest
     }
 
-    static func pack(_ files: [String: LayerFile], compression: LayerCompression, tarOptions: [String] = [], in root: URL) throws -> [UInt8] {
+    static func pack(_ files: [String: LayerFile], compression: LayerCompression, tarOptions: [String] = [], in root: URL) async throws -> [UInt8] {
         let tree = root.appendingPathComponent("tree-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tree) }
@@ -104,7 +105,7 @@ final class TestImage: Sendable {
         case .none: break
         }
         arguments += ["-C", tree.path, "-cf", output.path, "."]
-        try run("/usr/bin/tar", arguments)
+        try await run("/usr/bin/tar", arguments)
         return Array(try Data(contentsOf: output))
     }
 }
@@ -116,22 +117,22 @@ struct CommandFailed: Error, CustomStringConvertible {
     var description: String { "\(command) exited \(status): \(output)" }
 }
 
-/// Runs a program to completion; throws with its output if it fails.
+/// Runs a program to completion and returns what it printed (standard output, then standard
+/// error); throws with that output if it fails. Waits without blocking a cooperative thread (``ExternalProcess``): a blocking
+/// `go build` here once stalled every in-process server of a full run.
 @discardableResult
-func run(_ executable: String, _ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = directory }
-    if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw CommandFailed(command: ([executable] + arguments).joined(separator: " "), status: process.terminationStatus, output: output)
+func run(_ executable: String, _ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil) async throws -> String {
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kura-run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    do {
+        let result = try await ExternalProcess.run(
+            executable, arguments, environment: environment.map { ProcessInfo.processInfo.environment.merging($0) { _, new in new } },
+            directory: directory?.path, scratch: scratch.path)
+        return result.stdout + result.stderr
+    } catch let failure as ExternalProcessFailure {
+        throw CommandFailed(
+            command: ([executable] + arguments).joined(separator: " "), status: failure.result.status,
+            output: failure.result.stderr + failure.result.stdout)
     }
-    return output
 }

@@ -35,8 +35,9 @@ struct TestRegistry {
     func pushImage(
         _ layers: [[String: LayerFile]], in repository: RepositoryName, tag: String?, configType: String = MediaType.ociConfig
     ) async throws -> (digest: Digest, size: Int) {
-        try await pushImage(layerBlobs: try layers.map { try TestImage.pack($0, compression: .gzip, in: folder) }, in: repository, tag: tag,
-                            configType: configType)
+        var blobs: [[UInt8]] = []
+        for files in layers { blobs.append(try await TestImage.pack(files, compression: .gzip, in: folder)) }
+        return try await pushImage(layerBlobs: blobs, in: repository, tag: tag, configType: configType)
     }
 
     /// Pushes an image with these layer blobs as they are (bad ones too).

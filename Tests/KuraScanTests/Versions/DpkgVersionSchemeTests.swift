@@ -31,23 +31,25 @@ import Testing
     }
 
     /// The real `dpkg` orders every pair of versions installed on this machine as we do.
-    @Test func agreesWithDpkgOnThisMachinesInstalledVersions() throws {
+    @Test func agreesWithDpkgOnThisMachinesInstalledVersions() async throws {
         let status = try String(contentsOfFile: "/var/lib/dpkg/status", encoding: .utf8)
         let versions = Array(Set(status.split(separator: "\n").filter { $0.hasPrefix("Version: ") }.map { String($0.dropFirst(9)) })).sorted().prefix(40)
         #expect(versions.count >= 20)
         let list = Array(versions)
         for (a, b) in zip(list, list.dropFirst(7) + list.prefix(7)) {
-            let expected: ComparisonResult = try dpkgSays(a, "lt", b) ? .orderedAscending : (try dpkgSays(a, "eq", b) ? .orderedSame : .orderedDescending)
+            let expected: ComparisonResult =
+                try await dpkgSays(a, "lt", b) ? .orderedAscending : (try await dpkgSays(a, "eq", b) ? .orderedSame : .orderedDescending)
             #expect(scheme.compare(a, b) == expected, "\(a) vs \(b)")
         }
     }
 
-    private func dpkgSays(_ a: String, _ relation: String, _ b: String) throws -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/dpkg")
-        process.arguments = ["--compare-versions", a, relation, b]
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus == 0
+    /// `dpkg --compare-versions a relation b`: exit status 0 when the relation holds.
+    private func dpkgSays(_ a: String, _ relation: String, _ b: String) async throws -> Bool {
+        do {
+            try await run("/usr/bin/dpkg", ["--compare-versions", a, relation, b])
+            return true
+        } catch let failure as CommandFailed where failure.status == 1 {
+            return false
+        }
     }
 }
