@@ -123,7 +123,7 @@ let package = Package(
         .target(
             name: "KuraHTTP",
             dependencies: [
-                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraMirror",
+                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraMirror", "KuraScan",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -180,7 +180,7 @@ let package = Package(
         .target(
             name: "KuraServe",
             dependencies: [
-                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraMirror", "KuraHTTP", "KuraDashboard",
+                "KuraCore", "KuraStorage", "KuraMetadata", "KuraRegistry", "KuraAccess", "KuraMirror", "KuraHTTP", "KuraDashboard", "KuraScan",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -236,6 +236,7 @@ let package = Package(
             name: "KuraHTTPTests",
             dependencies: [
                 "KuraHTTP", "KuraServe", "KuraAccess", "KuraMirror", "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore", "KuraTestSupport",
+                "KuraScan",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -41,7 +41,7 @@ public struct AuditSink: RegistryEventSink {
             // `gc.manifest.delete`, or `retention.manifest.delete` for the manifests a policy untagged.
             action = "\(event.job ?? "gc").manifest.delete"
             detail = [event.digest?.description, event.detail].compactMap { $0 }.joined(separator: " ")
-        case .manifestPull, .blobMount, .jobRun:
+        case .manifestPull, .blobMount, .jobRun, .scanCompleted:
             return
         }
         await write(

@@ -17,7 +17,7 @@ extension AdminAPI {
                 let json = try body.object(allowed: ["url", "secret", "events"])
                 var events: Set<WebhookEvent> = []
                 for name in try json.strings("events") ?? ["push", "delete"] {
-                    guard let event = WebhookEvent(rawValue: name) else { throw AdminError.invalid("unknown event \(name): push, delete, pull or job") }
+                    guard let event = WebhookEvent(rawValue: name) else { throw AdminError.invalid("unknown event \(name): push, delete, pull, job or scan") }
                     events.insert(event)
                 }
                 let record = try await admin.createWebhook(

@@ -5,6 +5,7 @@ import KuraCore
 import KuraMetadata
 import KuraRegistry
 import KuraMirror
+import KuraScan
 import NIOCore
 
 /// The admin API under `/api/v1/`: JSON over the same credentials as the registry (Basic
@@ -20,6 +21,10 @@ struct AdminAPI: Sendable {
     var replicator: Replicator? = nil
     /// The request-rate limits, shared with `/v2/` (one budget per key and per address).
     var rateLimiter: RequestRateLimiter? = nil
+    /// Image scan results, manual scans and re-matching, when the server scans.
+    var scanning: ScanService? = nil
+    /// Forgets its cached policies when they change here.
+    var scanPolicy: ScanPullPolicy? = nil
 
     func register(on router: Router<KuraRequestContext>) {
         let api = router.group("/api/v1")
@@ -125,6 +130,7 @@ struct AdminAPI: Sendable {
             api.on("repositories/**", method: method) { r, c in
                 await handle(r, c) { caller, body in
                     let path = r.uri.path.dropFirst("/api/v1/repositories/".count)
+                    if r.method == .get, path.hasSuffix("/scan") { return try await scanResult(caller, r, path: path) }
                     guard path.hasSuffix("/description") else { throw AdminError.notFound("no such endpoint") }
                     let repository: RepositoryName
                     do { repository = try RepositoryName(parsing: path.dropLast("/description".count)) } catch let error as RepositoryNameError {
@@ -157,6 +163,7 @@ struct AdminAPI: Sendable {
         }
         registerUsage(on: api)
         registerWebhooks(on: api)
+        registerScans(on: api)
     }
 
     /// An ISO 8601 date-time query parameter.

@@ -2,6 +2,7 @@ package import Hummingbird
 package import KuraAccess
 package import KuraMirror
 package import KuraRegistry
+package import KuraScan
 
 /// The routes one listener serves: health on all, then the APIs it lists (`/v2/` and the
 /// token endpoint, the admin API), behind the listener's own and the shared middleware.
@@ -16,6 +17,9 @@ package enum ListenerRouter {
         package var observer: RequestObserver
         package var rateLimiter: RequestRateLimiter?
         package var webhooks: WebhookDispatcher?
+        /// Image scanning (admin API results, manual scans, policies), when the server scans.
+        package var scanning: ScanService?
+        package var scanPolicy: ScanPullPolicy?
         /// `/readyz` reports storage `full` below this many free bytes.
         package var minimumFreeBytes: Int64 = HealthEndpoints.defaultMinimumFreeBytes
         /// The web console's routes (KuraDashboard, a layer above), on listeners serving `dashboard`.
@@ -54,7 +58,8 @@ package enum ListenerRouter {
         if listener.apis.contains(.admin), let access = components.access {
             AdminAPI(
                 admin: AccessAdmin(access: access, registry: components.registry), meter: components.usage, webhooks: components.webhooks,
-                replicator: components.replicator, rateLimiter: components.rateLimiter
+                replicator: components.replicator, rateLimiter: components.rateLimiter, scanning: components.scanning,
+                scanPolicy: components.scanPolicy
             ).register(on: router)
         }
         if listener.apis.contains(.dashboard), let dashboard = components.dashboard {

@@ -26,6 +26,8 @@ package final class WebhookDispatcher: Service, Sendable {
         /// For job events: the job's kind and its summary.
         var job: String?
         var summary: [String: Int64]?
+        /// For scan events: why a scan failed.
+        var detail: String?
     }
 
     package struct Settings: Sendable {

@@ -18,6 +18,7 @@ enum SQLiteSchema {
         SQLiteUsageSchema.register(&migrator)
         SQLiteWebhookSchema.register(&migrator)
         SQLiteReplicationSchema.register(&migrator)
+        SQLiteScanSchema.register(&migrator)
         return migrator
     }
 

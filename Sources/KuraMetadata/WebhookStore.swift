@@ -10,6 +10,8 @@ public enum WebhookEvent: String, Sendable, Hashable, Codable, CaseIterable {
     case pull
     /// A background job (garbage collection) finished.
     case job
+    /// An image scan finished (its summary by severity).
+    case scan
 }
 
 /// A webhook of a namespace. The secret is stored sealed (encrypted); only the sender opens it.

@@ -20,6 +20,8 @@ public final class Registry: Sendable {
     /// Where operations announce what they did (audit, webhooks, replication…); sinks
     /// are registered at start.
     public let events = RegistryEvents()
+    /// What a client's manifest read must pass (a namespace's scan policy…); registered at start.
+    public let pullChecks = ManifestPullChecks()
 
     public init(
         blobs: BlobStore, catalog: Catalog, limits: RegistryLimits = RegistryLimits(), pullRedirectExpiry: Duration? = nil,
@@ -315,17 +317,23 @@ public final class Registry: Sendable {
         }
     }
 
-    /// A manifest's record and its exact bytes.
-    public func manifest(_ reference: Reference, in repository: RepositoryName) async throws -> (ManifestRecord, ByteBuffer) {
+    /// A manifest's record and its exact bytes. `announce: false` reads it for the
+    /// registry's own work (a scan): no pull event, no pull checks.
+    public func manifest(_ reference: Reference, in repository: RepositoryName, announce: Bool = true) async throws -> (ManifestRecord, ByteBuffer) {
         let record = try await manifestRecord(reference, in: repository)
+        if announce { try await pullChecks.check(record, in: repository) }
         if let cached = manifestCache.get(record.digest) {
-            await events.emit(RegistryEvent(.manifestPull, repository: repository, reference: reference.description, digest: record.digest))
+            if announce {
+                await events.emit(RegistryEvent(.manifestPull, repository: repository, reference: reference.description, digest: record.digest))
+            }
             return (record, cached)
         }
         do {
             let bytes = try await blobs.backend.getAll(ObjectKey(blob: record.digest), limit: max(limits.maxManifestBytes, Int(record.size)))
             manifestCache.put(record.digest, bytes)
-            await events.emit(RegistryEvent(.manifestPull, repository: repository, reference: reference.description, digest: record.digest))
+            if announce {
+                await events.emit(RegistryEvent(.manifestPull, repository: repository, reference: reference.description, digest: record.digest))
+            }
             return (record, bytes)
         } catch StorageError.notFound {
             logger.error("manifest in catalog but missing from storage", metadata: ["digest": "\(record.digest)"])

@@ -6,6 +6,7 @@ public import KuraDashboard
 import KuraMetadata
 public import KuraMirror
 public import KuraRegistry
+import KuraScan
 public import KuraStorage
 public import Logging
 public import NIOCore
@@ -34,6 +35,8 @@ public enum KuraServer {
         public var proxy: PullThroughCache? = nil
         /// Replication rules (managed through the admin API, so only with access control).
         public var replicator: Replicator? = nil
+        /// Image scanning (results and policies in the catalog), when the catalog keeps scans.
+        public var scanning: ScanningServices? = nil
         /// Paces the background services (GC, usage flushes, webhook retries, certificate
         /// polls); tests set a manual clock.
         public var clock: any Clock<Duration> = ContinuousClock()
@@ -91,8 +94,9 @@ public enum KuraServer {
         }
         let meter = configuration.usage.enabled ? UsageMeter(store: registry.catalog.usage) : nil
         let proxy = configuration.proxies.isEmpty ? nil : PullThroughCache(registry: registry, proxies: configuration.proxies, logger: logger)
+        let scanning = try ScanningServices.open(configuration, registry: registry, logger: logger)
         guard configuration.access.enabled else {
-            return Services(registry: registry, access: nil, rootCredentials: nil, usage: meter, proxy: proxy)
+            return Services(registry: registry, access: nil, rootCredentials: nil, usage: meter, proxy: proxy, scanning: scanning)
         }
         let (access, root) = try await AccessBootstrap.open(
             dataDirectory: configuration.dataDirectory, store: registry.catalog.access, sharedKeys: registry.catalog.sharedKeys,
@@ -111,7 +115,8 @@ public enum KuraServer {
         // OperatorFeatures).
         registry.events.register(AuditSink(access: access))
         registry.events.register(replicator)
-        var services = Services(registry: registry, access: access, rootCredentials: root, usage: meter, proxy: proxy, replicator: replicator)
+        var services = Services(
+            registry: registry, access: access, rootCredentials: root, usage: meter, proxy: proxy, replicator: replicator, scanning: scanning)
         let sessions = ConsoleSessions(
             idleTimeout: TimeInterval(configuration.console.sessionIdleMinutes * 60), absoluteTimeout: TimeInterval(configuration.console.sessionMaxHours * 3600))
         services.dashboard = try Dashboard(admin: AccessAdmin(access: access, registry: registry), sessions: sessions, meter: meter)
@@ -179,6 +184,7 @@ public enum KuraServer {
         }
         var background: [any Service] = Array(applications.dropFirst()) + features.services
         if let replicator = services.replicator { background.append(ReplicationScheduler(replicator: replicator)) }
+        if let scanning = services.scanning { background.append(ScanWorker(service: scanning.service)) }
         if let metricsRegistry, let listen = configuration.metricsListen {
             background.append(MetricsEndpoint.application(host: listen.host, port: listen.port, registry: metricsRegistry, logger: logger))
         }

@@ -56,6 +56,8 @@ struct OperatorFeatures {
             replicator: services.replicator, observer: observer, rateLimiter: rateLimiter, webhooks: webhooks)
         components.minimumFreeBytes = minimumFreeBytes
         components.dashboard = services.dashboard
+        components.scanning = services.scanning?.service
+        components.scanPolicy = services.scanning?.policy
         return components
     }
 

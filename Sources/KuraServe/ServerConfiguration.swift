@@ -28,6 +28,8 @@ public struct ServerConfiguration: Sendable {
     public var accessLog = AccessLogSettings()
     /// Webhook delivery (on by default; webhooks are configured per namespace).
     public var webhooks = WebhookSettings()
+    /// Image scanning: scan on push (on by default), against the offline advisory database.
+    public var scan = ScanSettings()
     /// Namespaces that are pull-through caches of upstream registries.
     public var proxies: [ProxyNamespace] = []
     /// What `kura serve` logs.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KuraServe
 import KuraCore
+import KuraMetadata
 import KuraScan
 import Logging
 
@@ -16,7 +17,7 @@ struct ScanCommand: AsyncParsableCommand {
 
     /// Where the advisory database lives: `--db`, else `advisories.sqlite` in the data folder.
     struct DatabaseOptions: ParsableArguments {
-        @Option(help: "The advisory database file (default: advisories.sqlite in the data folder).") var db: String?
+        @Option(help: "The advisory database file (default: scan.database, else advisories.sqlite in the data folder).") var db: String?
 
         func path(jobs: JobOptions) throws -> String {
             if let db { return db }
@@ -24,7 +25,7 @@ struct ScanCommand: AsyncParsableCommand {
             let configuration = try ServerConfiguration(
                 reading: .serve(file: jobs.config ?? environment["KURA_CONFIG"], environment: environment, flags: jobs.data.map { ["dataDirectory": $0] } ?? [:]))
             try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-            return (configuration.dataDirectory as NSString).appendingPathComponent("advisories.sqlite")
+            return configuration.advisoryDatabasePath
         }
     }
 
@@ -84,6 +85,13 @@ struct ScanCommand: AsyncParsableCommand {
             @OptionGroup var jobs: JobOptions
             @OptionGroup var database: DatabaseOptions
             @Argument(help: "Folder, .zip or .json of OSV records.") var path: String
+            @Flag(help: "Do not re-match the stored scan results after the import.") var noRematch = false
+
+            /// The import, and the re-match of stored results that follows it.
+            struct Output: Encodable {
+                var `import`: AdvisoryImport
+                var rematch: StoredScanRematcher.Summary?
+            }
 
             func run() async throws {
                 let advisories = try AdvisoryDatabase(path: try database.path(jobs: jobs))
@@ -91,13 +99,23 @@ struct ScanCommand: AsyncParsableCommand {
                 let result = try await advisories.importAdvisories(from: URL(fileURLWithPath: path)) { count in
                     progress.update("\(count) records read")
                 }
+                var output = Output(import: result)
+                // Stored package lists are matched again, so results name the new advisories
+                // without any layer being read.
+                if !noRematch, let store = try await jobs.openRegistry().catalog.scans {
+                    output.rematch = try await StoredScanRematcher(store: store, scanner: ImageScanner(database: advisories)).rematchAll(
+                        progress: { summary in progress.update("\(summary.rematched + summary.current) stored results re-matched") })
+                }
                 progress.finish()
                 if jobs.json {
-                    try printJSON(result)
+                    try printJSON(output)
                 } else {
                     let counts = result.counts
                     print("import \(result.id): \(counts.documents) records, \(counts.added) added, \(counts.updated) updated, "
                         + "\(counts.unchanged) unchanged, \(counts.withdrawn) withdrawn, \(counts.skipped) skipped (other ecosystems)")
+                    if let rematch = output.rematch {
+                        print("re-matched \(rematch.rematched) stored results (\(rematch.changed) changed, \(rematch.current) already current)")
+                    }
                 }
             }
         }

@@ -40,11 +40,11 @@ import Testing
             let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: dir, access: .init(enabled: true), gc: .init(enabled: false))
             let services = try await KuraServer.open(configuration, logger: logger)
             let listener = ListenerConfiguration(name: "admin", host: "127.0.0.1", port: 0, apis: [.admin])
-            let router = ListenerRouter.make(
-                for: listener,
-                .init(
-                    registry: services.registry, access: services.access, usage: services.usage, proxy: nil, replicator: services.replicator,
-                    observer: RequestObserver(metrics: nil, meter: nil, accessLog: nil), rateLimiter: nil, webhooks: nil))
+            var components = ListenerRouter.Components(
+                registry: services.registry, access: services.access, usage: services.usage, proxy: nil, replicator: services.replicator,
+                observer: RequestObserver(metrics: nil, meter: nil, accessLog: nil), rateLimiter: nil, webhooks: nil)
+            components.scanning = services.scanning?.service
+            let router = ListenerRouter.make(for: listener, components)
             let routed = Set(router.routes.map { "\($0.method) \($0.path)" }.filter { $0.contains(" /api/v1/") })
             let documented = try Self.documentedRoutes()
             #expect(routed.subtracting(documented).isEmpty, "routes missing from the document: \(routed.subtracting(documented).sorted())")

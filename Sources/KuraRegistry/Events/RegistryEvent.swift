@@ -24,6 +24,9 @@ public struct RegistryEvent: Sendable, Hashable {
         case collectedManifestDelete
         /// A maintenance job (gc, retention) finished.
         case jobRun
+        /// An image manifest was scanned (``summary`` counts findings by severity, or
+        /// ``detail`` says why the scan failed).
+        case scanCompleted
     }
 
     /// Who asked: the account and access key of the request, `nil` for the registry's own

@@ -82,7 +82,8 @@ public struct ImageFileCollector: Sendable {
         // then applied bottom to top.
         let reader = LayerReader(limits: limits)
         let limits = self.limits
-        let width = max(1, min(layers.count, ProcessInfo.processInfo.activeProcessorCount))
+        // No layers (a config-only image): nothing to start.
+        let width = min(layers.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
         var results = [LayerReader.Result?](repeating: nil, count: layers.count)
         try await withThrowingTaskGroup(of: (Int, LayerReader.Result).self) { group in
             func start(_ index: Int) {

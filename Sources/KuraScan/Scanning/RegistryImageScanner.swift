@@ -16,14 +16,14 @@ public struct RegistryImageScanner: Sendable {
 
     /// One report per image manifest reached from `reference`.
     public func scan(_ reference: Reference, in repository: RepositoryName, now: Date = Date()) async throws -> [ScanReport] {
-        let (record, bytes) = try await registry.manifest(reference, in: repository)
+        let (record, bytes) = try await registry.manifest(reference, in: repository, announce: false)
         switch try ImageManifestLayers.parse(Data(bytes.readableBytesView)) {
         case .image(let layers):
             return [try await scanImage(record.digest, layers: layers, in: repository, now: now)]
         case .index(let children):
             var reports: [ScanReport] = []
             for child in children {
-                let (childRecord, childBytes) = try await registry.manifest(.digest(child), in: repository)
+                let (childRecord, childBytes) = try await registry.manifest(.digest(child), in: repository, announce: false)
                 guard case .image(let layers) = try ImageManifestLayers.parse(Data(childBytes.readableBytesView)) else {
                     throw ScanError.notAnImage("index \(record.digest) nests another index")
                 }

@@ -16,9 +16,8 @@ extension ServerConfiguration {
         return ListenerSettings.configurationKeys + topLevel + LogSettings.configurationKeys + RegistryLimits.configurationKeys
             + RequestRateSettings.configurationKeys + AccessSettings.configurationKeys + GarbageCollectionSchedule.configurationKeys
             + StorageSettings.configurationKeys + UsageSettings.configurationKeys + AccessLogSettings.configurationKeys
-            + WebhookSettings.configurationKeys + ProxyNamespace.configurationKeys + ConnectionSettings.configurationKeys
-            + ConsoleSettings.configurationKeys
-            + CatalogSettings.configurationKeys
+            + WebhookSettings.configurationKeys + ScanSettings.configurationKeys + ProxyNamespace.configurationKeys
+            + ConnectionSettings.configurationKeys + ConsoleSettings.configurationKeys + CatalogSettings.configurationKeys
     }
 
     /// Reads and checks the whole tree; the first bad value is thrown, naming its key.
@@ -48,6 +47,7 @@ extension ServerConfiguration {
         usage = try .init(reading: settings)
         accessLog = try .init(reading: settings)
         webhooks = try .init(reading: settings)
+        scan = try .init(reading: settings)
         proxies = try ProxyNamespace.all(reading: settings)
         console = try .init(reading: settings)
         catalog = try .init(reading: settings)

@@ -11,46 +11,11 @@ import Testing
 /// Scanning images pushed into a real Registry (filesystem blobs, SQLite catalog), by tag
 /// and through an index.
 @Suite struct RegistryImageScannerTests {
-    struct Pushed {
-        let registry: Registry
-        let repository: RepositoryName
-    }
-
-    func makeRegistry(_ folder: URL) throws -> Registry {
-        Registry(
-            blobs: BlobStore(backend: try FileSystemBackend(root: folder.appendingPathComponent("blobs").path, durability: .none)),
-            catalog: Catalog(try SQLiteMetadataStore.inMemory()), logger: Logger(label: "test"))
-    }
-
-    func upload(_ bytes: [UInt8], to registry: Registry, in repository: RepositoryName) async throws -> (Digest, Int) {
-        let digest = ContentHasher.digest(.sha256, of: bytes)
-        let body = AsyncStream<ByteBuffer> { continuation in
-            continuation.yield(ByteBuffer(bytes: bytes))
-            continuation.finish()
-        }
-        _ = try await registry.uploadBlob(body, digest: digest, length: Int64(bytes.count), into: repository)
-        return (digest, bytes.count)
-    }
-
-    /// Pushes an image (config and layers) and returns its manifest's bytes and digest.
     func pushImage(
-        _ layers: [[String: LayerFile]], to registry: Registry, in repository: RepositoryName, tag: String?,
-        configType: String = MediaType.ociConfig, folder: URL
+        _ layers: [[String: LayerFile]], to registry: TestRegistry, in repository: RepositoryName, tag: String?,
+        configType: String = MediaType.ociConfig
     ) async throws -> (digest: Digest, size: Int) {
-        var descriptors: [String] = []
-        for files in layers {
-            let (digest, size) = try await upload(try await TestImage.pack(files, compression: .gzip, in: folder), to: registry, in: repository)
-            descriptors.append("{\"mediaType\":\"\(MediaType.ociLayerGzip)\",\"digest\":\"\(digest)\",\"size\":\(size)}")
-        }
-        let (config, configSize) = try await upload(Array("{\"architecture\":\"amd64\",\"os\":\"linux\"}".utf8), to: registry, in: repository)
-        let manifest = """
-            {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(configType)","digest":"\(config)","size":\(configSize)},"layers":[\(descriptors.joined(separator: ","))]}
-            """
-        let digest = ContentHasher.digest(.sha256, of: Array(manifest.utf8))
-        _ = try await registry.putManifest(
-            ByteBuffer(string: manifest), contentType: MediaType.ociManifest,
-            reference: try tag.map { try Reference(parsing: $0) } ?? .digest(digest), in: repository)
-        return (digest, manifest.utf8.count)
+        try await registry.pushImage(layers, in: repository, tag: tag, configType: configType)
     }
 
     func database() async throws -> AdvisoryDatabase {
@@ -61,12 +26,13 @@ import Testing
 
     @Test func scansAnImageByTagReadingItsLayersFromTheRegistry() async throws {
         try await Fixtures.withTemporaryFolder { folder in
-            let registry = try makeRegistry(folder)
+            let test = try TestRegistry(folder: folder)
+            let registry = test.registry
             let repository = try RepositoryName(parsing: "team/app")
             let pushed = try await pushImage([
                 ["etc/os-release": .text(PackageSamples.debianOSRelease), "var/lib/dpkg/status": .text(PackageSamples.dpkgStanza("libssl3", "3.0.9-1", source: "openssl"))],
                 ["app/node_modules/lodash/package.json": .text(PackageSamples.packageJSON("lodash", "4.17.20"))],
-            ], to: registry, in: repository, tag: "v1", folder: folder)
+            ], to: test, in: repository, tag: "v1")
             let scanner = RegistryImageScanner(registry: registry, scanner: ImageScanner(database: try await database()))
             let reports = try await scanner.scan(try Reference(parsing: "v1"), in: repository)
             #expect(reports.count == 1)
@@ -79,14 +45,15 @@ import Testing
 
     @Test func scansEachPlatformImageOfAnIndex() async throws {
         try await Fixtures.withTemporaryFolder { folder in
-            let registry = try makeRegistry(folder)
+            let test = try TestRegistry(folder: folder)
+            let registry = test.registry
             let repository = try RepositoryName(parsing: "team/multi")
             let amd64 = try await pushImage([["app/node_modules/lodash/package.json": .text(PackageSamples.packageJSON("lodash", "4.17.20"))]],
-                                            to: registry, in: repository, tag: nil, folder: folder)
+                                            to: test, in: repository, tag: nil)
             let arm64 = try await pushImage([["app/node_modules/lodash/package.json": .text(PackageSamples.packageJSON("lodash", "4.17.21"))]],
-                                            to: registry, in: repository, tag: nil, folder: folder)
+                                            to: test, in: repository, tag: nil)
             // A BuildKit attestation manifest, which is not an image to scan.
-            let attestation = try await pushImage([], to: registry, in: repository, tag: nil, folder: folder)
+            let attestation = try await pushImage([], to: test, in: repository, tag: nil)
             func entry(_ image: (digest: Digest, size: Int), _ architecture: String, os: String = "linux") -> String {
                 "{\"mediaType\":\"\(MediaType.ociManifest)\",\"digest\":\"\(image.digest)\",\"size\":\(image.size),\"platform\":{\"architecture\":\"\(architecture)\",\"os\":\"\(os)\"}}"
             }
@@ -104,10 +71,11 @@ import Testing
 
     @Test func anArtifactIsNotAnImage() async throws {
         try await Fixtures.withTemporaryFolder { folder in
-            let registry = try makeRegistry(folder)
+            let test = try TestRegistry(folder: folder)
+            let registry = test.registry
             let repository = try RepositoryName(parsing: "team/chart")
-            _ = try await pushImage([["chart.yaml": .text("name: x")]], to: registry, in: repository, tag: "1.0",
-                                    configType: "application/vnd.cncf.helm.config.v1+json", folder: folder)
+            _ = try await pushImage([["chart.yaml": .text("name: x")]], to: test, in: repository, tag: "1.0",
+                                    configType: "application/vnd.cncf.helm.config.v1+json")
             let scanner = RegistryImageScanner(registry: registry, scanner: ImageScanner(database: try AdvisoryDatabase.inMemory()))
             await #expect(throws: ScanError.self) { try await scanner.scan(try Reference(parsing: "1.0"), in: repository) }
         }
