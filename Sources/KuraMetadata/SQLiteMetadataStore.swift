@@ -10,6 +10,12 @@ public final class SQLiteMetadataStore: MetadataStore {
     /// Internal so that the catalog's other stores (access, jobs) share the database.
     let dbWriter: any DatabaseWriter
 
+    /// Closes the database (its connections and file handles). A server calls it when it
+    /// stops; the store is unusable afterwards.
+    public func close() throws {
+        try dbWriter.close()
+    }
+
     /// Opens (creating if needed) the database file at `path` in WAL mode, with foreign
     /// keys on, and migrates it to the current schema.
     ///

@@ -43,6 +43,14 @@ public enum KuraServer {
         /// The web console, on listeners serving `dashboard` (only with access control: it
         /// signs in with access keys).
         public var dashboard: Dashboard? = nil
+
+        /// Closes the databases the services opened (the SQLite catalog and the advisory
+        /// database): their file handles go now, not whenever the last reference does. Call
+        /// it once the application has stopped.
+        public func close() {
+            try? registry.catalog.embedded?.close()
+            try? scanning?.service.scanner.matcher.database.close()
+        }
     }
 
     /// Opens the data folder (creating it) and wires the registry alone (jobs, tools).

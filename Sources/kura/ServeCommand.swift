@@ -97,5 +97,6 @@ struct ServeCommand: AsyncParsableCommand {
                 ])
         }
         try await app.runService()
+        services.close()
     }
 }

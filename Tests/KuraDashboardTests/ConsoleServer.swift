@@ -52,6 +52,7 @@ func withConsoleServer<T: Sendable>(
         ListenerConfiguration(name: "console", host: "127.0.0.1", port: 0, anonymousPull: anonymousPull, trustedProxies: trustedProxies)
     ]
     var services = try await KuraServer.open(configuration, logger: logger)
+    defer { services.close() }
     guard let access = services.access, let root = services.rootCredentials else { throw TestFailure("no access control") }
     let clock = TestWallClock()
     let sessions = ConsoleSessions(idleTimeout: ConsoleServer.idleTimeout, absoluteTimeout: 8 * 3600, now: { clock.now })

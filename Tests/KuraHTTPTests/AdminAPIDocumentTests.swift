@@ -39,6 +39,7 @@ import Testing
             logger.logLevel = .critical
             let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: dir, access: .init(enabled: true), gc: .init(enabled: false))
             let services = try await KuraServer.open(configuration, logger: logger)
+            defer { services.close() }
             let listener = ListenerConfiguration(name: "admin", host: "127.0.0.1", port: 0, apis: [.admin])
             var components = ListenerRouter.Components(
                 registry: services.registry, access: services.access, usage: services.usage, proxy: nil, replicator: services.replicator,

@@ -22,6 +22,7 @@ func withListeners<T: Sendable>(
     var logger = Logger(label: "kura-test")
     logger.logLevel = .critical
     var services = try await KuraServer.open(configuration, logger: logger)
+    defer { services.close() }
     if let clock { services.clock = clock }
     let bound = Mutex<[String: Int]>([:])
     let endpoints = try KuraServer.makeEndpoints(configuration, services: services, logger: logger) { listener, channel in

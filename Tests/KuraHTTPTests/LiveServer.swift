@@ -41,6 +41,7 @@ func withLiveServer<T: Sendable>(
     configuration.catalog = catalog
     var services = try await KuraServer.open(configuration, logger: logger)
     if let clock { services.clock = clock }
+    defer { services.close() }
     let app = try KuraServer.makeApplication(configuration, services: services, logger: logger)
     return try await app.test(mode) { [services] client in try await body(client, services) }
 }

@@ -22,6 +22,7 @@ func withMeteredServer<T: Sendable>(
         host: "127.0.0.1", port: 0, dataDirectory: dataDirectory, access: .init(enabled: true), gc: .init(enabled: false))
     configure(&configuration)
     var services = try await KuraServer.open(configuration, logger: logger)
+    defer { services.close() }
     if let clock { services.clock = clock }
     guard let root = services.rootCredentials else { throw TestFailure("no root credentials on first start") }
     let app = try KuraServer.makeApplication(configuration, services: services, logger: logger, metricsRegistry: metricsRegistry)

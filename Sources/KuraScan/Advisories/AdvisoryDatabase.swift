@@ -9,6 +9,11 @@ import KuraStorage
 public final class AdvisoryDatabase: Sendable {
     private let writer: any DatabaseWriter
 
+    /// Closes the database file; the database is unusable afterwards.
+    public func close() throws {
+        try writer.close()
+    }
+
     /// Opens (creating if needed) the database at `path` in WAL mode.
     public convenience init(path: String) throws {
         try self.init(writer: DatabasePool(path: path, configuration: Self.configuration()))

@@ -79,8 +79,9 @@ public final class ScanService: Sendable {
                 _ = queued.withLock { $0.remove(job) }
                 // An index's images were pushed (and queued) before it; an image pushed again
                 // keeps its result.
-                // Background priority: decompression must not crowd out requests.
-                group.addTask(priority: .background) {
+                // Off the cooperative pool (see BackgroundScanExecutor): decompression must
+                // not crowd out requests.
+                group.addTask(executorPreference: BackgroundScanExecutor.shared, priority: .background) {
                     _ = await self.scanAndStore(job.manifest, in: job.repository, skippingScannedImages: true)
                 }
                 running += 1
