@@ -152,6 +152,11 @@ public struct PostgreSQLServer: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of this process goes to the child: `pg_ctl` leaves the server running
+        // as a daemon, and a daemon holding the test process's sockets (listening sockets of
+        // stopped test servers, connections they closed) made later tests hang on ports that
+        // still accepted but nobody answered.
+        try closeEverythingFromThree(&actions)
         var cArguments = argv.map { strdup($0) } + [nil]
         defer { for pointer in cArguments { free(pointer) } }
         var pid: pid_t = 0
@@ -169,3 +174,16 @@ public struct PostgreSQLServer: Sendable {
         return (exitStatus, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
     }
 }
+
+/// `posix_spawn_file_actions_addclosefrom_np(actions, 3)` (glibc 2.34+), looked up at run
+/// time: Swift's Glibc module does not import it.
+private func closeEverythingFromThree(_ actions: inout posix_spawn_file_actions_t) throws {
+    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
+        throw PostgreSQLServer.Failure.command("posix_spawn_file_actions_addclosefrom_np is missing (glibc 2.34 or later is needed)")
+    }
+    let addCloseFrom = unsafeBitCast(symbol, to: AddCloseFrom.self)
+    let status = addCloseFrom(&actions, 3)
+    guard status == 0 else { throw PostgreSQLServer.Failure.command("posix_spawn_file_actions_addclosefrom_np: errno \(status)") }
+}
+
