@@ -39,6 +39,12 @@ func withLiveServer<T: Sendable>(
         host: "127.0.0.1", port: 0, dataDirectory: dataDirectory, limits: limits, access: access, gc: gc, storage: storage)
     configuration.proxies = proxies
     configuration.catalog = catalog
+    // The test client opens its connection when the server starts, and a test may send its
+    // first request only after starting a second server: at the start of a full run (every
+    // suite starting at once on 2 cores) that took longer than the 30 s request-head
+    // timeout, which then closed the idle connection (I/O on closed channel). The timeouts
+    // themselves are tested with their own settings (SlowClientTests).
+    configuration.connections.requestHeadTimeout = .seconds(600)
     var services = try await KuraServer.open(configuration, logger: logger)
     if let clock { services.clock = clock }
     defer { services.close() }

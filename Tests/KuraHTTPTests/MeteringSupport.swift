@@ -20,6 +20,7 @@ func withMeteredServer<T: Sendable>(
     logger.logLevel = .critical
     var configuration = ServerConfiguration(
         host: "127.0.0.1", port: 0, dataDirectory: dataDirectory, access: .init(enabled: true), gc: .init(enabled: false))
+    configuration.connections.requestHeadTimeout = .seconds(600)  // see withLiveServer
     configure(&configuration)
     var services = try await KuraServer.open(configuration, logger: logger)
     defer { services.close() }
