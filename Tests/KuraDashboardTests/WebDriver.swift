@@ -50,17 +50,10 @@ final class Browser: @unchecked Sendable {
             process.waitUntilExit()
         }
         // Poll until the driver answers (it starts in well under a second).
-        var ready = false
-        for _ in 0..<200 {
-            if let status = try? await request(base + "/status", method: .GET, body: nil),
-                (status["value"] as? [String: Any])?["ready"] as? Bool == true
-            {
-                ready = true
-                break
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        _ = try await Poll.until("chromedriver on port \(port)", timeout: .seconds(10)) { () async -> Bool? in
+            let status = try? await request(base + "/status", method: .GET, body: nil)
+            return (status?["value"] as? [String: Any])?["ready"] as? Bool == true ? true : nil
         }
-        guard ready else { throw Failure(description: "chromedriver did not start on port \(port)") }
         let capabilities: [String: Any] = [
             "capabilities": [
                 "alwaysMatch": [
@@ -117,13 +110,10 @@ final class Browser: @unchecked Sendable {
     func follow(_ css: String) async throws {
         _ = try await execute("window.kuraOldPage = true")
         try await click(css)
-        for _ in 0..<600 {
-            if let loaded = try? await execute("return window.kuraOldPage === undefined && document.readyState === 'complete'") as? Bool, loaded {
-                return
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        _ = try await Poll.until("a new page after clicking \(css)", timeout: .seconds(30)) { () async -> Bool? in
+            let loaded = try? await execute("return window.kuraOldPage === undefined && document.readyState === 'complete'") as? Bool
+            return loaded == true ? true : nil
         }
-        throw Failure(description: "clicking \(css) loaded no new page")
     }
 
     func type(_ css: String, _ text: String, clear: Bool = true) async throws {

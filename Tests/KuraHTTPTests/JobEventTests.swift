@@ -75,15 +75,14 @@ import Testing
                     let retained = try #require(try await client.admin(.get, "audit?action=retention.manifest.delete", as: root).jsonArray)
                     #expect(retained.compactMap { ($0["detail"] as? String)?.split(separator: " ").first.map(String.init) } == [digests["old"]!])
 
-                    var retentionEvents: [[String: Any]] = []
-                    var gcEvents: [[String: Any]] = []
-                    for _ in 0..<100 {
+                    // Waited for (5 s at most), then checked exactly.
+                    let awaited = try? await Poll.until("the retention and gc delete events", timeout: .seconds(5)) { () async -> [[UInt8]]? in
                         let bodies = await recorder.bodies
-                        retentionEvents = Self.events(bodies, job: "retention")
-                        gcEvents = Self.events(bodies, job: "gc")
-                        if retentionEvents.count >= 2 && gcEvents.count >= 1 { break }
-                        try await Task.sleep(for: .milliseconds(50))
+                        return Self.events(bodies, job: "retention").count >= 2 && Self.events(bodies, job: "gc").count >= 1 ? bodies : nil
                     }
+                    let bodies = if let awaited { awaited } else { await recorder.bodies }
+                    let retentionEvents = Self.events(bodies, job: "retention")
+                    let gcEvents = Self.events(bodies, job: "gc")
                     #expect(retentionEvents.count == 2 && gcEvents.count == 1, "retention: the tag and its manifest; gc: the loose manifest")
                     #expect(retentionEvents.allSatisfy { $0["event"] as? String == "delete" && $0["digest"] as? String == digests["old"]! })
                     #expect(retentionEvents.contains { $0["reference"] as? String == "old" })

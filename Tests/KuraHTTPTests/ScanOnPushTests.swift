@@ -43,12 +43,7 @@ struct ScanOnPushTests {
 
     /// Polls `condition` until it gives a value (60 s at most).
     static func eventually<T>(_ what: String, _ condition: () async throws -> T?) async throws -> T {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if let value = try await condition() { return value }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw TestFailure("timed out waiting for \(what)")
+        try await Poll.until(what, condition)
     }
 
     @Test func skopeoPushIsScannedAndThePolicyRefusesThePull() async throws {

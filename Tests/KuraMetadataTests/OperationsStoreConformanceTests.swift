@@ -1,6 +1,7 @@
 import Foundation
 import KuraCore
 import KuraMetadata
+import KuraTestSupport
 import Testing
 
 /// Retention policies and webhooks, run against every catalog in ``CatalogFixture/all``.
@@ -22,7 +23,7 @@ struct OperationsStoreConformanceTests {
 
             let app = try repo("team/app")
             try await catalog.metadata.putManifest(manifestRecord(1), references: [], in: app, tag: tag("old"))
-            try await Self.nextMillisecond()
+            await Poll.nextMillisecond()
             try await catalog.metadata.putManifest(manifestRecord(2), references: [], in: app, tag: tag("new"))
             let records = try await store.tagRecords(in: app)
             #expect(records.map(\.tag) == (try tags("new", "old")), "newest first")
@@ -52,10 +53,4 @@ struct OperationsStoreConformanceTests {
         }
     }
 
-    /// Waits until the wall clock has passed the current millisecond, so two writes get
-    /// distinct times.
-    private static func nextMillisecond() async throws {
-        let start = Date().timeIntervalSince1970 * 1000
-        while (Date().timeIntervalSince1970 * 1000).rounded(.down) <= start.rounded(.down) { try await Task.sleep(for: .microseconds(200)) }
-    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import KuraCore
 import KuraMetadata
+import KuraTestSupport
 import KuraRegistry
 import KuraScan
 import KuraStorage
@@ -45,12 +46,7 @@ import Testing
 
     /// Waits (polling the catalog) until `manifest` has a stored result.
     func waitForResult(_ manifest: Digest, in store: any ScanStore) async throws -> ScanRecord {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if let record = try await store.scan(of: manifest) { return record }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw ScanTestFailure("no scan result for \(manifest) within 60 s")
+        try await Poll.until("a scan result for \(manifest)") { try await store.scan(of: manifest) }
     }
 
     @Test func aPushQueuesAScanThatTheWorkerRunsWithoutThePushWaiting() async throws {
