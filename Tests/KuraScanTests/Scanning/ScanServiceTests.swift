@@ -253,8 +253,3 @@ final class CollectingSink: RegistryEventSink {
     var events: [RegistryEvent] { received.withLock { $0 } }
     func receive(_ event: RegistryEvent) async { received.withLock { $0.append(event) } }
 }
-
-struct ScanTestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
