@@ -1,4 +1,3 @@
-public import Foundation
 import Synchronization
 
 /// Limits requests per access key and per source address with token buckets: each holds up
@@ -9,15 +8,24 @@ public final class RequestRateLimiter: Sendable {
     public let perKeyPerMinute: Int
     public let perAddressPerMinute: Int
     private let buckets = Mutex<[String: Bucket]>([:])
+    /// Seconds since the limiter was made, on the clock it was given.
+    private let elapsed: @Sendable () -> Double
 
     private struct Bucket {
         var tokens: Double
-        var updated: TimeInterval
+        var updated: Double
     }
 
-    public init(perKeyPerMinute: Int, perAddressPerMinute: Int) {
+    /// - Parameter clock: what refills the buckets; tests pass a manual clock, so a busy
+    ///   machine cannot refill a token between two requests.
+    public init<C: Clock<Duration>>(perKeyPerMinute: Int, perAddressPerMinute: Int, clock: C = ContinuousClock()) {
         self.perKeyPerMinute = Swift.max(0, perKeyPerMinute)
         self.perAddressPerMinute = Swift.max(0, perAddressPerMinute)
+        let start = clock.now
+        elapsed = {
+            let (seconds, attoseconds) = start.duration(to: clock.now).components
+            return Double(seconds) + Double(attoseconds) / 1e18
+        }
     }
 
     /// Whether any limit is on.
@@ -25,12 +33,12 @@ public final class RequestRateLimiter: Sendable {
 
     /// Takes one request from the caller's buckets: `nil` when admitted, else the seconds to
     /// wait. A refused request takes nothing, so waiting that long is enough.
-    public func admit(address: String?, keyID: String?, now: Date = Date()) -> Int? {
+    public func admit(address: String?, keyID: String?) -> Int? {
         var limits: [(String, Int)] = []
         if perAddressPerMinute > 0, let address { limits.append(("addr:" + address, perAddressPerMinute)) }
         if perKeyPerMinute > 0, let keyID { limits.append(("key:" + keyID, perKeyPerMinute)) }
         guard !limits.isEmpty else { return nil }
-        let time = now.timeIntervalSince1970
+        let time = elapsed()
         return buckets.withLock { buckets in
             var wait: Double = 0
             var refilled: [(String, Bucket)] = []
@@ -54,7 +62,7 @@ public final class RequestRateLimiter: Sendable {
     }
 
     /// Drops buckets idle for a minute: they have refilled completely, like a fresh one.
-    private func prune(_ buckets: inout [String: Bucket], _ time: TimeInterval) {
+    private func prune(_ buckets: inout [String: Bucket], _ time: Double) {
         buckets = buckets.filter { time - $0.value.updated < 60 }
     }
 }

@@ -28,7 +28,8 @@ struct OperatorFeatures {
         observer = RequestObserver(metrics: httpMetrics, meter: services.usage, accessLog: accessLog)
 
         let rates = configuration.requestRates
-        let limiter = RequestRateLimiter(perKeyPerMinute: rates.perKeyPerMinute, perAddressPerMinute: rates.perAddressPerMinute)
+        let limiter = RequestRateLimiter(
+            perKeyPerMinute: rates.perKeyPerMinute, perAddressPerMinute: rates.perAddressPerMinute, clock: services.clock)
         rateLimiter = limiter.isEnabled ? limiter : nil
         webhooks = Self.webhookDispatcher(configuration, services: services, logger: logger)
         if let webhooks { services.registry.events.register(webhooks) }

@@ -3,20 +3,21 @@ import HTTPTypes
 import HummingbirdTesting
 import KuraAccess
 import KuraHTTP
+import KuraTestSupport
 import NIOCore
 import Testing
 
 /// Request-rate limits per access key and per source address: 429 TOOMANYREQUESTS with
 /// `Retry-After` once a caller's bucket is empty.
-/// Live: per-address limits need the peer address a socket gives.
+/// Live: per-address limits need the peer address a socket gives. The servers run on a
+/// manual clock, so no bucket refills between the requests however slow the machine is.
 @Suite struct RateLimitTests {
     @Test func keyOverItsRateGets429WithRetryAfter() async throws {
         try await withTemporaryDirectory { dir in
-            try await withMeteredServer(dataDirectory: dir, configure: { $0.requestRates = .init(perKeyPerMinute: 6) }) { client, _, root in
+            try await withMeteredServer(dataDirectory: dir, configure: { $0.requestRates = .init(perKeyPerMinute: 6) }, clock: ManualClock()) { client, _, root in
                 // Root's setup takes 4 of its 6 admin/registry requests.
                 try await client.makeNamespace("team", root: root)
                 let ci = try await client.makeAccount("ci", root: root, grants: [("team", "manager")])
-                // Slow rates, so a busy machine cannot refill a token between the requests.
                 for _ in 0..<6 { #expect(try await client.v2(.get, "team/app/tags/list", as: ci).status == .notFound) }
                 let limited = try await client.v2(.get, "team/app/tags/list", as: ci)
                 #expect(limited.status == .tooManyRequests)
@@ -31,7 +32,7 @@ import Testing
 
     @Test func addressOverItsRateGets429() async throws {
         try await withTemporaryDirectory { dir in
-            try await withMeteredServer(dataDirectory: dir, configure: { $0.requestRates = .init(perAddressPerMinute: 1) }) { client, _, root in
+            try await withMeteredServer(dataDirectory: dir, configure: { $0.requestRates = .init(perAddressPerMinute: 1) }, clock: ManualClock()) { client, _, root in
                 #expect(try await client.v2(.get, "", as: root).status == .ok)
                 let limited = try await client.v2(.get, "", as: root)
                 #expect(limited.status == .tooManyRequests)
@@ -47,7 +48,7 @@ import Testing
     /// address before that.
     @Test func adminAPIIsLimitedPerKeyAndPerAddress() async throws {
         try await withTemporaryDirectory { dir in
-            try await withMeteredServer(dataDirectory: dir, configure: { $0.requestRates = .init(perKeyPerMinute: 6) }) { client, _, root in
+            try await withMeteredServer(dataDirectory: dir, configure: { $0.requestRates = .init(perKeyPerMinute: 6) }, clock: ManualClock()) { client, _, root in
                 try await client.makeNamespace("team", root: root)
                 let ci = try await client.makeAccount("ci", root: root, grants: [("team", "viewer")])
                 for _ in 0..<5 { #expect(try await client.admin(.get, "whoami", as: ci).status == .ok) }
@@ -64,7 +65,7 @@ import Testing
             }
         }
         try await withTemporaryDirectory { dir in
-            try await withMeteredServer(dataDirectory: dir, configure: { $0.requestRates = .init(perAddressPerMinute: 2) }) { client, _, root in
+            try await withMeteredServer(dataDirectory: dir, configure: { $0.requestRates = .init(perAddressPerMinute: 2) }, clock: ManualClock()) { client, _, root in
                 for _ in 0..<2 { #expect(try await client.admin(.get, "whoami", as: root).status == .ok) }
                 let limited = try await client.admin(.get, "whoami", as: root)
                 #expect(limited.status == .tooManyRequests)
@@ -77,12 +78,18 @@ import Testing
     }
 
     @Test func bucketRefillsOverTime() {
-        let limiter = RequestRateLimiter(perKeyPerMinute: 60, perAddressPerMinute: 0)
-        let start = Date(timeIntervalSince1970: 1_000_000)
-        for _ in 0..<60 { #expect(limiter.admit(address: "10.0.0.1", keyID: "K", now: start) == nil) }
-        #expect(limiter.admit(address: "10.0.0.1", keyID: "K", now: start) == 1)
-        #expect(limiter.admit(address: "10.0.0.1", keyID: "K", now: start.addingTimeInterval(1)) == nil, "one token a second")
-        #expect(limiter.admit(address: "10.0.0.1", keyID: "K", now: start.addingTimeInterval(1)) == 1)
-        #expect(limiter.admit(address: "10.0.0.1", keyID: nil, now: start) == nil, "anonymous: no key bucket")
+        let clock = ManualClock()
+        let limiter = RequestRateLimiter(perKeyPerMinute: 60, perAddressPerMinute: 0, clock: clock)
+        for _ in 0..<60 { #expect(limiter.admit(address: "10.0.0.1", keyID: "K") == nil) }
+        #expect(limiter.admit(address: "10.0.0.1", keyID: "K") == 1)
+        clock.advance(by: .milliseconds(500))
+        #expect(limiter.admit(address: "10.0.0.1", keyID: "K") == 1, "half a token is not a request")
+        clock.advance(by: .milliseconds(500))
+        #expect(limiter.admit(address: "10.0.0.1", keyID: "K") == nil, "one token a second")
+        #expect(limiter.admit(address: "10.0.0.1", keyID: "K") == 1)
+        clock.advance(by: .seconds(3600))
+        for _ in 0..<60 { #expect(limiter.admit(address: "10.0.0.1", keyID: "K") == nil) }
+        #expect(limiter.admit(address: "10.0.0.1", keyID: "K") == 1, "a bucket holds a minute's allowance, no more")
+        #expect(limiter.admit(address: "10.0.0.1", keyID: nil) == nil, "anonymous: no key bucket")
     }
 }
