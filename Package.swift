@@ -172,6 +172,8 @@ let package = Package(
                 .embedInCode("Resources/audit.mustache"),
                 .embedInCode("Resources/jobs.mustache"),
                 .embedInCode("Resources/usage.mustache"),
+                .embedInCode("Resources/namespace-settings.mustache"),
+                .embedInCode("Resources/replication.mustache"),
                 .embedInCode("Resources/console.css"), .embedInCode("Resources/console.js"),
             ],
             swiftSettings: strict

@@ -10,7 +10,7 @@ extension AccessAdmin {
     /// A namespace's webhooks (managers of the namespace). Secrets stay sealed; callers show
     /// none of them.
     public func webhooks(_ caller: Caller, namespace: String) async throws -> [WebhookRecord] {
-        try await requireWebhookManager(caller, namespace)
+        try await requireNamespaceManager(caller, namespace)
         return try await webhookStore.webhooks(namespace: namespace)
     }
 
@@ -19,7 +19,7 @@ extension AccessAdmin {
     public func createWebhook(
         _ caller: Caller, namespace: String, url: String, secret: String, events: Set<WebhookEvent>
     ) async throws -> WebhookRecord {
-        try await requireWebhookManager(caller, namespace)
+        try await requireNamespaceManager(caller, namespace)
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
             parsed.host?.isEmpty == false
         else { throw AdminError.invalid("url must be an http or https URL with a host") }
@@ -36,16 +36,10 @@ extension AccessAdmin {
     }
 
     public func deleteWebhook(_ caller: Caller, namespace: String, id: String) async throws {
-        try await requireWebhookManager(caller, namespace)
+        try await requireNamespaceManager(caller, namespace)
         guard try await webhookStore.deleteWebhook(id: id, namespace: namespace) else {
             throw AdminError.notFound("namespace \(namespace) has no webhook \(id)")
         }
         await audit(caller, "webhook.delete", namespace: namespace, detail: id)
-    }
-
-    private func requireWebhookManager(_ caller: Caller, _ namespace: String) async throws {
-        try Self.validateNamespace(namespace)
-        try requireManager(caller, of: namespace)
-        guard try await store.namespace(named: namespace) != nil else { throw AdminError.notFound("namespace \(namespace) does not exist") }
     }
 }

@@ -4,6 +4,7 @@ import HTTPTypes
 public import KuraAccess
 import KuraCore
 public import KuraHTTP
+import KuraMirror
 public import KuraRegistry
 import Logging
 
@@ -17,6 +18,10 @@ public struct Dashboard: ListenerRoutes {
     let pages: PageRenderer
     /// Flushed before a usage page, so it includes the latest requests.
     let meter: UsageMeter?
+    /// Shared with the listener's APIs (see ``sharing(_:)``); none by default.
+    var rateLimiter: RequestRateLimiter? = nil
+    var webhooks: WebhookDispatcher? = nil
+    var replicator: Replicator? = nil
 
     public init(admin: AccessAdmin, sessions: ConsoleSessions, meter: UsageMeter? = nil) throws {
         self.admin = admin
@@ -32,6 +37,8 @@ public struct Dashboard: ListenerRoutes {
         registerRepository(on: router, listener: listener)
         registerAdministration(on: router, listener: listener)
         registerUsage(on: router, listener: listener)
+        registerNamespaceSettings(on: router, listener: listener)
+        registerReplication(on: router, listener: listener)
     }
 }
 
@@ -64,6 +71,8 @@ extension Dashboard {
         let target = request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
         var response: Response
         do {
+            // As on /v2/: the address is limited before any work, the key once it is known.
+            try admit(address: context.sourceAddress, keyID: nil)
             var session: ConsoleSessions.Session?
             var principal = Principal.anonymous
             if let id = Self.cookie(Self.sessionCookie, in: request) {
@@ -76,6 +85,7 @@ extension Dashboard {
                     return secured(Self.redirect(to: Self.signInPath(next: target, expired: true), clearing: true, isTLS: isTLS), isTLS: isTLS)
                 }
             }
+            if let session { try admit(address: nil, keyID: session.keyID) }
             if session == nil, signInRequired || !listener.anonymousPull || request.method == .post {
                 if request.method == .post { throw AdminError.denied("sign in first") }
                 return secured(Self.redirect(to: Self.signInPath(next: target, expired: false)), isTLS: isTLS)
@@ -114,8 +124,10 @@ extension Dashboard {
             (status, message) = (500, "internal error")
         }
         let view = ErrorView(status: status, message: message)
+        var headers: HTTPFields = [:]
+        if let retry = (error as? AdminError)?.retryAfterSeconds { headers[.retryAfter] = String(retry) }
         return pages.page(
-            "error", view, layout: LayoutView(title: "Error \(status)", visit: nil), status: HTTPResponse.Status(code: status))
+            "error", view, layout: LayoutView(title: "Error \(status)", visit: nil), status: HTTPResponse.Status(code: status), headers: headers)
     }
 
     /// The headers every console answer carries: no inline script or style, no framing, no

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// An `application/x-www-form-urlencoded` body: the first value of each field.
@@ -15,6 +16,12 @@ struct FormBody: Sendable {
     }
 
     subscript(_ name: String) -> String? { fields[name] }
+
+    /// The field without surrounding spaces; `nil` when absent or blank (an optional input left empty).
+    func filled(_ name: String) -> String? {
+        guard let value = fields[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        return value
+    }
 
     /// `+` is a space; `%XX` a byte; bytes that are not UTF-8 refuse the field.
     static func decode(_ text: Substring) -> String? {

@@ -17,7 +17,8 @@ struct PageRenderer: Sendable {
         "manifest": PackageResources.manifest_mustache, "confirm-delete": PackageResources.confirm_delete_mustache,
         "accounts": PackageResources.accounts_mustache, "account": PackageResources.account_mustache,
         "audit": PackageResources.audit_mustache, "jobs": PackageResources.jobs_mustache,
-        "usage": PackageResources.usage_mustache,
+        "usage": PackageResources.usage_mustache, "namespace-settings": PackageResources.namespace_settings_mustache,
+        "replication": PackageResources.replication_mustache,
     ]
 
     init() throws {

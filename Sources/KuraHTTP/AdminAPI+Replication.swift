@@ -39,47 +39,35 @@ extension AdminAPI {
     ]
 
     func registerReplication(on api: RouterGroup<KuraRequestContext>, _ replicator: Replicator) {
+        let replication = ReplicationAdmin(replicator: replicator)
         api.get("replication/rules") { r, c in
-            await handle(r, c) { caller, _ in
-                try Self.requireAdmin(caller)
-                return try encode(await replicator.allRules().map(RuleView.init))
-            }
+            await handle(r, c) { caller, _ in try encode(try await replication.rules(caller).map(RuleView.init)) }
         }
         api.put("replication/rules/:name") { r, c in
             await handle(r, c) { caller, body in
-                try Self.requireAdmin(caller)
+                try ReplicationAdmin.requireAdmin(caller)
                 let rule = try Self.rule(named: try c.parameters.require("name"), from: try body.object(allowed: Self.ruleFields))
-                do { try await replicator.put(rule) } catch let error as MirrorError { throw AdminError.invalid(error.description) }
+                try await replication.put(caller, rule)
                 return try encode(RuleView(rule))
             }
         }
         api.delete("replication/rules/:name") { r, c in
             await handle(r, c) { caller, _ in
-                try Self.requireAdmin(caller)
-                let name = try c.parameters.require("name")
-                guard try await replicator.remove(name) else { throw AdminError.notFound("no replication rule \(name)") }
+                try await replication.remove(caller, name: try c.parameters.require("name"))
                 return try noContent()
             }
         }
         api.post("replication/rules/:name/run") { r, c in
             await handle(r, c) { caller, _ in
-                try Self.requireAdmin(caller)
-                let name = try c.parameters.require("name")
-                guard await replicator.rule(name) != nil else { throw AdminError.notFound("no replication rule \(name)") }
-                await replicator.trigger(name, reason: "manual")
+                try await replication.run(caller, name: try c.parameters.require("name"))
                 return (.accepted, nil)
             }
         }
         api.get("replication/runs") { r, c in
             await handle(r, c) { caller, _ in
-                try Self.requireAdmin(caller)
-                return try encode(await replicator.runs(of: r.uri.queryParameters["rule"].map(String.init)))
+                try encode(try await replication.runs(caller, rule: r.uri.queryParameters["rule"].map(String.init)))
             }
         }
-    }
-
-    static func requireAdmin(_ caller: AccessAdmin.Caller) throws {
-        guard caller.principal.isRoot || caller.principal.isAdmin else { throw AdminError.denied("replication rules are for root and admins") }
     }
 
     /// A rule from a request body; the rule validates itself when stored.

@@ -82,7 +82,7 @@ package final class WebhookDispatcher: Service, Sendable {
     }
 
     /// Forgets the cached webhooks (after an admin change on this node).
-    func invalidate() {
+    package func invalidate() {
         cache.withLock { $0 = nil }
     }
 

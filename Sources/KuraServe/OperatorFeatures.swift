@@ -56,9 +56,9 @@ struct OperatorFeatures {
             registry: services.registry, access: services.access, usage: services.usage, proxy: services.proxy,
             replicator: services.replicator, observer: observer, rateLimiter: rateLimiter, webhooks: webhooks)
         components.minimumFreeBytes = minimumFreeBytes
-        components.dashboard = services.dashboard
         components.scanning = services.scanning?.service
         components.scanPolicy = services.scanning?.policy
+        components.dashboard = services.dashboard?.sharing(components)
         return components
     }
 

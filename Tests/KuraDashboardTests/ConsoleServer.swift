@@ -38,6 +38,7 @@ struct ConsoleServer: Sendable {
 
 func withConsoleServer<T: Sendable>(
     anonymousPull: Bool = true, loginFailuresPerKey: Int = 10, trustedProxies: [NetworkRange] = [],
+    configure: (inout ServerConfiguration) -> Void = { _ in }, serverClock: (any Clock<Duration>)? = nil,
     _ body: @Sendable (ConsoleServer) async throws -> T
 ) async throws -> T {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kura-console-\(UUID().uuidString)").path
@@ -51,8 +52,10 @@ func withConsoleServer<T: Sendable>(
     configuration.listeners = [
         ListenerConfiguration(name: "console", host: "127.0.0.1", port: 0, anonymousPull: anonymousPull, trustedProxies: trustedProxies)
     ]
+    configure(&configuration)
     var services = try await KuraServer.open(configuration, logger: logger)
     defer { services.close() }
+    if let serverClock { services.clock = serverClock }
     guard let access = services.access, let root = services.rootCredentials else { throw TestFailure("no access control") }
     let clock = TestWallClock()
     let sessions = ConsoleSessions(idleTimeout: ConsoleServer.idleTimeout, absoluteTimeout: 8 * 3600, now: { clock.now })

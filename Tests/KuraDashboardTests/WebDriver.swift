@@ -110,7 +110,12 @@ final class Browser: @unchecked Sendable {
     func follow(_ css: String) async throws {
         _ = try await execute("window.kuraOldPage = true")
         try await click(css)
-        _ = try await Poll.until("a new page after clicking \(css)", timeout: .seconds(30)) { () async -> Bool? in
+        try await waitForNewPage("clicking \(css)")
+    }
+
+    /// Polls (at most 30 s) until the document marked `kuraOldPage` has been replaced and loaded.
+    func waitForNewPage(_ after: String) async throws {
+        _ = try await Poll.until("a new page after \(after)", timeout: .seconds(30)) { () async -> Bool? in
             let loaded = try? await execute("return window.kuraOldPage === undefined && document.readyState === 'complete'") as? Bool
             return loaded == true ? true : nil
         }
@@ -174,5 +179,24 @@ final class Browser: @unchecked Sendable {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
         let bytes = try await response.body.collect(upTo: 64 << 20)
         return (try JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) as? [String: Any]) ?? [:]
+    }
+}
+
+extension Browser {
+    /// Submits a form that asks "are you sure?" first: clicks, accepts the dialog (polling
+    /// until it opens), and waits for the new page.
+    func followConfirming(_ css: String) async throws {
+        _ = try await execute("window.kuraOldPage = true")
+        try await click(css)
+        _ = try await Poll.until("a confirmation dialog after clicking \(css)", timeout: .seconds(30)) { () async -> Bool? in
+            (try? await alertText()) == nil ? nil : true
+        }
+        try await acceptAlert()
+        try await waitForNewPage("confirming \(css)")
+    }
+
+    /// Chooses `value` in a `<select>` (WebDriver has no command for it).
+    func select(_ css: String, _ value: String) async throws {
+        _ = try await execute("document.querySelector(\(css.debugDescription)).value = \(value.debugDescription)")
     }
 }

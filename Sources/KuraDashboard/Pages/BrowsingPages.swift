@@ -44,6 +44,8 @@ extension Dashboard {
         var empty: Bool
         var hasFilter: Bool
         var usageHref: String?
+        /// For its managers and admins: members, quota, retention, webhooks.
+        var settingsHref: String?
     }
 
     func registerBrowsing(on router: Router<KuraRequestContext>, listener: ListenerConfiguration) {
@@ -77,7 +79,9 @@ extension Dashboard {
                 let next = page.next.map { "/namespaces/\(Display.pathEscape(name))?q=\(Display.queryEscape(filter))&after=\(Display.queryEscape($0))" }
                 return pages.page(
                     "namespace", NamespaceView(name: name, filter: filter, repositories: rows, nextHref: next, empty: rows.isEmpty, hasFilter: !filter.isEmpty,
-                        usageHref: visit.session == nil ? nil : "/namespaces/\(Display.pathEscape(name))/usage"),
+                        usageHref: visit.session == nil ? nil : "/namespaces/\(Display.pathEscape(name))/usage",
+                        settingsHref: visit.principal.isAdmin || visit.principal.role(in: name) == .manager
+                            ? "/namespaces/\(Display.pathEscape(name))/settings" : nil),
                     layout: LayoutView(title: name, visit: visit, crumbs: [.init(name: "Namespaces", href: "/")]))
             }
         }

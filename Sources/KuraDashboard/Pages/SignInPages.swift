@@ -20,6 +20,7 @@ extension Dashboard {
     func registerSignIn(on router: Router<KuraRequestContext>, listener: ListenerConfiguration) {
         router.get("/sign-in") { request, context in
             let isTLS = context.origin(of: request).scheme == "https"
+            do { try admit(address: context.sourceAddress, keyID: nil) } catch { return secured(errorPage(error, context: context), isTLS: isTLS) }
             let query = request.uri.queryParameters
             return secured(
                 signInPage(
@@ -28,6 +29,7 @@ extension Dashboard {
         }
         router.post("/sign-in") { request, context in
             let isTLS = context.origin(of: request).scheme == "https"
+            do { try admit(address: context.sourceAddress, keyID: nil) } catch { return secured(errorPage(error, context: context), isTLS: isTLS) }
             var request = request
             let form = FormBody(bytes: (try? await request.collectBody(upTo: 16 << 10)) ?? ByteBuffer())
             let next = Self.safeNext(form["next"])
