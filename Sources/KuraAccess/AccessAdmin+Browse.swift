@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import KuraCore
 public import KuraMetadata
 public import KuraRegistry
@@ -23,6 +23,10 @@ extension AccessAdmin {
         /// Counted up to ``tagCountLimit``; more shows as "limit+".
         public var tagCount: Int
         public var logicalBytes: Int64
+        /// When a tag was last pushed; `nil` without tags.
+        public var lastPushed: Date?
+        /// The start of the last hour with a metered manifest pull; `nil` if none is recorded.
+        public var lastPulled: Date?
     }
 
     public static let tagCountLimit = 1000
@@ -31,6 +35,8 @@ extension AccessAdmin {
     public struct TagRow: Sendable {
         public var tag: Tag
         public var overview: ManifestOverview
+        /// When the tag was last pointed (pushed).
+        public var pushedAt: Date
     }
 
     /// A page of a listing and where the next one starts.
@@ -110,28 +116,58 @@ extension AccessAdmin {
         let page = Array(names.prefix(limit))
         let storage = (try? await registry.catalog.usage.storage(namespace: namespace))?.first
         let sizes = Dictionary((storage?.repositories ?? []).map { ($0.repository, $0.logicalBytes) }, uniquingKeysWith: { a, _ in a })
+        let pushes = try await registry.catalog.retention.lastPushes(of: page)
+        let pulls = try await registry.catalog.usage.lastPulls(of: page)
         var items: [RepositorySummary] = []
         for name in page {
             let tags = try await registry.catalog.metadata.tags(in: name, after: nil, limit: Self.tagCountLimit + 1)
             items.append(
                 RepositorySummary(
                     name: name, shortDescription: try await store.description(of: name.value)?.short ?? "", tagCount: tags.count,
-                    logicalBytes: sizes[name.value] ?? 0))
+                    logicalBytes: sizes[name.value] ?? 0, lastPushed: pushes[name], lastPulled: pulls[name]))
         }
         return Page(items: items, next: names.count > limit ? page.last?.value : nil)
     }
 
-    /// A page of a repository's tags (in name order) with their manifests.
-    public func tagPage(_ caller: Caller, repository: RepositoryName, after: String?, limit: Int) async throws -> Page<TagRow> {
+    /// A page of a repository's tags with their manifests, by name or newest first; `after`
+    /// is the previous page's `next` (a tag name, or ``TagPosition/token`` when newest first).
+    public func tagPage(_ caller: Caller, repository: RepositoryName, order: TagOrder = .name, after: String?, limit: Int) async throws
+        -> Page<TagRow>
+    {
         try await requireRead(caller, namespace: String(repository.firstComponent))
-        let tags = try await registry.tags(in: repository, after: after, limit: limit + 1)
-        var rows: [TagRow] = []
-        for tag in tags.prefix(limit) {
-            // A tag deleted between the listing and this read is left out.
-            guard let overview = try? await registry.manifestOverview(.tag(tag), in: repository) else { continue }
-            rows.append(TagRow(tag: tag, overview: overview))
+        guard try await registry.catalog.metadata.repositoryExists(repository) else { throw RegistryError(.nameUnknown, detail: repository.value) }
+        var position: TagPosition?
+        if let after {
+            switch order {
+            case .name: position = TagPosition(tag: after, updatedAt: Date(timeIntervalSince1970: 0))
+            case .newest:
+                guard let parsed = TagPosition(token: after) else { throw AdminError.invalid("the page cursor \(after.debugDescription) is not valid") }
+                position = parsed
+            }
         }
-        return Page(items: rows, next: tags.count > limit ? tags[limit - 1].value : nil)
+        let records = try await registry.catalog.retention.tagRecords(in: repository, order: order, after: position, limit: limit + 1)
+        var rows: [TagRow] = []
+        for record in records.prefix(limit) {
+            // A manifest deleted between the listing and this read is left out.
+            guard let overview = try? await registry.manifestOverview(.digest(record.digest), in: repository) else { continue }
+            rows.append(TagRow(tag: record.tag, overview: overview, pushedAt: record.updatedAt))
+        }
+        var next: String?
+        if limit > 0, records.count > limit {
+            let last = records[limit - 1]
+            next = order == .name ? last.tag.value : TagPosition(tag: last.tag.value, updatedAt: last.updatedAt).token
+        }
+        return Page(items: rows, next: next)
+    }
+
+    /// When a repository last had a tag pushed and (hour precision, from usage metering) a
+    /// manifest pulled.
+    public func activity(_ caller: Caller, repository: RepositoryName) async throws -> (lastPushed: Date?, lastPulled: Date?) {
+        try await requireRead(caller, namespace: String(repository.firstComponent))
+        return (
+            try await registry.catalog.retention.lastPushes(of: [repository])[repository],
+            try await registry.catalog.usage.lastPulls(of: [repository])[repository]
+        )
     }
 
     /// A manifest by tag or digest, with its tags and referrers.

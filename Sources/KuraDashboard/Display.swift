@@ -18,6 +18,13 @@ enum Display {
         ISO8601DateFormatter().string(from: date).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC")
     }
 
+    /// "2026-11-30 14:00–15:00 UTC": an hour of usage metering.
+    static func hour(_ start: Date) -> String {
+        let text = time(start)
+        let next = time(start.addingTimeInterval(3600))
+        return String(text.prefix(16)) + "–" + String(next.dropFirst(11).prefix(5)) + " UTC"
+    }
+
     /// "11-30": a day on a chart's axis.
     static func day(_ date: Date) -> String {
         String(ISO8601DateFormatter().string(from: date).dropFirst(5).prefix(5))

@@ -40,4 +40,8 @@ public protocol RetentionStore: Sendable {
     func retentionPolicies() async throws -> [RetentionPolicy]
     /// Every tag of a repository with its push time, newest first.
     func tagRecords(in repository: RepositoryName) async throws -> [TagRecord]
+    /// A page of a repository's tags with their push times, in `order`, after `after`.
+    func tagRecords(in repository: RepositoryName, order: TagOrder, after: TagPosition?, limit: Int) async throws -> [TagRecord]
+    /// When each of `repositories` last had a tag pushed; those without tags are left out.
+    func lastPushes(of repositories: [RepositoryName]) async throws -> [RepositoryName: Date]
 }

@@ -19,6 +19,7 @@ enum SQLiteSchema {
         SQLiteWebhookSchema.register(&migrator)
         SQLiteReplicationSchema.register(&migrator)
         SQLiteScanSchema.register(&migrator)
+        SQLiteTagHistorySchema.register(&migrator)
         return migrator
     }
 

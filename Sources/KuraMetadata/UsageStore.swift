@@ -1,4 +1,5 @@
 public import Foundation
+public import KuraCore
 
 /// What a metered registry request did, for billing and reports.
 public enum UsageKind: String, Sendable, Hashable, Codable, CaseIterable {
@@ -136,6 +137,9 @@ public struct RepositoryStorage: Sendable, Hashable {
 public protocol UsageStore: Sendable {
     /// Adds `counts` to each bucket (creating it); one transaction.
     func addUsage(_ counts: [UsageBucket: UsageCounts]) async throws
+    /// The start of the last hour with a metered manifest pull from each of `repositories`
+    /// (those never pulled are left out).
+    func lastPulls(of repositories: [RepositoryName]) async throws -> [RepositoryName: Date]
     /// The summed counters of the buckets the query selects, grouped as it says.
     func usage(_ query: UsageQuery) async throws -> [UsageRecord]
     /// Stored bytes per namespace (one namespace, or all), sorted by name.

@@ -1,4 +1,5 @@
 import Foundation
+import KuraCore
 import KuraMetadata
 import KuraRegistry
 import Synchronization
@@ -22,6 +23,7 @@ import Testing
         func storage(namespace: String?) async throws -> [NamespaceStorage] { [] }
         func globalPhysicalBytes() async throws -> Int64 { 0 }
         func openUploadCount() async throws -> Int64 { 0 }
+        func lastPulls(of repositories: [RepositoryName]) async throws -> [RepositoryName: Date] { [:] }
     }
 
     @Test func failedFlushKeepsCountsForTheNext() async throws {

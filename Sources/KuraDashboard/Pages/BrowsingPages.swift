@@ -34,6 +34,8 @@ extension Dashboard {
         var short: String
         var tags: String
         var size: String
+        var lastPushed: String
+        var lastPulled: String
     }
 
     struct NamespaceView {
@@ -74,7 +76,8 @@ extension Dashboard {
                     RepositoryRow(
                         name: item.name.value, href: "/repositories/\(Display.pathEscape(item.name.value))", short: item.shortDescription,
                         tags: item.tagCount > AccessAdmin.tagCountLimit ? "\(AccessAdmin.tagCountLimit)+" : String(item.tagCount),
-                        size: Display.bytes(item.logicalBytes))
+                        size: Display.bytes(item.logicalBytes), lastPushed: item.lastPushed.map(Display.time) ?? "",
+                        lastPulled: item.lastPulled.map(Display.hour) ?? "")
                 }
                 let next = page.next.map { "/namespaces/\(Display.pathEscape(name))?q=\(Display.queryEscape(filter))&after=\(Display.queryEscape($0))" }
                 return pages.page(

@@ -45,6 +45,12 @@ extension Dashboard {
         var nextHref: String?
         var noTags: Bool
         var hasShort: Bool
+        var lastPushed: String
+        var lastPulled: String
+        /// The server-side order of the tag pages, and links to each.
+        var byNewest: Bool
+        var sortByNameHref: String
+        var sortByNewestHref: String
     }
 
     /// The pieces of a `/repositories/…` path.
@@ -66,7 +72,13 @@ extension Dashboard {
         router.get("/repositories/**") { request, context in
             await visit(request, context, listener) { visit, _ in
                 let path = try RepositoryPath(request.uri.path)
-                if path.page.isEmpty { return try await repositoryPage(visit, path.repository, after: request.uri.queryParameters["after"]) }
+                if path.page.isEmpty {
+                    let query = request.uri.queryParameters
+                    guard let order = TagOrder(rawValue: query["sort"].map(String.init) ?? "name") else {
+                        throw AdminError.invalid("sort must be name or newest")
+                    }
+                    return try await repositoryPage(visit, path.repository, order: order, after: query["after"])
+                }
                 if path.page.hasPrefix("manifests/") {
                     let reference = try Reference(parsing: (String(path.page.dropFirst("manifests/".count)).removingPercentEncoding ?? ""))
                     return try await manifestPage(visit, path.repository, reference)
@@ -104,11 +116,12 @@ extension Dashboard {
         return [.init(name: "Namespaces", href: "/"), .init(name: namespace, href: "/namespaces/\(Display.pathEscape(namespace))")]
     }
 
-    private func repositoryPage(_ visit: Visit, _ repository: RepositoryName, after: Substring?) async throws -> Response {
+    private func repositoryPage(_ visit: Visit, _ repository: RepositoryName, order: TagOrder, after: Substring?) async throws -> Response {
         let description = try await admin.description(visit.caller, repository: repository)
         let actions = try await admin.actions(visit.caller, on: repository)
         let canDelete = actions.contains(.delete)
-        let page = try await admin.tagPage(visit.caller, repository: repository, after: after.map(String.init), limit: Self.tagsPerPage)
+        let page = try await admin.tagPage(visit.caller, repository: repository, order: order, after: after.map(String.init), limit: Self.tagsPerPage)
+        let activity = try await admin.activity(visit.caller, repository: repository)
         let home = "/repositories/\(Display.pathEscape(repository.value))"
         let rows = page.items.map { row in
             TagRowView(
@@ -116,7 +129,7 @@ extension Dashboard {
                 digest: row.overview.record.digest.description, shortDigest: Display.shortDigest(row.overview.record.digest.description),
                 mediaType: row.overview.record.mediaType, platforms: row.overview.platforms.map(\.description).joined(separator: ", "),
                 size: Display.bytes(row.overview.compressedSize), sizeBytes: row.overview.compressedSize,
-                pushedAt: Display.time(row.overview.record.createdAt),
+                pushedAt: Display.time(row.pushedAt),
                 deleteHref: canDelete ? "\(home)/-/delete?reference=\(Display.queryEscape(row.tag.value))" : nil)
         }
         let view = RepositoryView(
@@ -125,8 +138,10 @@ extension Dashboard {
             canEdit: actions.contains(.delete), canDelete: canDelete, csrf: visit.csrfToken, editHref: "\(home)/-/description",
             pullDocker: "docker pull \(registryAuthority(visit))/\(repository.value):\(page.items.first?.tag.value ?? "latest")",
             pullPodman: "podman pull \(registryAuthority(visit))/\(repository.value):\(page.items.first?.tag.value ?? "latest")",
-            tags: rows, nextHref: page.next.map { "\(home)?after=\(Display.queryEscape($0))" }, noTags: rows.isEmpty,
-            hasShort: !description.short.isEmpty)
+            tags: rows, nextHref: page.next.map { "\(home)?sort=\(order.rawValue)&after=\(Display.queryEscape($0))" }, noTags: rows.isEmpty,
+            hasShort: !description.short.isEmpty, lastPushed: activity.lastPushed.map(Display.time) ?? "never",
+            lastPulled: activity.lastPulled.map(Display.hour) ?? "not recorded", byNewest: order == .newest, sortByNameHref: home,
+            sortByNewestHref: "\(home)?sort=newest")
         return pages.page("repository", view, layout: LayoutView(title: repository.value, visit: visit, crumbs: crumbs(repository)))
     }
 

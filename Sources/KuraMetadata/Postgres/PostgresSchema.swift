@@ -27,6 +27,8 @@ enum PostgresSchema {
         Migration(version: 4, name: "retention, usage, quotas, webhooks", sql: operations),
         Migration(version: 5, name: "shared keys", sql: sharedKeys),
         Migration(version: 6, name: "replication rules", sql: replication),
+        // The console's migrations are numbered from 20, clear of the other branches' numbers.
+        Migration(version: 20, name: "tag history indexes", sql: tagHistory),
     ]
 
     /// The statements of a migration, one by one: postgres-nio speaks only the extended
