@@ -31,41 +31,34 @@ extension SQLiteMetadataStore {
     }
 
     public func lastPushes(of repositories: [RepositoryName]) async throws -> [RepositoryName: Date] {
-        guard !repositories.isEmpty else { return [:] }
-        let marks = Array(repeating: "?", count: repositories.count).joined(separator: ", ")
-        let pairs = try await dbWriter.read { db in
-            try Self.namedTimes(Row.fetchAll(
-                db,
-                sql: """
-                    SELECT r.name, MAX(t.updated_at) AS pushed FROM repositories r JOIN tags t ON t.repository_id = r.id
-                    WHERE r.name IN (\(marks)) GROUP BY r.name
-                    """,
-                arguments: StatementArguments(repositories.map(\.value))), column: "pushed")
+        try await latestTimes(of: repositories) { marks in
+            ("""
+                SELECT r.name, MAX(t.updated_at) FROM repositories r JOIN tags t ON t.repository_id = r.id
+                WHERE r.name IN (\(marks)) GROUP BY r.name
+                """, [])
         }
-        return try Self.dates(pairs)
     }
 
     public func lastPulls(of repositories: [RepositoryName]) async throws -> [RepositoryName: Date] {
-        guard !repositories.isEmpty else { return [:] }
-        let marks = Array(repeating: "?", count: repositories.count).joined(separator: ", ")
-        let pairs = try await dbWriter.read { db in
-            try Self.namedTimes(Row.fetchAll(
-                db,
-                sql: """
-                    SELECT repository AS name, MAX(hour) AS pulled FROM usage_hourly
-                    WHERE kind = ? AND repository IN (\(marks)) GROUP BY repository
-                    """,
-                arguments: StatementArguments([UsageKind.manifestPull.rawValue] + repositories.map(\.value))), column: "pulled")
+        try await latestTimes(of: repositories) { marks in
+            ("""
+                SELECT repository, MAX(hour) FROM usage_hourly WHERE kind = ? AND repository IN (\(marks)) GROUP BY repository
+                """, [UsageKind.manifestPull.rawValue])
         }
-        return try Self.dates(pairs)
     }
 
-    /// Rows are not Sendable: the names and times leave the database's queue as plain values.
-    private static func namedTimes(_ rows: [Row], column: String) -> [(String, Int64)] {
-        rows.map { ($0["name"], $0[column]) }
-    }
-
-    private static func dates(_ pairs: [(String, Int64)]) throws -> [RepositoryName: Date] {
+    /// Runs a `SELECT name, time … IN (marks)` built by `query` (with its leading arguments)
+    /// for `repositories`, as a dictionary.
+    private func latestTimes(
+        of repositories: [RepositoryName], _ query: (String) -> (String, [String])
+    ) async throws -> [RepositoryName: Date] {
+        guard !repositories.isEmpty else { return [:] }
+        let (sql, leading) = query(Array(repeating: "?", count: repositories.count).joined(separator: ", "))
+        let arguments = StatementArguments(leading + repositories.map(\.value))
+        // Rows are not Sendable: names and times leave the database's queue as plain values.
+        let pairs = try await dbWriter.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map { row -> (String, Int64) in (row[0], row[1]) }
+        }
         var dates: [RepositoryName: Date] = [:]
         for (name, millis) in pairs { dates[try RepositoryName(parsing: name)] = Date(catalogMilliseconds: millis) }
         return dates
