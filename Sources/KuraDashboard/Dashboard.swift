@@ -76,12 +76,12 @@ extension Dashboard {
             var session: ConsoleSessions.Session?
             var principal = Principal.anonymous
             if let id = Self.cookie(Self.sessionCookie, in: request) {
-                if let found = await sessions.resume(id), let current = try await admin.access.principal(ofSessionKey: found.keyID) {
+                if let found = try await sessions.resume(id), let current = try await admin.access.principal(ofSessionKey: found.keyID) {
                     session = found
                     principal = current
                 } else {
                     // Expired, signed out, or its key or account no longer usable.
-                    await sessions.end(id)
+                    try await sessions.end(id)
                     return secured(Self.redirect(to: Self.signInPath(next: target, expired: true), clearing: true, isTLS: isTLS), isTLS: isTLS)
                 }
             }

@@ -160,7 +160,7 @@ public enum AccessStoreError: Error, Sendable, Equatable, CustomStringConvertibl
 
 /// The access part of the catalog: accounts, keys, grants, namespaces, descriptions and the
 /// audit log. Every method is atomic.
-public protocol AccessStore: Sendable {
+public protocol AccessStore: ConsoleSessionStore {
     /// The most active keys an account may hold.
     static var maximumActiveKeys: Int { get }
 

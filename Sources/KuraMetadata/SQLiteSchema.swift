@@ -20,6 +20,7 @@ enum SQLiteSchema {
         SQLiteReplicationSchema.register(&migrator)
         SQLiteScanSchema.register(&migrator)
         SQLiteTagHistorySchema.register(&migrator)
+        SQLiteConsoleSessionSchema.register(&migrator)
         return migrator
     }
 

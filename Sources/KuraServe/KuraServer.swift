@@ -126,7 +126,7 @@ public enum KuraServer {
         var services = Services(
             registry: registry, access: access, rootCredentials: root, usage: meter, proxy: proxy, replicator: replicator, scanning: scanning)
         let sessions = ConsoleSessions(
-            idleTimeout: TimeInterval(configuration.console.sessionIdleMinutes * 60), absoluteTimeout: TimeInterval(configuration.console.sessionMaxHours * 3600))
+            store: registry.catalog.consoleSessions, idleTimeout: TimeInterval(configuration.console.sessionIdleMinutes * 60), absoluteTimeout: TimeInterval(configuration.console.sessionMaxHours * 3600))
         services.dashboard = try Dashboard(admin: AccessAdmin(access: access, registry: registry), sessions: sessions, meter: meter)
         return services
     }

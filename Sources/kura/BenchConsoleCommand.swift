@@ -13,9 +13,9 @@ struct BenchConsoleCommand: AsyncParsableCommand {
         discussion: """
             Against a running `kura serve` with access control, as root (--user/--password): creates a namespace, \
             pushes one image tagged --tags times into NAMESPACE/big and --repositories small repositories \
-            (not timed), signs in through the console's form, then GETs each page --requests times one after \
-            another. /v2/NAMESPACE/big/tags/list?n=50 (the same first page of tags as JSON) runs alongside as \
-            the reference.
+            (not timed), signs in through the console's form, then GETs each page (the repository page in \
+            name order and newest first) --requests times one after another. /v2/NAMESPACE/big/tags/list?n=50 \
+            (the same first page of tags as JSON) runs alongside as the reference.
             """
     )
 
@@ -60,6 +60,7 @@ struct BenchConsoleCommand: AsyncParsableCommand {
         var lines = ["console pages, \(requests) sequential GETs each, from \(options.url)"]
         for (name, path, session) in [
             ("repository page (\(tags) tags)", "/repositories/\(namespace)/big", true),
+            ("repository page, newest first (\(tags) tags)", "/repositories/\(namespace)/big?sort=newest", true),
             ("namespace page (\(repositories) repositories)", "/namespaces/\(namespace)", true),
             ("reference: /v2 tags/list?n=50", "/v2/\(namespace)/big/tags/list?n=50", false),
         ] {

@@ -80,7 +80,7 @@ struct ConsoleBrowserTests {
                 // Sign out: the session is gone, and the private namespace with it.
                 try await browser.follow("#sign-out")
                 #expect(try await browser.currentURL.contains("/sign-in"))
-                #expect(await server.sessions.count == 0)
+                #expect(try await server.sessions.count() == 0)
                 try await browser.go(server.baseURL + "/repositories/team/app")
                 #expect(try await browser.pageSource.contains("v1-alias") == false)
             }

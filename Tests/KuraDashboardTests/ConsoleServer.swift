@@ -39,11 +39,13 @@ struct ConsoleServer: Sendable {
 func withConsoleServer<T: Sendable>(
     anonymousPull: Bool = true, loginFailuresPerKey: Int = 10, trustedProxies: [NetworkRange] = [],
     configure: (inout ServerConfiguration) -> Void = { _ in }, serverClock: (any Clock<Duration>)? = nil,
+    dataDirectory: String? = nil, root knownRoot: (key: String, secret: String)? = nil,
     _ body: @Sendable (ConsoleServer) async throws -> T
 ) async throws -> T {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kura-console-\(UUID().uuidString)").path
+    // A folder of its own unless the caller keeps one (a restart, or a second node's).
+    let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("kura-console-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
+    defer { if dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) } }
     var logger = Logger(label: "kura-console-test")
     logger.logLevel = .critical
     var configuration = ServerConfiguration(
@@ -56,16 +58,19 @@ func withConsoleServer<T: Sendable>(
     var services = try await KuraServer.open(configuration, logger: logger)
     defer { services.close() }
     if let serverClock { services.clock = serverClock }
-    guard let access = services.access, let root = services.rootCredentials else { throw TestFailure("no access control") }
+    // Root's secret is printed once, by the first start over a catalog; later ones are told it.
+    guard let access = services.access, let root = services.rootCredentials.map({ (key: $0.accessKeyID, secret: $0.secretKey) }) ?? knownRoot
+    else { throw TestFailure("no access control, or no root credentials") }
     let clock = TestWallClock()
-    let sessions = ConsoleSessions(idleTimeout: ConsoleServer.idleTimeout, absoluteTimeout: 8 * 3600, now: { clock.now })
+    let sessions = ConsoleSessions(
+        store: services.registry.catalog.consoleSessions, idleTimeout: ConsoleServer.idleTimeout, absoluteTimeout: 8 * 3600, now: { clock.now })
     services.dashboard = try Dashboard(admin: AccessAdmin(access: access, registry: services.registry), sessions: sessions, meter: services.usage)
     let app = try KuraServer.makeApplication(configuration, services: services, logger: logger)
     return try await app.test(.live) { [services] client in
         guard let port = client.port else { throw TestFailure("no port") }
         return try await body(
             ConsoleServer(
-                client: client, port: port, rootKey: root.accessKeyID, rootSecret: root.secretKey, services: services, clock: clock,
+                client: client, port: port, rootKey: root.key, rootSecret: root.secret, services: services, clock: clock,
                 sessions: sessions))
     }
 }

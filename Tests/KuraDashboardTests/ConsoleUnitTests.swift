@@ -1,4 +1,5 @@
 import Foundation
+import KuraMetadata
 import Testing
 
 @testable import KuraDashboard
@@ -65,31 +66,31 @@ struct ConsoleSessionTests {
         var now = Date(timeIntervalSince1970: 1_000_000)
     }
 
-    @Test func idleAndAbsoluteExpiry() async {
+    @Test func idleAndAbsoluteExpiry() async throws {
         let clock = Clock()
-        let sessions = ConsoleSessions(idleTimeout: 60, absoluteTimeout: 150, now: { clock.now })
-        let session = await sessions.start(keyID: "K")
+        let sessions = ConsoleSessions(store: try SQLiteMetadataStore.inMemory(), idleTimeout: 60, absoluteTimeout: 150, now: { clock.now })
+        let session = try await sessions.start(keyID: "K")
         clock.now += 59
-        #expect(await sessions.resume(session.id) != nil)
+        #expect(try await sessions.resume(session.id) != nil)
         clock.now += 59
-        #expect(await sessions.resume(session.id) != nil, "activity keeps it alive")
+        #expect(try await sessions.resume(session.id) != nil, "activity keeps it alive")
         clock.now += 33
-        #expect(await sessions.resume(session.id) == nil, "past the absolute limit, even while active")
-        let idle = await sessions.start(keyID: "K")
+        #expect(try await sessions.resume(session.id) == nil, "past the absolute limit, even while active")
+        let idle = try await sessions.start(keyID: "K")
         clock.now += 60
-        #expect(await sessions.resume(idle.id) == nil, "idle for the whole timeout")
-        #expect(await sessions.count == 0)
+        #expect(try await sessions.resume(idle.id) == nil, "idle for the whole timeout")
+        #expect(try await sessions.count() == 0)
     }
 
-    @Test func tokensAreRandomAndCompareExactly() async {
-        let sessions = ConsoleSessions()
-        let a = await sessions.start(keyID: "K"), b = await sessions.start(keyID: "K")
+    @Test func tokensAreRandomAndCompareExactly() async throws {
+        let sessions = ConsoleSessions(store: try SQLiteMetadataStore.inMemory())
+        let a = try await sessions.start(keyID: "K"), b = try await sessions.start(keyID: "K")
         #expect(a.id != b.id && a.csrfToken != b.csrfToken && a.id.count >= 43)
         #expect(ConsoleSessions.tokensMatch(a.csrfToken, a.csrfToken))
         #expect(!ConsoleSessions.tokensMatch(a.csrfToken, b.csrfToken))
         #expect(!ConsoleSessions.tokensMatch("", ""))
-        await sessions.end(a.id)
-        #expect(await sessions.resume(a.id) == nil)
-        #expect(await sessions.resume(b.id) != nil)
+        try await sessions.end(a.id)
+        #expect(try await sessions.resume(a.id) == nil)
+        #expect(try await sessions.resume(b.id) != nil)
     }
 }

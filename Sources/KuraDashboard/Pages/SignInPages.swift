@@ -39,15 +39,12 @@ extension Dashboard {
                 return secured(errorPage(AdminError.denied("the sign-in form's security token is missing or stale; reload the page"), context: context), isTLS: isTLS)
             }
             let keyID = (form["access_key_id"] ?? "").trimmingCharacters(in: .whitespaces)
+            let signedInKey: String
             do {
                 let principal = try await admin.access.authenticate(
                     keyID: keyID, secret: form["secret_key"] ?? "", sourceAddress: context.sourceAddress)
-                guard let signedInKey = principal.keyID else { throw AccessControl.AuthenticationError.invalidCredentials }
-                let session = await sessions.start(keyID: signedInKey)
-                var headers: HTTPFields = [.location: next, .contentLength: "0"]
-                headers.append(HTTPField(name: .setCookie, value: Self.sessionCookieHeader(session.id, isTLS: isTLS)))
-                headers.append(HTTPField(name: .setCookie, value: "\(Self.signInCookie)=; Path=/sign-in; HttpOnly; SameSite=Strict; Max-Age=0"))
-                return secured(Response(status: .seeOther, headers: headers), isTLS: isTLS)
+                guard let key = principal.keyID else { throw AccessControl.AuthenticationError.invalidCredentials }
+                signedInKey = key
             } catch AccessControl.AuthenticationError.rateLimited(let seconds) {
                 var response = signInPage(
                     next: next, expired: false, failure: "Too many failed sign-ins. Try again in \(seconds) s.", keyID: keyID, isTLS: isTLS,
@@ -61,10 +58,17 @@ extension Dashboard {
                         status: .unauthorized),
                     isTLS: isTLS)
             }
+            // The session goes into the catalog; if that fails, the page says so (not "wrong key").
+            let session: ConsoleSessions.Session
+            do { session = try await sessions.start(keyID: signedInKey) } catch { return secured(errorPage(error, context: context), isTLS: isTLS) }
+            var headers: HTTPFields = [.location: next, .contentLength: "0"]
+            headers.append(HTTPField(name: .setCookie, value: Self.sessionCookieHeader(session.id, isTLS: isTLS)))
+            headers.append(HTTPField(name: .setCookie, value: "\(Self.signInCookie)=; Path=/sign-in; HttpOnly; SameSite=Strict; Max-Age=0"))
+            return secured(Response(status: .seeOther, headers: headers), isTLS: isTLS)
         }
         router.post("/sign-out") { request, context in
             await visit(request, context, listener, signInRequired: true) { visit, _ in
-                if let session = visit.session { await sessions.end(session.id) }
+                if let session = visit.session { try await sessions.end(session.id) }
                 return Self.redirect(to: "/sign-in", clearing: true, isTLS: visit.isTLS)
             }
         }

@@ -29,6 +29,7 @@ enum PostgresSchema {
         Migration(version: 6, name: "replication rules", sql: replication),
         // The console's migrations are numbered from 20, clear of the other branches' numbers.
         Migration(version: 20, name: "tag history indexes", sql: tagHistory),
+        Migration(version: 21, name: "console sessions", sql: consoleSessions),
     ]
 
     /// The statements of a migration, one by one: postgres-nio speaks only the extended
