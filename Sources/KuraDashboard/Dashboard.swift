@@ -76,12 +76,14 @@ extension Dashboard {
             var session: ConsoleSessions.Session?
             var principal = Principal.anonymous
             if let id = Self.cookie(Self.sessionCookie, in: request) {
-                if let found = try await sessions.resume(id), let current = try await admin.access.principal(ofSessionKey: found.keyID) {
+                let found = try await sessions.resume(id)
+                if let found, let current = try await admin.access.principal(ofSessionKey: found.keyID) {
                     session = found
                     principal = current
                 } else {
-                    // Expired, signed out, or its key or account no longer usable.
-                    try await sessions.end(id)
+                    // Expired or signed out (nothing left to remove), or its key or account no
+                    // longer usable (the session goes now).
+                    if found != nil { try await sessions.end(id) }
                     return secured(Self.redirect(to: Self.signInPath(next: target, expired: true), clearing: true, isTLS: isTLS), isTLS: isTLS)
                 }
             }
