@@ -1,4 +1,5 @@
 import ArgumentParser
+import KuraCore
 
 /// A byte count given on the command line: `1GiB`, `16MiB`, `512KiB`, `1GB`, `4096`.
 struct ByteSize: ExpressibleByArgument, CustomStringConvertible, Sendable {
@@ -7,19 +8,8 @@ struct ByteSize: ExpressibleByArgument, CustomStringConvertible, Sendable {
     init(bytes: Int64) { self.bytes = bytes }
 
     init?(argument: String) {
-        let units: [(String, Int64)] = [
-            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40),
-            ("KB", 1_000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30),
-            ("B", 1),
-        ]
-        let text = argument.trimmingCharacters(in: .whitespaces)
-        for (suffix, multiplier) in units where text.hasSuffix(suffix) {
-            guard let number = Double(text.dropLast(suffix.count)), number >= 0 else { return nil }
-            bytes = Int64(number * Double(multiplier))
-            return
-        }
-        guard let plain = Int64(text), plain >= 0 else { return nil }
-        bytes = plain
+        guard let bytes = ByteCount.parse(argument) else { return nil }
+        self.bytes = bytes
     }
 
     var description: String {

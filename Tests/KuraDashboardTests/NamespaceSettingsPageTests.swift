@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import KuraCore
-@testable import KuraDashboard
 import KuraMetadata
 import KuraTestSupport
 import NIOCore
@@ -161,15 +160,5 @@ struct NamespaceSettingsPageTests {
             #expect(try await Self.state(server) == before)
             #expect(await server.services.replicator?.allRules().isEmpty == true)
         }
-    }
-
-    @Test func sizesParseWithTheirUnits() throws {
-        #expect(try ByteSizeField.parse("1073741824") == 1 << 30)
-        #expect(try ByteSizeField.parse("10 MiB") == 10 << 20)
-        #expect(try ByteSizeField.parse("1.5GiB") == 3 << 29)
-        #expect(try ByteSizeField.parse("2 GB") == 2_000_000_000)
-        #expect(throws: (any Error).self) { try ByteSizeField.parse("ten") }
-        #expect(throws: (any Error).self) { try ByteSizeField.parse("5 parsecs") }
-        #expect(throws: (any Error).self) { try ByteSizeField.parse("") }
     }
 }

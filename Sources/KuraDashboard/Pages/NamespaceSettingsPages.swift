@@ -70,7 +70,11 @@ extension Dashboard {
                 case "revoke":
                     try await admin.removeGrant(visit.caller, account: form["account"] ?? "", namespace: namespace)
                 case "quota":
-                    try await admin.setQuota(visit.caller, namespace: namespace, maxBytes: try ByteSizeField.parse(form["quota"] ?? ""))
+                    let text = form["quota"] ?? ""
+                    guard let bytes = ByteCount.parse(text) else {
+                        throw AdminError.invalid("a size is a number with an optional unit (KiB, MiB, GiB, TiB, KB, MB, GB, TB), not \(text.debugDescription)")
+                    }
+                    try await admin.setQuota(visit.caller, namespace: namespace, maxBytes: bytes)
                 case "quota-remove":
                     try await admin.setQuota(visit.caller, namespace: namespace, maxBytes: nil)
                 case "retention":
