@@ -147,9 +147,14 @@ extension AccessAdmin {
         }
         let records = try await registry.catalog.retention.tagRecords(in: repository, order: order, after: position, limit: limit + 1)
         var rows: [TagRow] = []
+        // Tags often share a manifest (v1, v1.2, latest): each is read once per page.
+        var overviews: [Digest: ManifestOverview] = [:]
         for record in records.prefix(limit) {
+            if overviews[record.digest] == nil {
+                overviews[record.digest] = try? await registry.manifestOverview(.digest(record.digest), in: repository)
+            }
             // A manifest deleted between the listing and this read is left out.
-            guard let overview = try? await registry.manifestOverview(.digest(record.digest), in: repository) else { continue }
+            guard let overview = overviews[record.digest] else { continue }
             rows.append(TagRow(tag: record.tag, overview: overview, pushedAt: record.updatedAt))
         }
         var next: String?
