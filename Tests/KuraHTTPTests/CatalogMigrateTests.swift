@@ -10,6 +10,7 @@ import KuraRegistry
 import KuraStorage
 @testable import KuraServe
 import KuraTestSupport
+import Logging
 import NIOCore
 import Testing
 
@@ -41,7 +42,9 @@ struct CatalogMigrateTests {
             }
             #expect(pushed.count == manifestCount)
 
-            let target = try await PostgresCatalog.open(url: url, poolSize: 4, startTimeout: .seconds(120), logger: .init(label: "migrate"))
+            var logger = Logger(label: "migrate")
+            logger.logLevel = .warning
+            let target = try await PostgresCatalog.open(url: url, poolSize: 4, startTimeout: .seconds(120), logger: logger)
             var keys: [String: [UInt8]] = [:]
             for key in DataFolder(data).sharedKeys {
                 if let bytes = FileManager.default.contents(atPath: key.path) { keys[key.name] = Array(bytes) }
@@ -55,7 +58,8 @@ struct CatalogMigrateTests {
             #expect(rows["tags"]?.targetRows == Int64(manifestCount))
             #expect(rows["repositories"]?.targetRows == Int64(Self.repositories))
             for table in summary.tables { #expect(table.sourceRows == table.targetRows, "\(table.name)") }
-            #expect(Set(summary.sharedKeys) == ["secret-hash", "token-es256"])
+            // The HMAC and token keys of access control, and the sealing key the replicator made.
+            #expect(Set(summary.sharedKeys) == ["secret-hash", "token-es256", "secrets"])
 
             // The data folder keeps only its storage: the keys and the SQLite catalog go, so
             // the node can find root, the keys and the HMAC key only in PostgreSQL.
@@ -115,17 +119,26 @@ struct CatalogMigrateTests {
             }
             blobs += pair
         }
-        var pushed: [Pushed] = []
-        pushed.reserveCapacity(count)
-        for n in 0..<count {
-            let index = n % repositories
-            let repository = try RepositoryName(parsing: "team/app\(index)")
-            let config = blobs[2 * index], layer = blobs[2 * index + 1]
-            let tag = try Tag(parsing: "v\(n)")
-            let result = try await registry.putManifest(
-                ByteBuffer(bytes: manifest(config: config, layer: layer, n: n)), contentType: "application/vnd.oci.image.manifest.v1+json",
-                reference: .tag(tag), in: repository)
-            pushed.append(Pushed(repository: repository.value, tag: tag.value, digest: result.digest, config: config, layer: layer))
+        // Four pushers at once: SQLite takes one write at a time, the hashing and storing overlap.
+        let blobPairs = blobs
+        let pushed = try await withThrowingTaskGroup(of: [Pushed].self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    var mine: [Pushed] = []
+                    for n in stride(from: worker, to: count, by: 4) {
+                        let index = n % repositories
+                        let repository = try RepositoryName(parsing: "team/app\(index)")
+                        let config = blobPairs[2 * index], layer = blobPairs[2 * index + 1]
+                        let tag = try Tag(parsing: "v\(n)")
+                        let result = try await registry.putManifest(
+                            ByteBuffer(bytes: manifest(config: config, layer: layer, n: n)),
+                            contentType: "application/vnd.oci.image.manifest.v1+json", reference: .tag(tag), in: repository)
+                        mine.append(Pushed(repository: repository.value, tag: tag.value, digest: result.digest, config: config, layer: layer))
+                    }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: [Pushed]()) { $0 += $1 }
         }
         return pushed
     }
@@ -182,7 +195,9 @@ struct CatalogMigrateTests {
             process.waitUntilExit()
             #expect(process.terminationReason == .uncaughtSignal)
 
-            let target = try await PostgresCatalog.open(url: url, poolSize: 2, startTimeout: .seconds(60), logger: .init(label: "check"))
+            var logger = Logger(label: "check")
+            logger.logLevel = .warning
+            let target = try await PostgresCatalog.open(url: url, poolSize: 2, startTimeout: .seconds(60), logger: logger)
             let copiedBefore = try await target.rowCount("manifests")
             #expect(copiedBefore >= 300 && copiedBefore < Int64(count))
             #expect(try await target.rowCount("tags") == 0)
