@@ -126,7 +126,8 @@ struct CatalogMigrationTests {
         lines.append(
             "usage \(try await catalog.usage.usage(UsageQuery(from: date(milliseconds: 0), to: date(milliseconds: 1_800_000_000_000), grouping: .key)))")
         lines.append("storage \(try await catalog.usage.storage(namespace: nil))")
-        lines.append("webhooks \(try await catalog.webhooks.webhooks(namespace: nil))")
+        lines.append(
+            "webhooks \(try await catalog.webhooks.webhooks(namespace: nil).map { "\($0.id) \($0.namespace) \($0.url) \($0.sealedSecret) \($0.events.map(\.rawValue).sorted()) \($0.createdAt)" })")
         lines.append("replication \(try await catalog.replication.replicationRules())")
         lines.append("scan \(String(describing: try await catalog.scans.scan(of: digest(0))))")
         lines.append("scan policy \(String(describing: try await catalog.scans.scanPolicy(namespace: "team")))")
