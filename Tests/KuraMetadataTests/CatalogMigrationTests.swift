@@ -88,6 +88,12 @@ struct CatalogMigrationTests {
         try await catalog.scans.putScan(
             ScanRecord(manifest: digest(0), repository: "team/app", status: .succeeded, scannedAt: date(milliseconds: 1_700_000_000_008),
                        databaseImport: 3, report: Data("{\"packages\":[1]}".utf8)))
+        // More scan results than one batch of them holds (reports can be large: 20 a batch).
+        for n in 1...25 {
+            try await catalog.scans.putScan(
+                ScanRecord(manifest: digest(n), repository: "team/db", status: .succeeded, scannedAt: date(milliseconds: 1_700_000_000_009),
+                           report: Data(repeating: UInt8(n), count: 1_000)))
+        }
         try await catalog.scans.setScanPolicy(ScanPolicy(namespace: "team", minimumSeverity: "HIGH", allowList: ["CVE-1", "CVE-2"]))
     }
 
@@ -130,6 +136,7 @@ struct CatalogMigrationTests {
             "webhooks \(try await catalog.webhooks.webhooks(namespace: nil).map { "\($0.id) \($0.namespace) \($0.url) \($0.sealedSecret) \($0.events.map(\.rawValue).sorted()) \($0.createdAt)" })")
         lines.append("replication \(try await catalog.replication.replicationRules())")
         lines.append("scan \(String(describing: try await catalog.scans.scan(of: digest(0))))")
+        lines.append("scans \(try await catalog.scans.succeededScans(after: nil, limit: 100).map { "\($0.manifest) \($0.report?.count ?? 0)" })")
         lines.append("scan policy \(String(describing: try await catalog.scans.scanPolicy(namespace: "team")))")
         return lines
     }

@@ -122,9 +122,10 @@ public struct CatalogMigration: Sendable {
         var after = try previous?.lastKey.map { try JSONDecoder().decode([CatalogCell].self, from: Data($0.utf8)) }
         var done = previous?.rowsCopied ?? 0
         var copied: Int64 = 0
+        let limit = min(batchSize, table.maximumBatch)
         try await report(done)
         while true {
-            let batch = try await source.rows(of: table, after: after, limit: batchSize)
+            let batch = try await source.rows(of: table, after: after, limit: limit)
             guard let last = batch.last else { break }
             let key = keyIndices.map { last[$0] }
             let encodedKey = String(decoding: try JSONEncoder().encode(key), as: UTF8.self)
@@ -133,7 +134,7 @@ public struct CatalogMigration: Sendable {
             copied += Int64(batch.count)
             done += Int64(batch.count)
             try await report(done)
-            if batch.count < batchSize { break }
+            if batch.count < limit { break }
         }
         if let serial = table.serial { try await target.moveSequence(of: table.name, column: serial) }
         try await target.finishMigration(of: table.name, source: sourceID)

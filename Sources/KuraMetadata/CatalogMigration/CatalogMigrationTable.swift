@@ -34,14 +34,18 @@ struct CatalogMigrationTable: Sendable {
     let replacesExisting: Bool
     /// A `BIGSERIAL` column: its sequence is moved past the copied ids.
     let serial: String?
+    /// At most this many rows per batch, whatever the batch size asked: rows that can be
+    /// megabytes each (scan reports) must not make a batch of gigabytes.
+    let maximumBatch: Int
 
     init(_ name: String, _ columns: [(String, Kind)], key: [String], replacesExisting: Bool = false, serial: String? = nil,
-         sources: [String: String] = [:]) {
+         sources: [String: String] = [:], maximumBatch: Int = .max) {
         self.name = name
         self.columns = columns.map { Column(name: $0.0, kind: $0.1, source: sources[$0.0] ?? "\"\($0.0)\"") }
         self.key = key
         self.replacesExisting = replacesExisting
         self.serial = serial
+        self.maximumBatch = maximumBatch
     }
 
     var keyColumns: [Column] { key.compactMap { name in columns.first { $0.name == name } } }
@@ -114,7 +118,7 @@ extension CatalogMigrationTable {
             "scan_results",
             [("manifest", .text), ("repository", .text), ("status", .text), ("reason", .text), ("scanned_at", .integer),
              ("database_import", .integer), ("report", .blob)],
-            key: ["manifest"]),
+            key: ["manifest"], maximumBatch: 20),
         .init("scan_policies", [("namespace", .text), ("minimum_severity", .text), ("allow_list", .text)], key: ["namespace"]),
         .init(
             "gc_blobs",

@@ -2,6 +2,7 @@ import Foundation
 import KuraCore
 import KuraMetadata
 import KuraRegistry
+import KuraServerTestSupport
 import KuraTestSupport
 import Logging
 import Testing

@@ -9,6 +9,7 @@ import KuraCore
 import KuraRegistry
 import KuraStorage
 @testable import KuraServe
+import KuraServerTestSupport
 import KuraTestSupport
 import Logging
 import NIOCore
