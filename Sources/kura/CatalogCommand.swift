@@ -70,6 +70,11 @@ struct CatalogMigrateCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         line.finish()
+        let keyRows = summary.tables.first { $0.name == "access_keys" }?.sourceRows ?? 0
+        if keyRows > 0 && keys[folder.secretHashSharedKey.name] == nil {
+            FileHandle.standardError.write(
+                Data("kura catalog migrate: warning: \(folder.secretHashKey) is missing, so the \(keyRows) access keys copied cannot authenticate\n".utf8))
+        }
         if json { return try printJSON(summary) }
         print("\(summary.resumed ? "resumed and finished" : "migrated") \(summary.source) in \(format(summary.seconds, 2)) s")
         if summary.replacedTarget { print("  the target's earlier contents were deleted (--force)") }
