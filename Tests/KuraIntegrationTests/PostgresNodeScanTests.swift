@@ -14,13 +14,7 @@ struct PostgresNodeScanTests {
     func scansAndPoliciesAcrossNodes() async throws {
         try await PostgresNodesTests.withTwoNodes { first, second, root, _ in
             try await first.makeNamespace("team", root: root)
-            let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\"}".utf8)
-            try await first.v2(.post, "team/app/blobs/uploads/?digest=\(sha256(config))", as: root, body: config).expectStatus(.created)
-            let manifest = Array("""
-                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(sha256(config))","size":\(config.count)},"layers":[]}
-                """.utf8)
-            try await first.v2(.put, "team/app/manifests/v1", as: root, headers: [.contentType: MediaType.ociManifest], body: manifest)
-                .expectStatus(.created)
+            let manifest = try await first.pushConfigOnlyImage("team/app", tag: "v1", as: root)
             let path = "repositories/team/app/manifests/\(sha256(manifest))/scan"
             // Node 1 scans (the push may have queued a scan there too); node 2, which saw no
             // push and scanned nothing, reads the result from the shared catalog.
