@@ -18,7 +18,8 @@ public struct CatalogMigration: Sendable {
     static let progressTable = "kura_catalog_migration"
     static let overallName = "*"
 
-    /// The SQLite catalog file (`DATA/catalog.sqlite`); it is read, never changed.
+    /// The SQLite catalog file (`DATA/catalog.sqlite`): brought to the current schema first
+    /// (as `kura serve` would), then only read.
     public var sourcePath: String
     /// Keys of the data folder that every node must share, by their name in the catalog
     /// (see ``SharedKeyStore``).
