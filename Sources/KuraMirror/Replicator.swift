@@ -57,6 +57,9 @@ public actor Replicator {
 
     public func rule(_ name: String) -> ReplicationRule? { rules[name] }
 
+    /// No run is under way or waiting here.
+    public var isIdle: Bool { running.isEmpty && queued.isEmpty }
+
     /// Adds or replaces a rule (validated, stored with sealed passwords).
     public func put(_ rule: ReplicationRule) async throws {
         try rule.validate()
@@ -112,7 +115,9 @@ public actor Replicator {
             if let retry = retries[rule.name], retry.at <= now, !running.contains(rule.name) {
                 trigger(rule.name, reason: "retry")
             } else if let interval = rule.intervalSeconds {
-                let due = (lastStart[rule.name] ?? .now - .seconds(interval)) + .seconds(interval)
+                // A rule not run here yet is due at once (against `now`: a fresh `.now` here
+                // was always a moment later, so a scheduled rule never started on its own).
+                let due = (lastStart[rule.name] ?? now - .seconds(interval)) + .seconds(interval)
                 if due <= now { trigger(rule.name, reason: "schedule") }
             }
         }
