@@ -232,10 +232,50 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Shared by the route tests and the integration tests: servers in process or on a
+        // socket, listeners, access keys, the metered server, a webhook receiver, the
+        // OpenAPI document's schema check.
+        .target(
+            name: "KuraServerTestSupport",
+            dependencies: [
+                "KuraServe", "KuraHTTP", "KuraAccess", "KuraMirror", "KuraRegistry", "KuraStorage", "KuraCore", "KuraTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/KuraServerTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "KuraHTTPTests",
             dependencies: [
-                "KuraHTTP", "KuraServe", "KuraAccess", "KuraMirror", "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore", "KuraTestSupport",
+                "KuraHTTP", "KuraServe", "KuraAccess", "KuraMirror", "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore", "KuraTestSupport", "KuraServerTestSupport",
+                "KuraScan",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // Tests through real processes, clients (skopeo, docker, podman, oras, trivy), S3
+        // (SeaweedFS), PostgreSQL, TLS and listener sockets, and mirrors of live registries.
+        .testTarget(
+            name: "KuraIntegrationTests",
+            dependencies: [
+                "KuraHTTP", "KuraServe", "KuraAccess", "KuraMirror", "KuraRegistry", "KuraMetadata", "KuraStorage", "KuraCore", "KuraTestSupport", "KuraServerTestSupport",
                 "KuraScan",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

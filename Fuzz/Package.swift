@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(name: "Kura", path: ".."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         .executableTarget(
@@ -33,6 +34,9 @@ let package = Package(
             path: "Sources/FuzzManifest",
             swiftSettings: driver),
         .executableTarget(name: "FuzzTokenRequest", path: "Sources/FuzzTokenRequest", swiftSettings: driver),
+        .executableTarget(
+            name: "FuzzTokenVerify", dependencies: [.product(name: "JWTKit", package: "jwt-kit")], path: "Sources/FuzzTokenVerify",
+            swiftSettings: driver),
         .executableTarget(
             name: "FuzzLayer",
             dependencies: [

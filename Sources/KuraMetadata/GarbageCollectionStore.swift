@@ -169,7 +169,8 @@ public protocol GarbageCollectionStore: Sendable {
     /// linked, or linked and collected since): of `objects`, those with no row, or a
     /// `collected` one, become `collecting` in one transaction, so a writer deduplicating
     /// against one of them meets the same protocol as for any collected blob. Live and
-    /// `collecting` digests are left alone. Returns the digests taken; step 3 is
+    /// `collecting` digests are left alone, and so is a `collected` one that a manifest row, a
+    /// link or a reference names: a writer stored it again and will revive it. Returns the digests taken; step 3 is
     /// ``finishCollecting(_:failed:)`` as for any other.
     func beginCollectingUnlinked(_ objects: [CatalogBlob]) async throws -> [Digest]
 

@@ -209,6 +209,17 @@ extension SQLiteMetadataStore: GarbageCollectionStore {
                         sql: "INSERT INTO gc_blobs (digest, size, last_linked_at, state) VALUES (?, ?, 0, 1)",
                         arguments: [digest, object.size])
                 case 2?:
+                    // Collected, but a writer may have stored it again (a manifest row or a
+                    // link) and not revived it yet: then it is not debris.
+                    let storedAgain = try Bool.fetchOne(
+                        db,
+                        sql: """
+                            SELECT EXISTS (SELECT 1 FROM manifests WHERE digest = :digest)
+                                OR EXISTS (SELECT 1 FROM blob_links WHERE digest = :digest)
+                                OR EXISTS (SELECT 1 FROM manifest_references WHERE child_digest = :digest)
+                            """,
+                        arguments: ["digest": digest]) ?? false
+                    if storedAgain { continue }
                     try db.execute(sql: "UPDATE gc_blobs SET state = 1, collected_at = NULL WHERE digest = ?", arguments: [digest])
                 default:
                     continue  // live, or being collected by someone else

@@ -68,6 +68,11 @@ extension Registry {
         if try await blobs.stat(digest) == nil {
             _ = try await blobs.ingest(bytes: bytes, expected: digest)
         }
-        _ = try await store.reviveCollectedBlob(digest)
+        // Not revived: GC took the digest again; the client must not be told it is stored.
+        guard try await store.reviveCollectedBlob(digest) else {
+            logger.notice("manifest collected while it was stored; the client must push it again", metadata: ["digest": "\(digest)"])
+            throw RegistryError(
+                .unavailable, "the manifest was garbage-collected while it was stored; push it again", detail: digest.description)
+        }
     }
 }

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import KuraCore
 @testable import KuraHTTP
 @testable import KuraServe
+import KuraServerTestSupport
 import Logging
 import NIOCore
 import Testing
@@ -13,18 +14,10 @@ import Testing
 /// `/api/v1/openapi.json`) agree: every route is documented, every documented operation is
 /// routed, and answers have the documented shape.
 @Suite struct AdminAPIDocumentTests {
-    static let documentPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("docs/admin-api.openapi.json").path
-
-    static func document() throws -> [String: Any] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: documentPath))
-        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-    }
-
     /// `METHOD /api/v1/path` of every documented operation (a path's `x-kura-route` names
     /// the router pattern that serves it when the two differ).
     static func documentedRoutes() throws -> Set<String> {
-        let paths = try #require(try document()["paths"] as? [String: [String: Any]])
+        let paths = try #require(try AdminAPIDocument.load()["paths"] as? [String: [String: Any]])
         var routes = Set<String>()
         for (path, item) in paths {
             let route = item["x-kura-route"] as? String ?? "/api/v1\(path)"
@@ -59,7 +52,7 @@ import Testing
             try await withMeteredServer(dataDirectory: dir, mode: .router) { client, _, _ in
                 let served = try await client.execute(uri: "/api/v1/openapi.json", method: .get)
                 #expect(served.status == .ok && served.headers[.contentType] == "application/json")
-                #expect(Array(served.body.readableBytesView) == Array(try Data(contentsOf: URL(fileURLWithPath: Self.documentPath))))
+                #expect(Array(served.body.readableBytesView) == Array(try Data(contentsOf: URL(fileURLWithPath: AdminAPIDocument.path))))
             }
         }
     }
@@ -69,7 +62,7 @@ import Testing
     @Test func answersHaveTheDocumentedShape() async throws {
         try await withTemporaryDirectory { dir in
             try await withMeteredServer(dataDirectory: dir, mode: .router) { client, _, root in
-                let validator = SchemaCheck(document: try Self.document())
+                let validator = SchemaCheck(document: try AdminAPIDocument.load())
                 try await client.makeNamespace("team", root: root)
                 _ = try await client.makeAccount("ci", root: root, grants: [("team", "manager")])
                 #expect(try await client.admin(.put, "namespaces/team/quota", as: root, json: "{\"maxBytes\":1000000}").status == .ok)
@@ -105,60 +98,5 @@ import Testing
                 #expect(problems.isEmpty, "\(problems)")
             }
         }
-    }
-}
-
-/// Checks JSON values against the OpenAPI document's schemas: the subset it uses (`$ref`,
-/// object properties/required/additionalProperties, arrays, string/integer/boolean, enums).
-struct SchemaCheck {
-    let document: [String: Any]
-
-    func responseSchema(path: String, method: String, status: String) throws -> [String: Any] {
-        let paths = try #require(document["paths"] as? [String: [String: Any]])
-        let operation = try #require(paths[path]?[method] as? [String: Any], "\(method) \(path) is not documented")
-        let responses = try #require(operation["responses"] as? [String: Any])
-        let response = try #require(responses[status] as? [String: Any])
-        let content = try #require(response["content"] as? [String: Any])
-        let json = try #require(content["application/json"] as? [String: Any])
-        return try #require(json["schema"] as? [String: Any])
-    }
-
-    private func resolve(_ schema: [String: Any]) -> [String: Any] {
-        guard let ref = schema["$ref"] as? String else { return schema }
-        let name = String(ref.split(separator: "/").last ?? "")
-        let schemas = (document["components"] as? [String: Any])?["schemas"] as? [String: Any]
-        return schemas?[name] as? [String: Any] ?? [:]
-    }
-
-    func problems(_ value: Any, against raw: [String: Any], at place: String) -> [String] {
-        let schema = resolve(raw)
-        var found: [String] = []
-        switch schema["type"] as? String {
-        case "object":
-            guard let object = value as? [String: Any] else { return ["\(place): not an object"] }
-            let properties = schema["properties"] as? [String: [String: Any]] ?? [:]
-            for key in schema["required"] as? [String] ?? [] where object[key] == nil { found.append("\(place): \(key) is missing") }
-            for (key, item) in object {
-                if let property = properties[key] {
-                    found += problems(item, against: property, at: "\(place).\(key)")
-                } else if schema["additionalProperties"] as? Bool == false {
-                    found.append("\(place): \(key) is not documented")
-                }
-            }
-        case "array":
-            guard let array = value as? [Any] else { return ["\(place): not an array"] }
-            let items = schema["items"] as? [String: Any] ?? [:]
-            for (index, item) in array.enumerated() { found += problems(item, against: items, at: "\(place)[\(index)]") }
-        case "string":
-            guard let string = value as? String else { return ["\(place): not a string"] }
-            if let allowed = schema["enum"] as? [String], !allowed.contains(string) { found.append("\(place): \(string) is not one of \(allowed)") }
-        case "integer":
-            guard let number = value as? NSNumber, number.doubleValue == number.doubleValue.rounded() else { return ["\(place): not an integer"] }
-        case "boolean":
-            guard value is Bool else { return ["\(place): not a boolean"] }
-        default:
-            break
-        }
-        return found
     }
 }

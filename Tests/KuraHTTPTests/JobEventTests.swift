@@ -7,6 +7,7 @@ import KuraHTTP
 import KuraMetadata
 import KuraRegistry
 @testable import KuraServe
+import KuraServerTestSupport
 import KuraTestSupport
 import NIOCore
 import Testing

@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import KuraCore
 import KuraHTTP
+import KuraServerTestSupport
 import KuraTestSupport
 import NIOCore
 import Prometheus
@@ -13,7 +14,7 @@ import Testing
 /// the JSON-lines access log.
 @Suite struct MonitoringTests {
     @Test func metricsCountRequestsByRoutePattern() async throws {
-        let port = try ServeProcessTests.freePort()
+        let port = try SeaweedFS.freePorts(1)[0]
         let registry = PrometheusCollectorRegistry()
         let clock = ManualClock()
         try await withTemporaryDirectory { dir in
@@ -158,14 +159,5 @@ struct PrometheusText {
             throw TestFailure("no value in \(line)")
         }
         return Sample(name: name, labels: labels, value: value)
-    }
-}
-
-extension TestResponse {
-    /// Throws unless the status is `status` (for set-up steps).
-    @discardableResult
-    func expectStatus(_ status: HTTPResponse.Status) throws -> TestResponse {
-        guard self.status == status else { throw TestFailure("expected \(status), got \(self.status): \(String(buffer: body))") }
-        return self
     }
 }

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import KuraCore
 import KuraHTTP
 import KuraMetadata
+import KuraServerTestSupport
 import NIOCore
 import Testing
 

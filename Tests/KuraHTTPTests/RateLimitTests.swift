@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import KuraAccess
 import KuraHTTP
+import KuraServerTestSupport
 import KuraTestSupport
 import NIOCore
 import Testing

@@ -1,4 +1,5 @@
 import KuraCore
+import KuraServerTestSupport
 import Testing
 
 @testable import KuraHTTP

@@ -1,6 +1,7 @@
 import HTTPTypes
 import HummingbirdTesting
 import KuraCore
+import KuraServerTestSupport
 import NIOCore
 import Testing
 

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import KuraCore
 import KuraHTTP
+import KuraServerTestSupport
 import KuraTestSupport
 @testable import KuraServe
 import NIOCore

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import KuraCore
+import KuraServerTestSupport
 import NIOCore
 import Testing
 

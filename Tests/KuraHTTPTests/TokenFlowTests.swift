@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import KuraAccess
 import KuraCore
+import KuraServerTestSupport
 import NIOCore
 import Testing
 

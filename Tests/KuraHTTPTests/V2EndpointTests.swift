@@ -1,5 +1,6 @@
 @testable import KuraHTTP
 import KuraCore
+import KuraServerTestSupport
 import Testing
 
 @Suite("V2Endpoint and HTTP ranges")

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import KuraCore
 import KuraHTTP
+import KuraServerTestSupport
 import NIOCore
 import Testing
 

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import KuraCore
 import KuraHTTP
+import KuraServerTestSupport
 import KuraTestSupport
 import NIOCore
 import Testing

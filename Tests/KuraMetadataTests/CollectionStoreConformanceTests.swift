@@ -104,6 +104,32 @@ struct CollectionStoreConformanceTests {
         }
     }
 
+    /// A writer that stored a collected digest again (a manifest row, or a link) revives it
+    /// after its catalog write; until then the digest is `collected` with a row referring to
+    /// it. The unlinked-object pass must not take it back in that window: it would delete
+    /// the object of an acknowledged manifest (found by `collectingWhilePushingAndPulling`:
+    /// MANIFEST_UNKNOWN on a pull of a tag just pushed).
+    @Test(arguments: CatalogFixture.all)
+    func unlinkedPassLeavesACollectedDigestThatAWriterStoredAgain(_ fixture: CatalogFixture) async throws {
+        try await fixture.withCatalog { catalog in
+            let (metadata, store) = (catalog.metadata, catalog.collection)
+            let app = try repo("team/app")
+            for value in [60, 61, 62] {
+                #expect(try await store.beginCollectingUnlinked([CatalogBlob(digest: digest(value), size: 6)]) == [digest(value)])
+                try await store.finishCollecting([digest(value)], failed: [])
+                #expect(try await store.collectionState(digest(value)) == .collected)
+            }
+            // The writers' catalog writes, before they revive.
+            try await metadata.putManifest(manifestRecord(60, size: 6), references: [], in: app, tag: tag("v1"))
+            try await metadata.linkBlob(digest(61), size: 6, in: app)
+            let objects = [60, 61, 62].map { CatalogBlob(digest: digest($0), size: 6) }
+            #expect(try await store.beginCollectingUnlinked(objects) == [digest(62)], "only the digest nothing stores again")
+            #expect(try await store.reviveCollectedBlob(digest(60)))
+            #expect(try await store.reviveCollectedBlob(digest(61)))
+            #expect(try await store.collectionState(digest(62)) == .collecting)
+        }
+    }
+
     @Test(arguments: CatalogFixture.all)
     func unlinkedObjectsAndLostBlobs(_ fixture: CatalogFixture) async throws {
         try await fixture.withCatalog { catalog in

@@ -186,13 +186,34 @@ extension PostgresCatalog: GarbageCollectionStore {
             for object in objects {
                 let digest = object.digest.description
                 // A row appears for a never-linked object, or a collected one goes back to
-                // `collecting`; a live or collecting one is left alone.
-                let changed = try await connection.rows(
-                    """
-                    INSERT INTO gc_blobs AS b (digest, size, last_linked_at, state) VALUES (\(digest), \(object.size), 0, 1)
-                    ON CONFLICT (digest) DO UPDATE SET state = 1, collected_at = NULL WHERE b.state = 2
-                    RETURNING 1
-                    """, self.logger)
+                // `collecting`; a live or collecting one is left alone, and so is a collected
+                // one that a writer stored again (a manifest row or a link) and has not
+                // revived yet. Locking the row first waits for such a writer's transaction
+                // (its trigger upserted the row), and the next statement's snapshot sees it.
+                let existing = try await connection.rows(
+                    "SELECT state FROM gc_blobs WHERE digest = \(digest) FOR UPDATE", self.logger
+                ).first.map { Int(try $0.decode(Int16.self)) }
+                let changed: [PostgresRow]
+                switch existing {
+                case nil:
+                    changed = try await connection.rows(
+                        """
+                        INSERT INTO gc_blobs (digest, size, last_linked_at, state) VALUES (\(digest), \(object.size), 0, 1)
+                        ON CONFLICT (digest) DO NOTHING RETURNING 1
+                        """, self.logger)
+                case 2?:
+                    changed = try await connection.rows(
+                        """
+                        UPDATE gc_blobs SET state = 1, collected_at = NULL
+                        WHERE digest = \(digest) AND state = 2
+                            AND NOT EXISTS (SELECT 1 FROM manifests WHERE digest = \(digest))
+                            AND NOT EXISTS (SELECT 1 FROM blob_links WHERE digest = \(digest))
+                            AND NOT EXISTS (SELECT 1 FROM manifest_references WHERE child_digest = \(digest))
+                        RETURNING 1
+                        """, self.logger)
+                default:
+                    changed = []
+                }
                 if !changed.isEmpty { taken.append(object.digest) }
             }
             return taken

@@ -45,7 +45,7 @@ public struct JavaArchiveDetector: PackageDetector {
 
     /// Reports the archive's own coordinates and those of the archives inside it.
     private static func inspect(_ data: Data, name: String, depth: Int, report: (Coordinates, String) -> Void) {
-        guard let archive = try? Archive(data: data, accessMode: .read, pathEncoding: nil) else { return }
+        guard ZipEndRecord.isReadable(data), let archive = try? Archive(data: data, accessMode: .read, pathEncoding: nil) else { return }
         var pomProperties: [Coordinates] = []
         var manifest: [String: String] = [:]
         var nested: [Entry] = []

@@ -1,0 +1,1 @@
+../../../Sources/KuraAccess/RegistryAction.swift

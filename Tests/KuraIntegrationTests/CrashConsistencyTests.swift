@@ -1,0 +1,73 @@
+import Foundation
+import KuraCore
+import KuraServerTestSupport
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `kill -9` of `kura serve` at random moments under concurrent pushers: after each restart
+/// every acknowledged blob and manifest is there and verifies, and scrub is clean at the end.
+@Suite("Crash consistency", .serialized)
+struct CrashConsistencyTests {
+    /// What the server acknowledged, across rounds.
+    final class Ledger: Sendable {
+        private let state = Mutex<(blobs: Set<String>, images: [ImagePusher.Pushed])>(([], []))
+        func blob(_ repository: String, _ digest: Digest) { _ = state.withLock { $0.blobs.insert("\(repository)@\(digest)") } }
+        func image(_ image: ImagePusher.Pushed) { state.withLock { $0.images.append(image) } }
+        var blobs: Set<String> { state.withLock { $0.blobs } }
+        var images: [ImagePusher.Pushed] { state.withLock { $0.images } }
+    }
+
+    @Test func killNineUnderConcurrentPushesLosesNothingAcknowledged() async throws {
+        try await withTemporaryDirectory { scratch in
+            let data = "\(scratch)/data"
+            let ledger = Ledger()
+            var generator = SystemRandomNumberGenerator()
+            let rounds = 3
+            for round in 0..<rounds {
+                let server = try ServeProcessTests.Server(data: data, environment: ["KURA_ACCESS_ENABLED": "false"])
+                try await server.waitUntilServing()
+                var pusher = ImagePusher(base: "http://127.0.0.1:\(server.port)")
+                // Everything acknowledged in earlier rounds survived the crash.
+                for image in ledger.images { try await pusher.verify(image) }
+                for entry in ledger.blobs {
+                    let parts = entry.split(separator: "@")
+                    try await pusher.verifyBlob(try Digest(parsing: String(parts[1])), in: String(parts[0]))
+                }
+                pusher.onBlobAcknowledged = { ledger.blob($0, $1) }
+                let roundPusher = pusher
+                let pushers = (0..<4).map { worker in
+                    Task {
+                        var index = 0
+                        while !Task.isCancelled {
+                            let seed = UInt64(round * 1_000_000 + worker * 10_000 + index)
+                            guard let image = try? await roundPusher.push("crash/w\(worker)", tag: "r\(round)-\(index)", seed: seed, layerSize: 256 << 10) else {
+                                return  // the server died under this push
+                            }
+                            ledger.image(image)
+                            index += 1
+                        }
+                    }
+                }
+                let moment = Int.random(in: 300...1500, using: &generator)
+                try await Task.sleep(for: .milliseconds(moment))
+                kill(server.process.processIdentifier, SIGKILL)
+                server.process.waitUntilExit()
+                for task in pushers { await task.value }
+                print("crash round \(round): kill -9 after \(moment) ms; \(ledger.images.count) images, \(ledger.blobs.count) blobs acknowledged so far")
+            }
+            // A last start verifies the final round, then scrub checks every stored byte.
+            let server = try ServeProcessTests.Server(data: data, environment: ["KURA_ACCESS_ENABLED": "false"])
+            try await server.waitUntilServing()
+            let pusher = ImagePusher(base: "http://127.0.0.1:\(server.port)")
+            for image in ledger.images { try await pusher.verify(image) }
+            #expect(ledger.images.count > 0, "no push was acknowledged at all")
+            _ = await server.stop()
+            let scrub = try await runKura(["scrub", "--data", data, "--json"], scratch: scratch)
+            #expect(scrub.status == 0, "scrub after the crashes: \(scrub.stdout)")
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import KuraCore
+import KuraHTTP
+@testable import KuraServe
+import KuraServerTestSupport
+import KuraStorage
+import KuraTestSupport
+import NIOCore
+import Testing
+
+/// The object store goes away under Kura (a dedicated SeaweedFS, killed with SIGKILL and
+/// started again): what was acknowledged survives, clients get errors rather than wrong
+/// answers, and uploads resume.
+@Suite("Kura on S3: the object store fails", .serialized, .timeLimit(.minutes(5)))
+struct S3FaultTests {
+    static func storage(_ seaweed: SeaweedFS) -> ServerConfiguration.StorageSettings {
+        var s3 = seaweed.configuration(keyPrefix: "faults-\(UUID().uuidString.lowercased())/")
+        // Few, quick retries: the outage is long on purpose and the test waits for the answer.
+        s3.maxAttempts = 2
+        s3.maxBackoff = .milliseconds(200)
+        s3.requestTimeout = .seconds(5)
+        return ServerConfiguration.StorageSettings(backend: .s3(s3))
+    }
+
+    @Test("SeaweedFS stopped in the middle of a chunked upload: the failed chunk is refused, the upload resumes after the restart and commits the right digest")
+    func chunkedUploadResumesAfterAnOutage() async throws {
+        try await Self.withServerOnADedicatedStore { client, seaweed in
+            let mib = 1 << 20
+            let bytes = testBytes(16 * mib, seed: 11)
+            let digest = sha256(bytes)
+            func patch(_ location: String, _ range: Range<Int>) async throws -> TestResponse {
+                try await client.execute(
+                    uri: location, method: .patch,
+                    headers: [.contentType: "application/octet-stream", .contentRange: "\(range.lowerBound)-\(range.upperBound - 1)"],
+                    body: ByteBuffer(bytes: bytes[range]))
+            }
+
+            let post = try await client.execute(uri: "/v2/faults/upload/blobs/uploads/", method: .post)
+            #expect(post.status == .accepted)
+            let first = try await patch(try #require(post.headers[.location]), 0..<(6 * mib))
+            #expect(first.status == .accepted)
+            let location = try #require(first.headers[.location])
+
+            try await seaweed.stopAndWait()
+            let failed = try await patch(location, (6 * mib)..<(12 * mib))
+            #expect(failed.status == .serviceUnavailable)
+            #expect(failed.errorCode == "UNAVAILABLE")
+            // While the store is down, the session still reports what it acknowledged.
+            let statusDuring = try await client.execute(uri: location, method: .get)
+            #expect(statusDuring.status == .serviceUnavailable || statusDuring.headers[.range] == "0-\(6 * mib - 1)")
+
+            try await seaweed.restart()
+            let status = try await client.execute(uri: location, method: .get)
+            #expect(status.status == .noContent)
+            #expect(status.headers[.range] == "0-\(6 * mib - 1)")
+            let second = try await patch(location, (6 * mib)..<(12 * mib))
+            #expect(second.status == .accepted)
+            let last = try #require(second.headers[.location])
+            let separator = last.contains("?") ? "&" : "?"
+            let put = try await client.execute(
+                uri: "\(last)\(separator)digest=\(digest)", method: .put,
+                headers: [.contentType: "application/octet-stream", .contentRange: "\(12 * mib)-\(16 * mib - 1)"],
+                body: ByteBuffer(bytes: bytes[(12 * mib)...]))
+            #expect(put.status == .created)
+            #expect(put.headers[.testDockerContentDigest] == digest.description)
+            let pulled = try await client.execute(uri: "/v2/faults/upload/blobs/\(digest)", method: .get)
+            #expect(pulled.status == .ok)
+            #expect(sha256(pulled.bytes) == digest)
+        }
+    }
+
+    @Test("SeaweedFS stopped during a pull: the client gets an error, never a short blob reported as complete; later pulls work again")
+    func pullDuringAnOutageFails() async throws {
+        try await Self.withServerOnADedicatedStore { client, seaweed in
+            // Much larger than every socket buffer between SeaweedFS and the client, so
+            // the stop lands while bytes are still to come from the store.
+            let size = 96 << 20
+            let bytes = testBytes(size, seed: 12)
+            let digest = sha256(bytes)
+            let port = try #require(client.port)
+            let url = "http://127.0.0.1:\(port)/v2/faults/pull/blobs/\(digest)"
+            // The test client's 20 s request limit is too short for 96 MiB on a busy machine.
+            var push = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v2/faults/pull/blobs/uploads/?digest=\(digest)")
+            push.method = .POST
+            push.headers.add(name: "Content-Type", value: "application/octet-stream")
+            push.body = .bytes(ByteBuffer(bytes: bytes))
+            let pushed = try await HTTPClient.shared.execute(push, timeout: .seconds(180))
+            #expect(pushed.status == .created)
+
+            // Start the pull, read a little, then the store dies.
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(180))
+            #expect(response.status == .ok)
+            #expect(response.headers.first(name: "Content-Length") == String(size))
+            var received = 0
+            var failure: (any Error)?
+            var iterator = response.body.makeAsyncIterator()
+            do {
+                while let chunk = try await iterator.next() {
+                    received += chunk.readableBytes
+                    if received >= 1 << 20, seaweed.isRunning { seaweed.stop() }
+                }
+            } catch {
+                failure = error
+            }
+            #expect(failure != nil, "the body ended cleanly after \(received) of \(size) bytes")
+            #expect(received < size)
+            try await seaweed.stopAndWait()
+
+            // While it is down, a new pull is refused with a clear error (not a 404).
+            let refused = try await client.execute(uri: "/v2/faults/pull/blobs/\(digest)", method: .get)
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.errorCode == "UNAVAILABLE")
+
+            try await seaweed.restart()
+            let pulled = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(180))
+            #expect(pulled.status == .ok)
+            let body = try await pulled.body.collect(upTo: size + 1)
+            #expect(body.readableBytes == size)
+            #expect(sha256(Array(body.readableBytesView)) == digest)
+        }
+    }
+
+    /// A live Kura over its own SeaweedFS, which the test may stop and restart.
+    static func withServerOnADedicatedStore(
+        _ body: @Sendable (any TestClientProtocol, SeaweedFS.Server) async throws -> Void
+    ) async throws {
+        let seaweed = try await SeaweedFS.launch()
+        defer { seaweed.stop() }
+        try await withTemporaryDirectory { scratch in
+            try await withLiveServer(
+                dataDirectory: "\(scratch)/data", access: .init(enabled: false), storage: storage(seaweed.seaweed)
+            ) { client, _ in try await body(client, seaweed) }
+        }
+    }
+}
