@@ -58,6 +58,8 @@ package final class WebhookDispatcher: Service, Sendable {
 
     /// Paces retries (a test's manual clock).
     private let clock: any Clock<Duration>
+    /// Events queued and not yet taken, plus deliveries under way (with their retries).
+    private let pending = Mutex(0)
 
     package init(
         store: any WebhookStore, secrets: WebhookSecrets, settings: Settings, logger: Logger, clock: any Clock<Duration> = ContinuousClock()
@@ -78,8 +80,13 @@ package final class WebhookDispatcher: Service, Sendable {
         {
             return
         }
-        continuation.yield(event)
+        pending.withLock { $0 += 1 }
+        if case .dropped = continuation.yield(event) { pending.withLock { $0 -= 1 } }
     }
+
+    /// Work not finished: events queued and deliveries under way, retries included. Zero
+    /// when every event emitted so far has been delivered, given up or wanted by no webhook.
+    package var pendingWork: Int { pending.withLock { $0 } }
 
     /// Forgets the cached webhooks (after an admin change on this node).
     func invalidate() {
@@ -94,15 +101,21 @@ package final class WebhookDispatcher: Service, Sendable {
                     let targets: [WebhookRecord]
                     do { targets = try await subscribers(of: event) } catch {
                         logger.error("webhooks not read; event dropped", metadata: ["event": "\(event.event)", "error": "\(error)"])
+                        pending.withLock { $0 -= 1 }
                         continue
                     }
+                    // The event's unit of work becomes one per delivery.
+                    pending.withLock { $0 += targets.count - 1 }
                     for webhook in targets {
                         if inFlight >= settings.concurrency {
                             await group.next()
                             inFlight -= 1
                         }
                         inFlight += 1
-                        group.addTask { await self.deliver(event, to: webhook) }
+                        group.addTask {
+                            await self.deliver(event, to: webhook)
+                            self.pending.withLock { $0 -= 1 }
+                        }
                     }
                 }
                 await group.waitForAll()

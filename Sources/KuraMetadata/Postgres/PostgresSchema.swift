@@ -27,6 +27,8 @@ enum PostgresSchema {
         Migration(version: 4, name: "retention, usage, quotas, webhooks", sql: operations),
         Migration(version: 5, name: "shared keys", sql: sharedKeys),
         Migration(version: 6, name: "replication rules", sql: replication),
+        Migration(version: 7, name: "scans", sql: scans),
+        Migration(version: 8, name: "catalog migration progress", sql: catalogMigration),
     ]
 
     /// The statements of a migration, one by one: postgres-nio speaks only the extended

@@ -22,6 +22,11 @@ public final class RegistryEvents: Sendable {
 
     public var isEmpty: Bool { sinks.withLock { $0.isEmpty } }
 
+    /// The registered sinks of one type (for status and tests: a sink's own progress).
+    public func sinks<Sink: RegistryEventSink>(of type: Sink.Type) -> [Sink] {
+        sinks.withLock { $0.compactMap { $0 as? Sink } }
+    }
+
     public func emit(_ event: RegistryEvent) async {
         for sink in sinks.withLock({ $0 }) { await sink.receive(event) }
     }
