@@ -118,7 +118,8 @@ public enum KuraServer {
             sealingKey = try await AccessBootstrap.key(configuration.dataFolder.secretsSharedKey, shared: keys) { AccessBootstrap.randomKey() }
         }
         let replicator = try await Replicator(
-            dataDirectory: configuration.dataDirectory, catalog: registry.catalog.replication, sealingKey: sealingKey, logger: logger)
+            dataDirectory: configuration.dataDirectory, catalog: registry.catalog.replication, sealingKey: sealingKey,
+            leases: registry.catalog.collection, logger: logger)
         // The registry's operations announce themselves to these (and to webhooks, see
         // OperatorFeatures).
         registry.events.register(AuditSink(access: access))
