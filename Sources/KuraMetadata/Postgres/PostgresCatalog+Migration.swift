@@ -34,7 +34,7 @@ extension PostgresCatalog {
 
     /// The tables of the database (schema `public`).
     func tableNames() async throws -> Set<String> {
-        Set(try await rows("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").map { try $0.decode(String.self) })
+        Set(try await rows("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").decoded { try $0.decode(String.self) })
     }
 
     /// Empties `tables` (and the migration's record), their serial counters reset.

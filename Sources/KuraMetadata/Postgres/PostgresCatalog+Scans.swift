@@ -20,7 +20,7 @@ extension PostgresCatalog: ScanStore {
 
     public func scan(of manifest: Digest) async throws -> ScanRecord? {
         try await rows("SELECT \(unescaped: Self.scanColumns) FROM scan_results WHERE manifest = \(manifest.description)")
-            .first.map(Self.scanRecord)
+            .firstDecoded(Self.scanRecord)
     }
 
     public func succeededScans(after: Digest?, limit: Int) async throws -> [ScanRecord] {
@@ -30,11 +30,11 @@ extension PostgresCatalog: ScanStore {
             SELECT \(unescaped: Self.scanColumns) FROM scan_results
             WHERE status = 'succeeded' AND manifest > \(after?.description ?? "") ORDER BY manifest LIMIT \(limit)
             """
-        ).map(Self.scanRecord)
+        ).decoded(Self.scanRecord)
     }
 
     public func scanPolicy(namespace: String) async throws -> ScanPolicy? {
-        try await rows("SELECT minimum_severity, allow_list FROM scan_policies WHERE namespace = \(namespace)").first.map { row in
+        try await rows("SELECT minimum_severity, allow_list FROM scan_policies WHERE namespace = \(namespace)").firstDecoded { row in
             let (severity, allowList) = try row.decode((String, String).self)
             return ScanPolicy(
                 namespace: namespace, minimumSeverity: severity, allowList: allowList.split(separator: "\n").map(String.init))
