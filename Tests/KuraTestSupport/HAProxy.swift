@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import Foundation
+import Foundation
 
 /// A real haproxy (Debian's `haproxy`) in front of some `kura serve` nodes, for the cluster
 /// tests: HTTP mode on a free port of 127.0.0.1, round robin per request, health checks on
