@@ -20,8 +20,7 @@ ONLY=${ONLY:-}            # e.g. ONLY="push-shm manifests" runs those measuremen
 KURA_PORT=${KURA_PORT:-5611}
 DIST_PORT=${DIST_PORT:-5612}
 
-log() { echo "$*" >&2; }
-emit() { echo "$1 $2 $3"; }     # TAG SERVER VALUE
+. "$(dirname "$0")/lib.sh"
 wants() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 
 PIDS=()
@@ -190,21 +189,4 @@ make_blobs "$SHM/small" 16 4
     limits
 } | tee "$OUT"
 echo "--- medians (MB/s, req/s, ms, MiB, µs of server CPU per request)"
-python3 - "$OUT" <<'PY'
-import sys, statistics, collections
-values = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    tag, server, value = line.split(" ", 2)
-    try: values[(tag, server)].append(float(value))
-    except ValueError: values[(tag, server)].append(value.strip())
-tags = sorted({t for t, _ in values}, key=lambda t: list(values).index((t, next(s for tt, s in values if tt == t))))
-for tag in tags:
-    row = {s: v for (t, s), v in values.items() if t == tag}
-    if "machine" in row:
-        print(f"{tag:20} machine {row['machine']}")
-        continue
-    k = statistics.median(row["kura"]) if "kura" in row else None
-    d = statistics.median(row["dist"]) if "dist" in row else None
-    ratio = f"{k / d:.2f}" if k and d else "-"
-    print(f"{tag:20} kura {k} {sorted(row.get('kura', []))}  dist {d} {sorted(row.get('dist', []))}  ratio {ratio}")
-PY
+medians "$OUT"

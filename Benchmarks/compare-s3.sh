@@ -15,8 +15,7 @@ DISK=${DISK:-$PWD/.bench-s3}
 SIZE=${SIZE:-64MiB}
 S3_PORT=5631 KURA_PORT=5632 CACHE_PORT=5633 DIST_PORT=5634
 
-log() { echo "$*" >&2; }
-emit() { echo "$1 $2 $3"; }
+. "$(dirname "$0")/lib.sh"
 json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d'+sys.argv[1]))" "$1"; }
 
 PIDS=()
@@ -127,14 +126,4 @@ OUT=${OUT:-$(mktemp)}
     emit uptime machine "\"$(uptime | sed 's/.*load average: //')\""
 } | tee "$OUT"
 echo "--- medians (MB/s)"
-python3 - "$OUT" <<'PY'
-import sys, statistics, collections
-values = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    tag, server, value = line.split(" ", 2)
-    try: values[(tag, server)].append(float(value))
-    except ValueError: values[(tag, server)].append(value.strip())
-for (tag, server), v in sorted(values.items()):
-    m = statistics.median(v) if all(isinstance(x, float) for x in v) else v
-    print(f"{tag:22} {server:11} median {m}  all {v}")
-PY
+medians "$OUT"

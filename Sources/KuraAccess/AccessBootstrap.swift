@@ -1,5 +1,5 @@
 public import Foundation
-import KuraCore
+public import KuraCore
 public import KuraMetadata
 public import Logging
 
@@ -28,8 +28,8 @@ public enum AccessBootstrap {
         let folder = DataFolder(dataDirectory)
         try FileManager.default.createDirectory(
             atPath: folder.keys, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let hashKey = try await key(folder.secretHashKey, name: "secret-hash", shared: sharedKeys) { randomKey() }
-        let signingKey = try await key(folder.tokenSigningKey, name: "token-es256", shared: sharedKeys) {
+        let hashKey = try await key(folder.secretHashSharedKey, shared: sharedKeys) { randomKey() }
+        let signingKey = try await key(folder.tokenSigningSharedKey, shared: sharedKeys) {
             Data(TokenService.generatePrivateKeyPEM().utf8)
         }
         let tokens = try await TokenService(
@@ -60,13 +60,13 @@ public enum AccessBootstrap {
         return Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
-    /// The key in the file at `path` (made on first use), or with `shared` keys the one the
-    /// catalog holds under `name`: the first node to start stores its own (the file's, when
+    /// The key in the file at `key.path` (made on first use), or with `shared` keys the one
+    /// the catalog holds under `key.name`: the first node to start stores its own (the file's, when
     /// a one-node registry moves up to a shared catalog), and every node uses that one.
-    public static func key(_ path: String, name: String, shared: (any SharedKeyStore)?, _ make: () -> Data) async throws -> Data {
-        guard let shared else { return try readOrCreate(path, make) }
-        let local = FileManager.default.contents(atPath: path).flatMap { $0.isEmpty ? nil : $0 }
-        return Data(try await shared.sharedKey(name, orStore: Array(local ?? make())))
+    public static func key(_ key: DataFolder.SharedKey, shared: (any SharedKeyStore)?, _ make: () -> Data) async throws -> Data {
+        guard let shared else { return try readOrCreate(key.path, make) }
+        let local = FileManager.default.contents(atPath: key.path).flatMap { $0.isEmpty ? nil : $0 }
+        return Data(try await shared.sharedKey(key.name, orStore: Array(local ?? make())))
     }
 
     private static func readOrCreate(_ path: String, _ make: () -> Data) throws -> Data {

@@ -4,8 +4,11 @@ package import Logging
 import ServiceLifecycle
 
 /// Runs retention and then garbage collection inside `kura serve` every `interval`, first
-/// one interval after start. The catalog's job lease keeps it to one runner at a time across nodes: a node that
-/// finds the lease held skips that round. Stops promptly on graceful shutdown.
+/// one interval after start. Nodes sharing a catalog run each round once: a node first
+/// claims the round in the catalog (``JobLease/claimRound(_:job:owner:interval:)``) and
+/// skips it when another node has claimed it within the last 90 % of an interval; the
+/// catalog's maintenance lease then keeps any two jobs from overlapping. Stops promptly on
+/// graceful shutdown.
 package struct GarbageCollectionScheduler: Service {
     let registry: Registry
     let interval: Duration
@@ -13,6 +16,8 @@ package struct GarbageCollectionScheduler: Service {
     let logger: Logger
     /// Paces the runs (a test's manual clock).
     let clock: any Clock<Duration>
+    /// This scheduler's name in the catalog's claims.
+    let owner = JobLease.makeOwner()
 
     /// The collector announces each run (and what it deleted) through the registry's events.
     package init(
@@ -34,6 +39,11 @@ package struct GarbageCollectionScheduler: Service {
             }
             if Task.isCancelled || isShuttingDown { return }
             do {
+                let seconds = TimeInterval(interval.components.seconds) + TimeInterval(interval.components.attoseconds) / 1e18
+                guard try await JobLease.claimRound(registry.catalog.collection, job: "maintenance", owner: owner, interval: seconds) else {
+                    logger.info("scheduled retention and garbage collection skipped: another node ran this round")
+                    continue
+                }
                 // Retention first, so the collection that follows frees what it untagged.
                 let untagged = try await RetentionEvaluator(registry: registry).run(dryRun: false)
                 if !untagged.isEmpty { logger.notice("retention deleted tags", metadata: ["tags": "\(untagged.count)"]) }

@@ -13,7 +13,10 @@ struct TokenEndpoint: Sendable {
 
     func register(on router: Router<KuraRequestContext>) {
         router.get("/token") { request, context in
-            let scopes = request.uri.queryParameters[values: "scope"].map(String.init)
+            // Repeated `scope` parameters, or several in one separated by spaces: a client
+            // may pass a challenge's `scope` (space-separated for a mount) as it came, the
+            // space often as `+`, which the query parser leaves as it is (no scope holds one).
+            let scopes = request.uri.queryParameters[values: "scope"].flatMap { $0.split { $0 == " " || $0 == "+" } }.map(String.init)
             let service = request.uri.queryParameters["service"].map(String.init)
             return await issue(request: request, context: context, scopes: scopes, service: service, credentials: nil)
         }

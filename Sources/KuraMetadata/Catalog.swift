@@ -17,6 +17,8 @@ public struct Catalog: Sendable {
     public let usage: any UsageStore
     public let webhooks: any WebhookStore
     public let replication: any ReplicationStore
+    /// Image scan results and pull policies.
+    public let scans: any ScanStore
     /// Keys the nodes sharing this catalog must agree on; `nil` for a one-node catalog
     /// (SQLite), whose keys stay in the data folder.
     public let sharedKeys: (any SharedKeyStore)?
@@ -27,7 +29,8 @@ public struct Catalog: Sendable {
     public init(
         metadata: any MetadataStore, access: any AccessStore, collection: any GarbageCollectionStore,
         retention: any RetentionStore, quotas: any QuotaStore, usage: any UsageStore, webhooks: any WebhookStore,
-        replication: any ReplicationStore, sharedKeys: (any SharedKeyStore)? = nil, embedded: SQLiteMetadataStore? = nil
+        replication: any ReplicationStore, scans: any ScanStore, sharedKeys: (any SharedKeyStore)? = nil,
+        embedded: SQLiteMetadataStore? = nil
     ) {
         self.metadata = metadata
         self.access = access
@@ -37,6 +40,7 @@ public struct Catalog: Sendable {
         self.usage = usage
         self.webhooks = webhooks
         self.replication = replication
+        self.scans = scans
         self.sharedKeys = sharedKeys
         self.embedded = embedded
     }
@@ -45,25 +49,25 @@ public struct Catalog: Sendable {
     public init(_ stores: some CatalogStores) {
         self.init(
             metadata: stores, access: stores, collection: stores, retention: stores, quotas: stores, usage: stores,
-            webhooks: stores, replication: stores)
+            webhooks: stores, replication: stores, scans: stores)
     }
 
     /// Every store from a PostgreSQL database that several nodes share, keys included.
     public init(_ catalog: PostgresCatalog) {
         self.init(
             metadata: catalog, access: catalog, collection: catalog, retention: catalog, quotas: catalog, usage: catalog,
-            webhooks: catalog, replication: catalog, sharedKeys: catalog)
+            webhooks: catalog, replication: catalog, scans: catalog, sharedKeys: catalog)
     }
 
     /// Every store from the embedded SQLite database.
     public init(_ store: SQLiteMetadataStore) {
         self.init(
             metadata: store, access: store, collection: store, retention: store, quotas: store, usage: store, webhooks: store,
-            replication: store, embedded: store)
+            replication: store, scans: store, embedded: store)
     }
 }
 
 /// A database that keeps every store of the ``Catalog``.
 public typealias CatalogStores =
     MetadataStore & AccessStore & GarbageCollectionStore & RetentionStore & QuotaStore & UsageStore & WebhookStore
-    & ReplicationStore
+    & ReplicationStore & ScanStore

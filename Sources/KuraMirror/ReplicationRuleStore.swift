@@ -33,7 +33,12 @@ struct ReplicationRuleStore: Sendable {
 
     func load() async throws -> [ReplicationRule] {
         try await importLegacyFile()
-        return try await catalog.replicationRules().map { record in
+        return try await rules()
+    }
+
+    /// The rules the catalog holds now (another node may have changed them).
+    func rules() async throws -> [ReplicationRule] {
+        try await catalog.replicationRules().map { record in
             let stored = try JSONDecoder().decode(Stored.self, from: Data(record.document))
             var rule = stored.rule
             if let sealed = stored.sealedRemotePassword { rule.remoteCredentials?.password = try box.open(sealed) }

@@ -2,11 +2,19 @@ public import AsyncHTTPClient
 public import Foundation
 public import Logging
 public import KuraMetadata
+import KuraRegistry
 
 /// Runs replication rules inside `kura serve`: on their schedule, after pushes (push
 /// rules), or on demand. One run per rule at a time; a trigger during a run queues one
 /// more run. A run with failures is retried with backoff; mirror runs are incremental, so a
 /// retry copies only what is still missing. Each run is recorded.
+///
+/// Nodes sharing a catalog (given as `leases`) run a rule on one node at a time: a run holds
+/// the rule's lease in the catalog, a scheduled run first claims its round (so nodes whose
+/// schedules fall in one interval run it once), and a push-triggered run that finds the
+/// lease held tries again two seconds later. Rules are re-read from the catalog every
+/// `ruleRefresh` (5 s), so a rule added, changed or removed through one node reaches the
+/// others within that.
 public actor Replicator {
     private let store: ReplicationRuleStore
     private let http: HTTPClient
@@ -18,6 +26,12 @@ public actor Replicator {
     private var lastStart: [String: ContinuousClock.Instant] = [:]
     private var retries: [String: (at: ContinuousClock.Instant, delay: Duration)] = [:]
     private var localURL: String?
+    private let leases: (any GarbageCollectionStore)?
+    private let owner = JobLease.makeOwner()
+    private let ruleRefresh: Duration
+    private var lastRefresh = ContinuousClock.now
+    /// Counts this node's own rule changes, so a re-read that overlapped one is dropped.
+    private var edits = 0
     /// Runs kept in memory for the admin API (all are in `replication-runs.jsonl`).
     static let historyLimit = 200
 
@@ -25,12 +39,14 @@ public actor Replicator {
     /// (shared by the nodes of a cluster) or else the key in `dataDirectory`, where the
     /// record of runs goes too.
     public init(
-        dataDirectory: String, catalog: any ReplicationStore, sealingKey: Data? = nil,
-        httpClient: HTTPClient = PullThroughCache.upstreamHTTPClient, logger: Logger
+        dataDirectory: String, catalog: any ReplicationStore, sealingKey: Data? = nil, leases: (any GarbageCollectionStore)? = nil,
+        ruleRefresh: Duration = .seconds(5), httpClient: HTTPClient = PullThroughCache.upstreamHTTPClient, logger: Logger
     ) async throws {
         store = try ReplicationRuleStore(directory: dataDirectory, catalog: catalog, sealingKey: sealingKey)
         http = httpClient
         self.logger = logger
+        self.leases = leases
+        self.ruleRefresh = ruleRefresh
         for rule in try await store.load() { rules[rule.name] = rule }
     }
 
@@ -41,9 +57,13 @@ public actor Replicator {
 
     public func rule(_ name: String) -> ReplicationRule? { rules[name] }
 
+    /// No run is under way or waiting here.
+    public var isIdle: Bool { running.isEmpty && queued.isEmpty }
+
     /// Adds or replaces a rule (validated, stored with sealed passwords).
     public func put(_ rule: ReplicationRule) async throws {
         try rule.validate()
+        edits += 1
         try await store.save(rule)
         rules[rule.name] = rule
     }
@@ -51,6 +71,7 @@ public actor Replicator {
     /// Removes a rule; false when there was none.
     public func remove(_ name: String) async throws -> Bool {
         guard rules[name] != nil else { return false }
+        edits += 1
         _ = try await store.delete(name)
         rules[name] = nil
         return true
@@ -85,20 +106,59 @@ public actor Replicator {
         Task { await self.execute(rule, reason: reason) }
     }
 
-    /// Triggers scheduled runs and retries that are due; `kura serve` calls it every second.
-    public func tick() {
+    /// Re-reads the rules when `ruleRefresh` has passed, then triggers scheduled runs and
+    /// retries that are due; `kura serve` calls it every second.
+    public func tick() async {
+        if ContinuousClock.now - lastRefresh >= ruleRefresh { await refreshRules() }
         let now = ContinuousClock.now
         for rule in rules.values {
             if let retry = retries[rule.name], retry.at <= now, !running.contains(rule.name) {
                 trigger(rule.name, reason: "retry")
             } else if let interval = rule.intervalSeconds {
-                let due = (lastStart[rule.name] ?? .now - .seconds(interval)) + .seconds(interval)
+                // A rule not run here yet is due at once (against `now`: a fresh `.now` here
+                // was always a moment later, so a scheduled rule never started on its own).
+                let due = (lastStart[rule.name] ?? now - .seconds(interval)) + .seconds(interval)
                 if due <= now { trigger(rule.name, reason: "schedule") }
             }
         }
     }
 
+    /// The catalog's rules replace the ones known here (another node may have changed them).
+    private func refreshRules() async {
+        lastRefresh = .now
+        let before = edits
+        do {
+            let loaded = try await store.rules()
+            // A change made here while the rules were read is newer than what was read.
+            guard edits == before else { return }
+            rules = Dictionary(loaded.map { ($0.name, $0) }) { _, last in last }
+            for name in retries.keys where rules[name] == nil { retries[name] = nil }
+        } catch {
+            logger.warning("replication rules could not be re-read from the catalog", metadata: ["error": "\(error)"])
+        }
+    }
+
     private func execute(_ rule: ReplicationRule, reason: String) async {
+        guard let leases else { return finish(rule, await perform(rule, reason: reason)) }
+        let lease = "replication:\(rule.name)"
+        do {
+            if reason == "schedule", let interval = rule.intervalSeconds,
+                try await !JobLease.claimRound(leases, job: lease, owner: owner, interval: TimeInterval(interval))
+            {
+                return skip(rule, retryIn: nil)  // another node ran this round
+            }
+            guard let held = try await JobLease.hold(leases, name: lease, owner: owner, ttl: 60, { await self.perform(rule, reason: reason) })
+            else {
+                // Another node runs the rule now, perhaps from before what triggered this run.
+                return skip(rule, retryIn: reason == "schedule" ? nil : .seconds(2))
+            }
+            finish(rule, held.value)
+        } catch {
+            finish(rule, ReplicationRun(rule: rule.name, trigger: reason, started: Date(), seconds: 0, counts: MirrorCounts(), failures: [], error: "\(error)"))
+        }
+    }
+
+    private func perform(_ rule: ReplicationRule, reason: String) async -> ReplicationRun {
         let started = Date()
         var run = ReplicationRun(rule: rule.name, trigger: reason, started: started, seconds: 0, counts: MirrorCounts(), failures: [], error: nil)
         do {
@@ -109,7 +169,14 @@ public actor Replicator {
             run.error = "\(error)"
         }
         run.seconds = Date().timeIntervalSince(started)
-        finish(rule, run)
+        return run
+    }
+
+    /// The run did not happen here (another node's turn).
+    private func skip(_ rule: ReplicationRule, retryIn delay: Duration?) {
+        if let delay { retries[rule.name] = (.now + delay, retries[rule.name]?.delay ?? .milliseconds(2_500)) }
+        running.remove(rule.name)
+        if let reason = queued.removeValue(forKey: rule.name) { trigger(rule.name, reason: reason) }
     }
 
     private func finish(_ rule: ReplicationRule, _ run: ReplicationRun) {

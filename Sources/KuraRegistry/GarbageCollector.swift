@@ -85,30 +85,28 @@ func withJobLease<T: Sendable>(
     _ body: @Sendable (Int64) async throws -> T
 ) async throws -> T {
     let started = ContinuousClock.now
-    let owner = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))"
-    guard try await store.acquireJobLock(name, owner: owner, ttl: ttl) else { throw JobError.locked(name) }
-    let renewal = Task {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(max(1, ttl / 3)))
-            if Task.isCancelled { break }
-            _ = try? await store.acquireJobLock(name, owner: owner, ttl: ttl)
-        }
-    }
-    defer { renewal.cancel() }
-    let runID = try await store.startJobRun(kind: kind, owner: owner, dryRun: dryRun)
+    let owner = JobLease.makeOwner()
+    let held: JobLease.Held<T>?
     do {
-        let result = try await body(runID)
-        try await store.finishJobRun(runID, summary: summary(result), error: nil)
-        try await store.releaseJobLock(name, owner: owner)
-        let (objects, bytes) = measure(result)
-        JobMetrics.record(kind: kind, duration: ContinuousClock.now - started, outcome: "succeeded", objects: objects, bytes: bytes)
-        return result
+        held = try await JobLease.hold(store, name: name, owner: owner, ttl: ttl) {
+            let runID = try await store.startJobRun(kind: kind, owner: owner, dryRun: dryRun)
+            do {
+                let result = try await body(runID)
+                try await store.finishJobRun(runID, summary: summary(result), error: nil)
+                return result
+            } catch {
+                try? await store.finishJobRun(runID, summary: nil, error: "\(error)")
+                throw error
+            }
+        }
     } catch {
         JobMetrics.record(kind: kind, duration: ContinuousClock.now - started, outcome: "failed", objects: 0, bytes: 0)
-        try? await store.finishJobRun(runID, summary: nil, error: "\(error)")
-        try? await store.releaseJobLock(name, owner: owner)
         throw error
     }
+    guard let held else { throw JobError.locked(name) }
+    let (objects, bytes) = measure(held.value)
+    JobMetrics.record(kind: kind, duration: ContinuousClock.now - started, outcome: "succeeded", objects: objects, bytes: bytes)
+    return held.value
 }
 
 /// Online garbage collection driven by the catalog.

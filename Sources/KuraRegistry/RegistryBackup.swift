@@ -69,7 +69,7 @@ public struct RegistryBackup: Sendable {
         to directory: String, copyBlobs: Bool, progress: @escaping @Sendable (GarbageCollectionProgress) -> Void = { _ in }
     ) async throws -> BackupSummary {
         guard let catalog = registry.catalog.embedded else {
-            throw RestoreRefusal.notABackup("kura backup covers the SQLite catalog; back PostgreSQL up with its own tools (pg_dump)")
+            throw BackupUnsupported.postgresCatalog
         }
         let started = Date()
         var summary = BackupSummary()

@@ -115,10 +115,11 @@ public enum KuraServer {
         // Nodes sharing a catalog seal replication passwords with one key from it.
         var sealingKey: Data?
         if let keys = registry.catalog.sharedKeys {
-            sealingKey = try await AccessBootstrap.key(configuration.dataFolder.secretsKey, name: "secrets", shared: keys) { AccessBootstrap.randomKey() }
+            sealingKey = try await AccessBootstrap.key(configuration.dataFolder.secretsSharedKey, shared: keys) { AccessBootstrap.randomKey() }
         }
         let replicator = try await Replicator(
-            dataDirectory: configuration.dataDirectory, catalog: registry.catalog.replication, sealingKey: sealingKey, logger: logger)
+            dataDirectory: configuration.dataDirectory, catalog: registry.catalog.replication, sealingKey: sealingKey,
+            leases: registry.catalog.collection, logger: logger)
         // The registry's operations announce themselves to these (and to webhooks, see
         // OperatorFeatures).
         registry.events.register(AuditSink(access: access))

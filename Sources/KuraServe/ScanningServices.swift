@@ -10,11 +10,10 @@ public struct ScanningServices: Sendable {
     public var service: ScanService
     public var policy: ScanPullPolicy
 
-    /// Opens the advisory database and registers the pull policy and, with `scan.onPush`,
-    /// the sink that queues pushed images. `nil` when the catalog keeps no scans (the
-    /// embedded SQLite catalog does; the ``Catalog`` front gains `scans` with PostgreSQL).
-    static func open(_ configuration: ServerConfiguration, registry: Registry, logger: Logger) throws -> ScanningServices? {
-        guard let store = registry.catalog.scans else { return nil }
+    /// Opens the advisory database (each node keeps its own) and registers the pull policy
+    /// and, with `scan.onPush`, the sink that queues pushed images.
+    static func open(_ configuration: ServerConfiguration, registry: Registry, logger: Logger) throws -> ScanningServices {
+        let store = registry.catalog.scans
         let database = try AdvisoryDatabase(path: configuration.advisoryDatabasePath)
         let service = ScanService(
             registry: registry, store: store, scanner: ImageScanner(database: database),

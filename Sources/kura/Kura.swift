@@ -7,7 +7,7 @@ struct Kura: AsyncParsableCommand {
         abstract: "A private OCI container registry.",
         subcommands: [
             ServeCommand.self, AdminCommand.self, GCCommand.self, ScrubCommand.self, RetentionCommand.self, MirrorCommand.self, UsageCommand.self,
-            BenchCommand.self, ScanCommand.self, BackupCommand.self, RestoreCommand.self,
+            BenchCommand.self, ScanCommand.self, BackupCommand.self, RestoreCommand.self, CatalogCommand.self,
         ]
     )
 }

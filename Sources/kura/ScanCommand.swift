@@ -102,7 +102,8 @@ struct ScanCommand: AsyncParsableCommand {
                 var output = Output(import: result)
                 // Stored package lists are matched again, so results name the new advisories
                 // without any layer being read.
-                if !noRematch, let store = try await jobs.openRegistry().catalog.scans {
+                if !noRematch {
+                    let store = try await jobs.openRegistry().catalog.scans
                     output.rematch = try await StoredScanRematcher(store: store, scanner: ImageScanner(database: advisories)).rematchAll(
                         progress: { summary in progress.update("\(summary.rematched + summary.current) stored results re-matched") })
                 }

@@ -79,7 +79,7 @@ import Testing
                     }
                     // Every event has been dealt with and nothing more came: the retry succeeded, and
                     // the pull is not subscribed.
-                    try await Poll.until("the dispatcher has no work left", timeout: .seconds(30)) { dispatcher.pendingWork == 0 ? true : nil }
+                    _ = try await Poll.until("the dispatcher has no work left", timeout: .seconds(30)) { dispatcher.pendingWork == 0 ? true : nil }
                     deliveries = await receiver.deliveries
                     #expect(deliveries.count == 2, "one 500, then one retry that succeeded; nothing for the pull")
                     guard deliveries.count == 2 else { return }
@@ -106,7 +106,7 @@ import Testing
                     #expect(try await client.admin(.delete, "namespaces/team/webhooks/\(id)", as: ci).status == .notFound)
                     try await client.v2(.put, "team/app/manifests/v2", as: ci, headers: [.contentType: MediaType.ociManifest], body: manifest)
                         .expectStatus(.created)
-                    try await Poll.until("the dispatcher has no work left", timeout: .seconds(30)) { dispatcher.pendingWork == 0 ? true : nil }
+                    _ = try await Poll.until("the dispatcher has no work left", timeout: .seconds(30)) { dispatcher.pendingWork == 0 ? true : nil }
                     #expect(await receiver.deliveries.count == 2)
                 }
             }

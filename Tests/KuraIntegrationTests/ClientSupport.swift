@@ -57,52 +57,16 @@ func withClientTestServer<T: Sendable>(_ body: @Sendable (ClientTestServer) asyn
 
 /// A client run to its end, or stopped at its deadline.
 enum ClientProcess {
-    /// Runs `executable` (no shell) with stdin from `input`, killed after `timeout`. Throws
-    /// ``ExternalProcessFailure`` on a non-zero exit unless `check` is false.
+    /// ``ExternalProcess/run(_:_:environment:directory:scratch:stdoutFile:input:timeout:check:)``
+    /// with `environment` added to this process's own and a 3-minute deadline by default.
     @discardableResult
     static func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil,
         scratch: String, timeout: Duration = .seconds(180), check: Bool = true
     ) async throws -> ExternalProcessResult {
-        let id = UUID().uuidString.prefix(8)
-        let outPath = "\(scratch)/client-\(id).out", errPath = "\(scratch)/client-\(id).err", inPath = "\(scratch)/client-\(id).in"
-        for path in [outPath, errPath] where !FileManager.default.createFile(atPath: path, contents: nil) {
-            throw TestFailure("cannot create \(path)")
-        }
-        defer { for path in [outPath, errPath, inPath] { try? FileManager.default.removeItem(atPath: path) } }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        if let input {
-            try Data(input.utf8).write(to: URL(fileURLWithPath: inPath))
-            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
-        } else {
-            process.standardInput = FileHandle.nullDevice
-        }
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        // Killed at the deadline unless it ended before (then the killer is cancelled).
-        var killer: Task<Void, Never>?
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-                return
-            }
-            let pid = process.processIdentifier
-            killer = Task {
-                try? await Task.sleep(for: timeout)
-                if !Task.isCancelled { kill(pid, SIGKILL) }
-            }
-        }
-        killer?.cancel()
-        let result = ExternalProcessResult(
-            status: status, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
-        if check, status != 0 { throw ExternalProcessFailure(command: [executable] + arguments, result: result) }
-        return result
+        try await ExternalProcess.run(
+            executable, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, scratch: scratch,
+            input: input, timeout: timeout, check: check)
     }
 
     /// The path of a Debian tool, or a failure naming the package (never a skip).

@@ -148,13 +148,7 @@ struct ScanOnPushTests {
             try await withMeteredServer(dataDirectory: data, mode: .router, configure: { $0.scan.onPush = false }) { client, _, root in
                 try await client.makeNamespace("team", root: root)
                 let viewer = try await client.makeAccount("viewer", root: root, grants: [("team", "viewer")])
-                let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\"}".utf8)
-                try await client.v2(.post, "team/app/blobs/uploads/?digest=\(sha256(config))", as: root, body: config).expectStatus(.created)
-                let manifest = Array("""
-                    {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(sha256(config))","size":\(config.count)},"layers":[]}
-                    """.utf8)
-                try await client.v2(.put, "team/app/manifests/v1", as: root, headers: [.contentType: MediaType.ociManifest], body: manifest)
-                    .expectStatus(.created)
+                let manifest = try await client.pushConfigOnlyImage("team/app", tag: "v1", as: root)
                 let path = "repositories/team/app/manifests/\(sha256(manifest))/scan"
                 let unknown = try await client.admin(.get, path, as: root)
                 #expect(unknown.status == .notFound && unknown.errorCode == "SCAN_UNKNOWN")

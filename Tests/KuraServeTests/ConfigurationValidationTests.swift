@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import KuraServe
 
@@ -72,5 +73,21 @@ import Testing
         } catch {
             #expect("\(error)".contains("cannot read configuration file /nonexistent/kura.yaml"))
         }
+    }
+
+    /// An empty file is an empty configuration (not read through Foundation, which leaks on
+    /// one); bytes that are not UTF-8 are refused by name.
+    @Test func emptyFileAndNonUTF8() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kura-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let empty = folder.appendingPathComponent("empty.yaml").path
+        #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
+        #expect(try ServerConfiguration(reading: .serve(file: empty, environment: [:])).log.level == ServerConfiguration().log.level)
+
+        let latin1 = folder.appendingPathComponent("latin1.yaml").path
+        #expect(FileManager.default.createFile(atPath: latin1, contents: Data([0x6C, 0x6F, 0x67, 0x3A, 0x20, 0xE9, 0x0A])))
+        #expect(throws: (any Error).self) { try YAMLConfigurationFile.provider(path: latin1) }
+        do { _ = try YAMLConfigurationFile.provider(path: latin1) } catch { #expect("\(error)".contains("not UTF-8")) }
     }
 }

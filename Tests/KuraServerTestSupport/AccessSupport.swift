@@ -2,10 +2,10 @@ import Foundation
 public import HTTPTypes
 public import HummingbirdTesting
 import KuraAccess
-public import KuraCore
-public import KuraHTTP
-public import KuraServe
-public import NIOCore
+import KuraCore
+import KuraHTTP
+import KuraServe
+import NIOCore
 
 /// An access key as tests hold it.
 public struct TestKey: Sendable {

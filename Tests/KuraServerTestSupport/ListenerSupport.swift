@@ -1,6 +1,6 @@
 public import AsyncHTTPClient
 import Foundation
-public import KuraHTTP
+import KuraHTTP
 public import KuraServe
 import Logging
 public import NIOCore

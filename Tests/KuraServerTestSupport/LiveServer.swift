@@ -1,16 +1,16 @@
 import Foundation
 public import HTTPTypes
-public import Hummingbird
+import Hummingbird
 public import HummingbirdTesting
 public import KuraCore
-public import KuraHTTP
+import KuraHTTP
 public import KuraServe
 public import KuraMirror
 public import KuraRegistry
-public import KuraStorage
+import KuraStorage
 import KuraTestSupport
 import Logging
-public import NIOCore
+import NIOCore
 
 /// Runs a Kura server over `dataDirectory` — in process through its router (`.router`, for
 /// route-level tests), or on 127.0.0.1 on an ephemeral port (`.live`, for tests that need a

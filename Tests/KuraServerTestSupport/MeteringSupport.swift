@@ -1,11 +1,11 @@
 import Foundation
 public import HTTPTypes
-public import Hummingbird
+import Hummingbird
 public import HummingbirdTesting
-public import KuraHTTP
+import KuraHTTP
 public import KuraServe
 import Logging
-public import NIOCore
+import NIOCore
 public import Prometheus
 
 /// Runs a real server with access control on, a configuration `configure` adjusts, and

@@ -1,7 +1,7 @@
 import Foundation
 public import HTTPTypes
-public import Hummingbird
-public import HummingbirdTesting
+import Hummingbird
+import HummingbirdTesting
 
 /// Runs an HTTP server on 127.0.0.1 taking webhook deliveries at `/hook`: each body goes to
 /// `record`, whose status is the answer; `body` gets the server's port.

@@ -6,6 +6,7 @@ public enum Poll {
     /// Checks `condition` until it gives a value, `interval` apart, for at most `timeout`:
     /// the one polling loop of the tests (a background scan's result, a delivered webhook, a
     /// page that finished loading). Throws naming `what` when the time is up.
+    @discardableResult
     public static func until<T>(
         _ what: String, timeout: Duration = .seconds(60), interval: Duration = .milliseconds(20),
         _ condition: () async throws -> T?

@@ -18,11 +18,11 @@ extension PostgresCatalog: AccessStore {
     }
 
     public func account(named name: String) async throws -> Account? {
-        try await rows("SELECT \(unescaped: Self.accountColumns) FROM accounts WHERE name = \(name)").first.map(Self.account)
+        try await rows("SELECT \(unescaped: Self.accountColumns) FROM accounts WHERE name = \(name)").firstDecoded(Self.account)
     }
 
     public func accounts() async throws -> [Account] {
-        try await rows("SELECT \(unescaped: Self.accountColumns) FROM accounts ORDER BY name").map(Self.account)
+        try await rows("SELECT \(unescaped: Self.accountColumns) FROM accounts ORDER BY name").decoded(Self.account)
     }
 
     public func setAccountDisabled(_ name: String, _ disabled: Bool) async throws -> Bool {
@@ -71,11 +71,11 @@ extension PostgresCatalog: AccessStore {
     }
 
     public func key(id: String) async throws -> AccessKeyRecord? {
-        try await rows("SELECT \(unescaped: Self.keyColumns) FROM access_keys WHERE id = \(id)").first.map(Self.key)
+        try await rows("SELECT \(unescaped: Self.keyColumns) FROM access_keys WHERE id = \(id)").firstDecoded(Self.key)
     }
 
     public func keys(of account: String) async throws -> [AccessKeyRecord] {
-        try await rows("SELECT \(unescaped: Self.keyColumns) FROM access_keys WHERE account = \(account) ORDER BY created_at, id").map(Self.key)
+        try await rows("SELECT \(unescaped: Self.keyColumns) FROM access_keys WHERE account = \(account) ORDER BY created_at, id").decoded(Self.key)
     }
 
     public func setKeyStatus(_ id: String, _ status: AccessKeyRecord.Status) async throws -> Bool {
@@ -128,7 +128,7 @@ extension PostgresCatalog: AccessStore {
     }
 
     public func grants(of account: String) async throws -> [Grant] {
-        try await rows("SELECT account, namespace, role FROM grants WHERE account = \(account) ORDER BY namespace").compactMap { row in
+        try await rows("SELECT account, namespace, role FROM grants WHERE account = \(account) ORDER BY namespace").decodedCompact { row in
             let (account, namespace, role) = try row.decode((String, String, String).self)
             return Role(rawValue: role).map { Grant(account: account, namespace: namespace, role: $0) }
         }
@@ -146,11 +146,11 @@ extension PostgresCatalog: AccessStore {
     }
 
     public func namespace(named name: String) async throws -> NamespaceRecord? {
-        try await rows("SELECT name, is_public, created_at FROM namespaces WHERE name = \(name)").first.map(Self.namespace)
+        try await rows("SELECT name, is_public, created_at FROM namespaces WHERE name = \(name)").firstDecoded(Self.namespace)
     }
 
     public func namespaces() async throws -> [NamespaceRecord] {
-        try await rows("SELECT name, is_public, created_at FROM namespaces ORDER BY name").map(Self.namespace)
+        try await rows("SELECT name, is_public, created_at FROM namespaces ORDER BY name").decoded(Self.namespace)
     }
 
     public func setNamespacePublic(_ name: String, _ isPublic: Bool) async throws -> Bool {
@@ -190,7 +190,7 @@ extension PostgresCatalog: AccessStore {
 
     public func description(of repository: String) async throws -> RepositoryDescription? {
         try await rows("SELECT repository, short, \"full\", updated_at FROM repository_descriptions WHERE repository = \(repository)")
-            .first.map(Self.description)
+            .firstDecoded(Self.description)
     }
 
     private static func description(_ row: PostgresRow) throws -> RepositoryDescription {
@@ -220,7 +220,7 @@ extension PostgresCatalog: AccessStore {
                 AND (\(query.until?.catalogMilliseconds)::BIGINT IS NULL OR time < \(query.until?.catalogMilliseconds))
             ORDER BY time DESC, id DESC LIMIT \(max(1, min(query.limit, 10_000)))
             """
-        ).map { row in
+        ).decoded { row in
             let (id, time, account, key, source, action, namespace, repository, detail) = try row.decode(
                 (Int64, Int64, String?, String?, String?, String, String?, String?, String?).self)
             var event = AuditEvent(

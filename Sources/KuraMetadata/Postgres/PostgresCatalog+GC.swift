@@ -44,7 +44,7 @@ extension PostgresCatalog: GarbageCollectionStore {
             SELECT id, kind, owner, started_at, finished_at, dry_run, summary, error FROM gc_job_runs
             WHERE \(kind)::TEXT IS NULL OR kind = \(kind) ORDER BY id DESC LIMIT \(max(0, limit))
             """
-        ).map { row in
+        ).decoded { row in
             let (id, kind, owner, started, finished, dryRun, summary, error) = try row.decode(
                 (Int64, String, String, Int64, Int64?, Bool, String?, String?).self)
             return JobRunRecord(
@@ -91,7 +91,7 @@ extension PostgresCatalog: GarbageCollectionStore {
                 AND \(unescaped: ManifestCandidateSQL.condition(reason))
             ORDER BY m.row_id LIMIT \(limit)
             """
-        ).map { row in
+        ).decoded { row in
             let (rowID, name, digest, size) = try row.decode((Int64, String, String, Int64).self)
             return ManifestCandidate(
                 rowID: rowID, repository: try CatalogValue.repositoryName(name, column: "repositories.name"),
@@ -153,7 +153,7 @@ extension PostgresCatalog: GarbageCollectionStore {
             WHERE \(unescaped: Self.garbageCondition(String(cutoff))) AND b.digest > \(after?.description ?? "")
             ORDER BY b.digest LIMIT \(limit)
             """
-        ).map(Self.catalogBlob)
+        ).decoded(Self.catalogBlob)
     }
 
     public func beginCollecting(_ digests: [Digest], linkedBefore: Date) async throws -> [CatalogBlob] {
@@ -192,7 +192,7 @@ extension PostgresCatalog: GarbageCollectionStore {
                 // (its trigger upserted the row), and the next statement's snapshot sees it.
                 let existing = try await connection.rows(
                     "SELECT state FROM gc_blobs WHERE digest = \(digest) FOR UPDATE", self.logger
-                ).first.map { Int(try $0.decode(Int16.self)) }
+                ).firstDecoded { Int(try $0.decode(Int16.self)) }
                 let changed: [PostgresRow]
                 switch existing {
                 case nil:
@@ -232,8 +232,8 @@ extension PostgresCatalog: GarbageCollectionStore {
     }
 
     public func collectionState(_ digest: Digest) async throws -> BlobCollectionState? {
-        try await rows("SELECT state FROM gc_blobs WHERE digest = \(digest.description)").first
-            .flatMap { BlobCollectionState(rawValue: Int(try $0.decode(Int16.self))) }
+        try await rows("SELECT state FROM gc_blobs WHERE digest = \(digest.description)")
+            .firstDecoded { BlobCollectionState(rawValue: Int(try $0.decode(Int16.self))) } ?? nil
     }
 
     public func reviveCollectedBlob(_ digest: Digest) async throws -> Bool {
@@ -254,7 +254,7 @@ extension PostgresCatalog: GarbageCollectionStore {
     public func liveBlobs(after: Digest?, limit: Int) async throws -> [CatalogBlob] {
         try await rows(
             "SELECT digest, size FROM gc_blobs WHERE digest > \(after?.description ?? "") AND state = 0 ORDER BY digest LIMIT \(limit)"
-        ).map(Self.catalogBlob)
+        ).decoded(Self.catalogBlob)
     }
 
     public func liveDigests(among digests: [Digest]) async throws -> Set<Digest> {
@@ -276,7 +276,7 @@ extension PostgresCatalog: GarbageCollectionStore {
                     SELECT 1 FROM manifests m WHERE m.repository_id = f.repository_id AND m.digest = f.child_digest))
             LIMIT \(limit)
             """
-        ).map { row in
+        ).decoded { row in
             let (repository, manifest, child, kind) = try row.decode((String, String, String, String).self)
             return DanglingReference(repository: repository, manifest: manifest, child: child, kind: kind)
         }
@@ -340,7 +340,7 @@ extension PostgresCatalog: GarbageCollectionStore {
     public func uploadRecords(createdBefore before: Date, limit: Int) async throws -> [UploadRecord] {
         try await rows(
             "SELECT id, repository, created_at FROM uploads WHERE created_at < \(before.catalogMilliseconds) ORDER BY id LIMIT \(limit)"
-        ).map { row in
+        ).decoded { row in
             let (id, repository, created) = try row.decode((String, String, Int64).self)
             return UploadRecord(
                 id: id, repository: try CatalogValue.repositoryName(repository, column: "uploads.repository"),

@@ -27,7 +27,7 @@ extension PostgresCatalog: MetadataStore {
         guard limit > 0 else { return [] }
         return try await rows(
             "SELECT r.name FROM repositories r WHERE r.name > \(after ?? "") AND \(unescaped: condition) ORDER BY r.name LIMIT \(limit)"
-        ).map { row in try CatalogValue.repositoryName(try row.decode(String.self), column: "repositories.name") }
+        ).decoded { row in try CatalogValue.repositoryName(try row.decode(String.self), column: "repositories.name") }
     }
 
     @discardableResult
@@ -62,7 +62,7 @@ extension PostgresCatalog: MetadataStore {
             SELECT l.size, l.linked_at FROM blob_links l JOIN repositories r ON r.id = l.repository_id
             WHERE r.name = \(repository.value) AND l.digest = \(digest.description)
             """
-        ).first.map { row in
+        ).firstDecoded { row in
             let (size, linkedAt) = try row.decode((Int64, Int64).self)
             return BlobLink(digest: digest, size: size, linkedAt: Date(catalogMilliseconds: linkedAt))
         }
@@ -85,7 +85,7 @@ extension PostgresCatalog: MetadataStore {
             SELECT r.name FROM blob_links l JOIN repositories r ON r.id = l.repository_id
             WHERE l.digest = \(digest.description) ORDER BY r.name LIMIT \(limit)
             """
-        ).map { row in try CatalogValue.repositoryName(try row.decode(String.self), column: "repositories.name") }
+        ).decoded { row in try CatalogValue.repositoryName(try row.decode(String.self), column: "repositories.name") }
     }
 
     // MARK: manifests and tags
@@ -142,7 +142,7 @@ extension PostgresCatalog: MetadataStore {
             JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.manifest_digest
             WHERE r.name = \(repository.value) AND t.name = \(tag.value)
             """
-        ).first.map(Self.manifest)
+        ).firstDecoded(Self.manifest)
     }
 
     public func manifest(_ digest: Digest, in repository: RepositoryName) async throws -> ManifestRecord? {
@@ -151,7 +151,7 @@ extension PostgresCatalog: MetadataStore {
             SELECT \(unescaped: Self.manifestColumns) FROM manifests m JOIN repositories r ON r.id = m.repository_id
             WHERE r.name = \(repository.value) AND m.digest = \(digest.description)
             """
-        ).first.map(Self.manifest)
+        ).firstDecoded(Self.manifest)
     }
 
     public func references(of digest: Digest, in repository: RepositoryName) async throws -> [ManifestReference] {
@@ -160,7 +160,7 @@ extension PostgresCatalog: MetadataStore {
             SELECT f.child_digest, f.kind FROM manifest_references f JOIN repositories r ON r.id = f.repository_id
             WHERE r.name = \(repository.value) AND f.manifest_digest = \(digest.description) ORDER BY f.child_digest, f.kind
             """
-        ).map { row in
+        ).decoded { row in
             let (child, kind) = try row.decode((String, String).self)
             return ManifestReference(
                 digest: try CatalogValue.digest(child, column: "manifest_references.child_digest"), kind: try CatalogValue.referenceKind(kind))
@@ -185,7 +185,7 @@ extension PostgresCatalog: MetadataStore {
                 AND (\(artifactType)::TEXT IS NULL OR m.artifact_type = \(artifactType))
             ORDER BY m.digest
             """
-        ).map(Self.manifest)
+        ).decoded(Self.manifest)
     }
 
     public func resolveTag(_ tag: Tag, in repository: RepositoryName) async throws -> Digest? {
@@ -194,7 +194,7 @@ extension PostgresCatalog: MetadataStore {
             SELECT t.manifest_digest FROM tags t JOIN repositories r ON r.id = t.repository_id
             WHERE r.name = \(repository.value) AND t.name = \(tag.value)
             """
-        ).first.map { row in try CatalogValue.digest(try row.decode(String.self), column: "tags.manifest_digest") }
+        ).firstDecoded { row in try CatalogValue.digest(try row.decode(String.self), column: "tags.manifest_digest") }
     }
 
     public func tags(in repository: RepositoryName, after: String?, limit: Int) async throws -> [Tag] {
@@ -204,7 +204,7 @@ extension PostgresCatalog: MetadataStore {
             SELECT t.name FROM tags t JOIN repositories r ON r.id = t.repository_id
             WHERE r.name = \(repository.value) AND t.name > \(after ?? "") ORDER BY t.name LIMIT \(limit)
             """
-        ).map { row in try CatalogValue.tag(try row.decode(String.self), column: "tags.name") }
+        ).decoded { row in try CatalogValue.tag(try row.decode(String.self), column: "tags.name") }
     }
 
     public func tags(pointingTo digest: Digest, in repository: RepositoryName) async throws -> [Tag] {
@@ -213,7 +213,7 @@ extension PostgresCatalog: MetadataStore {
             SELECT t.name FROM tags t JOIN repositories r ON r.id = t.repository_id
             WHERE r.name = \(repository.value) AND t.manifest_digest = \(digest.description) ORDER BY t.name
             """
-        ).map { row in try CatalogValue.tag(try row.decode(String.self), column: "tags.name") }
+        ).decoded { row in try CatalogValue.tag(try row.decode(String.self), column: "tags.name") }
     }
 
     @discardableResult
@@ -223,7 +223,7 @@ extension PostgresCatalog: MetadataStore {
             DELETE FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = \(repository.value)) AND name = \(tag.value)
             RETURNING manifest_digest
             """
-        ).first.map { row in try CatalogValue.digest(try row.decode(String.self), column: "tags.manifest_digest") }
+        ).firstDecoded { row in try CatalogValue.digest(try row.decode(String.self), column: "tags.manifest_digest") }
     }
 
     // MARK: upload sessions
@@ -233,7 +233,7 @@ extension PostgresCatalog: MetadataStore {
     }
 
     public func upload(_ id: String) async throws -> UploadRecord? {
-        try await rows("SELECT repository, created_at FROM uploads WHERE id = \(id)").first.map { row in
+        try await rows("SELECT repository, created_at FROM uploads WHERE id = \(id)").firstDecoded { row in
             let (repository, created) = try row.decode((String, Int64).self)
             return UploadRecord(
                 id: id, repository: try CatalogValue.repositoryName(repository, column: "uploads.repository"),

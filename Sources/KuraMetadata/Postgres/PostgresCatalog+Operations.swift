@@ -18,7 +18,7 @@ extension PostgresCatalog: RetentionStore {
     }
 
     public func retentionPolicies() async throws -> [RetentionPolicy] {
-        try await rows("SELECT policy FROM retention_policies ORDER BY scope").map { row in
+        try await rows("SELECT policy FROM retention_policies ORDER BY scope").decoded { row in
             try JSONDecoder().decode(RetentionPolicy.self, from: Data(try row.decode(String.self).utf8))
         }
     }
@@ -29,7 +29,7 @@ extension PostgresCatalog: RetentionStore {
             SELECT t.name, t.manifest_digest, t.updated_at FROM tags t JOIN repositories r ON r.id = t.repository_id
             WHERE r.name = \(repository.value) ORDER BY t.updated_at DESC, t.name
             """
-        ).map { row in
+        ).decoded { row in
             let (name, digest, updated) = try row.decode((String, String, Int64).self)
             return TagRecord(
                 tag: try CatalogValue.tag(name, column: "tags.name"),
@@ -54,7 +54,7 @@ extension PostgresCatalog: WebhookStore {
             SELECT id, namespace, url, sealed_secret, events, created_at FROM webhooks
             WHERE \(namespace)::TEXT IS NULL OR namespace = \(namespace) ORDER BY created_at, id
             """
-        ).map { row in
+        ).decoded { row in
             let (id, namespace, url, secret, names, created) = try row.decode((String, String, String, Data, String, Int64).self)
             var events: Set<WebhookEvent> = []
             for name in names.split(separator: ",") {

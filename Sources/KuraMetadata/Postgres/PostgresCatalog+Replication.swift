@@ -3,7 +3,7 @@ import PostgresNIO
 
 extension PostgresCatalog: ReplicationStore {
     public func replicationRules() async throws -> [ReplicationRuleRecord] {
-        try await rows("SELECT name, document FROM replication_rules ORDER BY name").map { row in
+        try await rows("SELECT name, document FROM replication_rules ORDER BY name").decoded { row in
             let (name, document) = try row.decode((String, Data).self)
             return ReplicationRuleRecord(name: name, document: Array(document))
         }

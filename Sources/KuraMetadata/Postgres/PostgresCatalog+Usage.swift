@@ -46,7 +46,7 @@ extension PostgresCatalog: UsageStore {
                 AND (\(query.namespace)::TEXT IS NULL OR namespace = \(query.namespace))
             GROUP BY \(unescaped: grouped) ORDER BY \(unescaped: grouped)
             """
-        ).map { row in
+        ).decoded { row in
             let (namespace, repository, key, kindText, calls, bytesIn, bytesOut) = try row.decode(
                 (String, String?, String?, String, Int64, Int64, Int64).self)
             guard let kind = UsageKind(rawValue: kindText) else {

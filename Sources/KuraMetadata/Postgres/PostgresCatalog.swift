@@ -166,7 +166,7 @@ public final class PostgresCatalog: Sendable {
 
     /// The migration versions applied, in order.
     public func appliedMigrations() async throws -> [Int] {
-        try await rows("SELECT version FROM kura_schema_migrations ORDER BY version").map { try $0.decode(Int.self) }
+        try await rows("SELECT version FROM kura_schema_migrations ORDER BY version").decoded { try $0.decode(Int.self) }
     }
 
     // MARK: running statements
@@ -229,4 +229,22 @@ extension PostgresConnection {
     func rows(_ query: PostgresQuery, _ logger: Logger) async throws -> [PostgresRow] {
         try await self.query(query, logger: logger).collect()
     }
+}
+
+extension Array where Element == PostgresRow {
+    // Decoding goes through these instead of `map` at the call: Swift 6.3.1's optimizer,
+    // inlining `map` with a throwing closure into an async catalog method, crashed LLVM's
+    // coroutine splitting in release builds (signal 11, "While splitting coroutine").
+
+    /// Every row, decoded.
+    @inline(never)
+    func decoded<T>(_ transform: (PostgresRow) throws -> T) throws -> [T] { try map(transform) }
+
+    /// The rows `transform` decodes to a value; the others are skipped.
+    @inline(never)
+    func decodedCompact<T>(_ transform: (PostgresRow) throws -> T?) throws -> [T] { try compactMap(transform) }
+
+    /// The first row, decoded, or `nil` when there is none.
+    @inline(never)
+    func firstDecoded<T>(_ transform: (PostgresRow) throws -> T) throws -> T? { try first.map(transform) }
 }

@@ -27,7 +27,10 @@ enum PostgresSchema {
         Migration(version: 4, name: "retention, usage, quotas, webhooks", sql: operations),
         Migration(version: 5, name: "shared keys", sql: sharedKeys),
         Migration(version: 6, name: "replication rules", sql: replication),
-        // The console's migrations are numbered from 20, clear of the other branches' numbers.
+        Migration(version: 7, name: "scans", sql: scans),
+        Migration(version: 8, name: "catalog migration progress", sql: catalogMigration),
+        // The console's, numbered from 20 while other branches added theirs (a migration is
+        // applied when its number is missing, so the gap is harmless).
         Migration(version: 20, name: "tag history indexes", sql: tagHistory),
         Migration(version: 21, name: "console sessions", sql: consoleSessions),
     ]
