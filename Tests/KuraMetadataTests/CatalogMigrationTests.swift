@@ -95,6 +95,9 @@ struct CatalogMigrationTests {
                            report: Data(repeating: UInt8(n), count: 1_000)))
         }
         try await catalog.scans.setScanPolicy(ScanPolicy(namespace: "team", minimumSeverity: "HIGH", allowList: ["CVE-1", "CVE-2"]))
+        try await catalog.consoleSessions.createConsoleSession(
+            ConsoleSessionRecord(idHash: "ab12", keyID: "KURAKEY1", csrfToken: "token", createdAt: Date(timeIntervalSince1970: 1_800_000_000),
+                                 lastSeenAt: Date(timeIntervalSince1970: 1_800_000_060)))
     }
 
     /// What a catalog answers about the rows ``fill(_:manifests:)`` wrote, as text to compare.
