@@ -12,7 +12,7 @@ extension PostgresCatalog {
     }
 
     public func consoleSession(idHash: String) async throws -> ConsoleSessionRecord? {
-        try await rows("SELECT key_id, csrf_token, created_at, last_seen_at FROM console_sessions WHERE id_hash = \(idHash)").first.map { row in
+        try await rows("SELECT key_id, csrf_token, created_at, last_seen_at FROM console_sessions WHERE id_hash = \(idHash)").firstDecoded { row in
             let (key, token, created, seen) = try row.decode((String, String, Int64, Int64).self)
             return ConsoleSessionRecord(
                 idHash: idHash, keyID: key, csrfToken: token, createdAt: Date(catalogMilliseconds: created), lastSeenAt: Date(catalogMilliseconds: seen))
@@ -39,7 +39,7 @@ extension PostgresCatalog {
     }
 
     public func consoleSessionCount() async throws -> Int {
-        try await rows("SELECT COUNT(*) FROM console_sessions").first.map { Int(try $0.decode(Int64.self)) } ?? 0
+        try await rows("SELECT COUNT(*) FROM console_sessions").firstDecoded { Int(try $0.decode(Int64.self)) } ?? 0
     }
 }
 

@@ -32,7 +32,7 @@ extension PostgresCatalog {
                 ORDER BY t.updated_at DESC, t.name LIMIT \(count)
                 """
         }
-        return try await rows(query).map { row in
+        return try await rows(query).decoded { row in
             let (tag, digest, updated) = try row.decode((String, String, Int64).self)
             return TagRecord(
                 tag: try CatalogValue.tag(tag, column: "tags.name"), digest: try CatalogValue.digest(digest, column: "tags.manifest_digest"),
