@@ -55,7 +55,9 @@ public final class PostgresCatalog: Sendable {
     }
 
     /// Connects (a pool of at most `poolSize` connections) and migrates the database;
-    /// gives up after `startTimeout` (the pool would keep retrying an unreachable server).
+    /// gives up when the server does not answer within `startTimeout` (the pool would keep
+    /// retrying an unreachable server). The migrations themselves are not timed: on a busy
+    /// server, or behind another node's migration lock, they may take longer.
     public static func open(
         url: String, poolSize: Int = 16, startTimeout: Duration = .seconds(20), logger: Logger
     ) async throws -> PostgresCatalog {
@@ -63,7 +65,7 @@ public final class PostgresCatalog: Sendable {
             configuration: try configuration(Connection(url: url), poolSize: poolSize, searchPath: nil), logger: logger)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await catalog.migrate() }
+                group.addTask { _ = try await catalog.rows("SELECT 1") }
                 group.addTask {
                     try await Task.sleep(for: startTimeout)
                     throw PostgresCatalogError.unreachable("no answer within \(startTimeout)")
@@ -71,6 +73,7 @@ public final class PostgresCatalog: Sendable {
                 try await group.next()
                 group.cancelAll()
             }
+            try await catalog.migrate()
         } catch {
             catalog.close()
             throw PostgresCatalogError.unreachable("\(Connection.redacted(url)): \(String(reflecting: error))")
