@@ -71,6 +71,7 @@ struct ClusterTests {
                 headers: [("Content-Type", "application/octet-stream"), ("Content-Range", "0-\(6 * Self.mib - 1)")], body: Array(bytes[0..<(6 * Self.mib)]))
             #expect(first.status == 202, "\(first.status) \(first.text)")
             let location = try #require(first.location)
+            let sent = SentPieces()
             let interrupted = Task { () -> Int? in
                 var request = HTTPClientRequest(url: cluster.at(location))
                 request.method = .PATCH
@@ -79,10 +80,10 @@ struct ClusterTests {
                 request.headers.add(name: "Content-Range", value: "\(6 * Self.mib)-\(12 * Self.mib - 1)")
                 request.headers.add(name: "X-Kura-Node", value: "node2")
                 let pieces = stride(from: 6 * Self.mib, to: 12 * Self.mib, by: 256 << 10).map { ByteBuffer(bytes: bytes[$0..<($0 + (256 << 10))]) }
-                request.body = .stream(SlowBody(pieces: pieces, delay: .milliseconds(100)), length: .known(Int64(6 * Self.mib)))
+                request.body = .stream(SlowBody(pieces: pieces, delay: .milliseconds(100), sent: sent), length: .known(Int64(6 * Self.mib)))
                 return try? await Int(HTTPClient.shared.execute(request, timeout: .seconds(60)).status.code)
             }
-            try await Task.sleep(for: .milliseconds(600))  // a few pieces are on their way
+            try await Poll.until("a few pieces on their way to node 2") { sent.value >= 3 ? true : nil }
             cluster.crash(node: 1)
             let status = await interrupted.value
             #expect(status != 202, "the chunk sent to the killed node was not acknowledged (\(String(describing: status)))")

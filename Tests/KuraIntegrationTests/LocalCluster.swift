@@ -110,12 +110,14 @@ final class LocalCluster: Sendable {
     /// passed), at most 30 s.
     func waitUntilEveryNodeAnswers() async throws {
         var seen: Set<String> = []
-        for _ in 0..<300 {
-            if let reply = try? await ClusterHTTP.send(.GET, url + "/readyz"), reply.status == 200, let node = reply.node { seen.insert(node) }
-            if seen.count == nodes.count { return }
-            try await Task.sleep(for: .milliseconds(100))
+        do {
+            try await Poll.until("every node answering through haproxy", timeout: .seconds(30), interval: .milliseconds(100)) { () async -> Bool? in
+                if let reply = try? await ClusterHTTP.send(.GET, url + "/readyz"), reply.status == 200, let node = reply.node { seen.insert(node) }
+                return seen.count == nodes.count ? true : nil
+            }
+        } catch {
+            throw TestFailure("haproxy reached only \(seen.sorted()) within 30 s\n\(balancer.log)")
         }
-        throw TestFailure("haproxy reached only \(seen.sorted()) within 30 s\n\(balancer.log)")
     }
 
     /// SIGKILL, as a crash or a pulled plug would.

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Synchronization
 import KuraCore
 import KuraServerTestSupport
 import KuraTestSupport
@@ -160,20 +161,31 @@ struct ServeProcessTests {
 }
 
 /// Buffers delivered with a pause between them, like a slow client.
+/// How many pieces a ``SlowBody`` has handed to its client.
+final class SentPieces: Sendable {
+    private let count = Mutex(0)
+    func increment() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}
+
 struct SlowBody: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let pieces: [ByteBuffer]
     let delay: Duration
+    /// Counts the pieces handed to the client, for a test that acts once some are on their way.
+    var sent: SentPieces? = nil
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var remaining: ArraySlice<ByteBuffer>
         let delay: Duration
+        let sent: SentPieces?
         mutating func next() async throws -> ByteBuffer? {
             guard let piece = remaining.popFirst() else { return nil }
             try await Task.sleep(for: delay)
+            sent?.increment()
             return piece
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(remaining: pieces[...], delay: delay) }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(remaining: pieces[...], delay: delay, sent: sent) }
 }

@@ -95,7 +95,7 @@ public final class HAProxy: Sendable {
     public func stop() async {
         guard process.isRunning else { return }
         process.terminate()
-        for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        _ = try? await Poll.until("haproxy exits", timeout: .seconds(2)) { process.isRunning ? nil : true }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
