@@ -28,6 +28,8 @@ public struct ReplicationRule: Sendable, Codable, Equatable {
     public var tags: String?
     /// Seconds between scheduled runs; nil for none.
     public var intervalSeconds: Int?
+    /// The longest schedule: a year.
+    public static let maximumIntervalSeconds = 366 * 86_400
     /// Push rules: run after each push into the namespace.
     public var onPush: Bool
 
@@ -58,7 +60,11 @@ public struct ReplicationRule: Sendable, Codable, Equatable {
         }
         _ = try RegistryEndpoint(parsing: remote)
         _ = try TagFilter(regex: tags)
-        if let intervalSeconds, intervalSeconds < 1 { throw .invalidArgument("intervalSeconds must be at least 1") }
+        // Bounded above too: the schedule turns it into instants and lease expiries in
+        // milliseconds, where a value near Int.max would overflow.
+        if let intervalSeconds, !(1...Self.maximumIntervalSeconds).contains(intervalSeconds) {
+            throw .invalidArgument("intervalSeconds must be 1 to \(Self.maximumIntervalSeconds) (a year)")
+        }
         if direction == .pull && onPush { throw .invalidArgument("onPush applies to push rules only") }
     }
 
