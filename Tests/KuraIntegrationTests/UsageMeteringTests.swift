@@ -5,7 +5,9 @@ import HummingbirdTesting
 import KuraCore
 import KuraHTTP
 import KuraMetadata
+import KuraRegistry
 import KuraServerTestSupport
+import KuraStorage
 import NIOCore
 import Testing
 
@@ -121,11 +123,16 @@ import Testing
     /// blob's declared length.
     @Test func bytesOutCountsWhatWasWrittenWhenTheClientLeaves() async throws {
         try await withTemporaryDirectory { dir in
-            try await withMeteredServer(dataDirectory: dir) { client, _, root in
+            try await withMeteredServer(dataDirectory: dir) { client, services, root in
                 try await client.makeNamespace("team", root: root)
                 let ci = try await client.makeAccount("ci", root: root, grants: [("team", "manager")])
                 let blob = testBytes(96 << 20, seed: 7)
-                #expect(try await client.v2(.post, "team/app/blobs/uploads/?digest=\(sha256(blob))", as: ci, body: blob).status == .created)
+                // Stored through the registry itself: 96 MiB through a debug build's HTTP path
+                // took most of the client's 60 s read timeout in a busy full run, and only the
+                // pull is measured here.
+                _ = try await services.registry.uploadBlob(
+                    SingleBufferSequence(buffer: ByteBuffer(bytes: blob)), digest: sha256(blob), length: Int64(blob.count),
+                    into: try RepositoryName(parsing: "team/app"))
 
                 var request = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(client.port))/v2/team/app/blobs/\(sha256(blob))")
                 request.headers.add(name: "Authorization", value: basicAuthorization(ci.id, ci.secret))
