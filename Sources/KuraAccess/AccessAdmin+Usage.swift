@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import KuraMetadata
 
 extension AccessAdmin {
@@ -24,6 +24,14 @@ extension AccessAdmin {
             try requireAdmin(caller)
         }
         return try await UsageReport.make(from: usageStore, query)
+    }
+
+    /// A namespace's daily samples of its stored bytes, of the days starting in `[from, to)`;
+    /// its managers may read them.
+    public func storageHistory(_ caller: Caller, namespace: String, from: Date, to: Date) async throws -> [StorageSample] {
+        try Self.validateNamespace(namespace)
+        try requireManager(caller, of: namespace)
+        return try await usageStore.storageSamples(namespace: namespace, from: from, to: to)
     }
 
     /// Sets or removes (`nil`) a namespace's storage quota; root or an account admin only.
