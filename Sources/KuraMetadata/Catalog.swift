@@ -26,6 +26,10 @@ public struct Catalog: Sendable {
     /// (a PostgreSQL catalog is backed up with PostgreSQL's own tools).
     public let embedded: SQLiteMetadataStore?
 
+    /// Whether other nodes write to this catalog too (PostgreSQL), so nothing read from it
+    /// may be remembered without their changes being announced.
+    public var isShared: Bool { sharedKeys != nil }
+
     public init(
         metadata: any MetadataStore, access: any AccessStore, collection: any GarbageCollectionStore,
         retention: any RetentionStore, quotas: any QuotaStore, usage: any UsageStore, webhooks: any WebhookStore,
