@@ -53,12 +53,14 @@ extension Dashboard {
                 var storage: [NamespaceStorage] = []
                 for offset in (0..<Self.usageDays).reversed() {
                     let from = today.addingTimeInterval(-Double(offset) * 86_400)
+                    // Stored bytes are the figure now: read once, with today's report.
                     let report = try await admin.usage(
-                        visit.caller, UsageQuery(from: from, to: from.addingTimeInterval(86_400), namespace: namespace, grouping: .namespace))
+                        visit.caller, UsageQuery(from: from, to: from.addingTimeInterval(86_400), namespace: namespace, grouping: .namespace),
+                        includeStorage: offset == 0)
                     var total = UsageCounts()
                     for record in report.records { total += record.counts }
                     days.append((from, total))
-                    storage = report.storage
+                    if offset == 0 { storage = report.storage }
                 }
                 // The last sample of each day, and today's figure as it is now.
                 let samples = try await admin.storageHistory(visit.caller, namespace: namespace, from: days[0].0, to: today)
