@@ -189,19 +189,34 @@ enum POSIXFile {
     }
 
     /// `mkdir -p`; returns the directories it created, outermost first, so their parents
-    /// can be synced.
+    /// can be synced. Starts at the deepest directory: the usual case, a folder that is
+    /// already there, costs one `mkdir` instead of one per component.
     @discardableResult
     static func makeDirectories(_ path: String) throws(StorageError) -> [String] {
         var created: [String] = []
-        var current = ""
-        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-            current += "/" + component
-            if Glibc.mkdir(current, 0o755) == 0 {
-                created.append(current)
-            } else if errno != EEXIST {
-                throw .io(operation: "mkdir", path: current, errno: errno)
-            }
-        }
+        try makeDirectory(path, recordingIn: &created)
         return created
+    }
+
+    private static func makeDirectory(_ path: String, recordingIn created: inout [String]) throws(StorageError) {
+        guard !path.isEmpty, path != "/" else { return }
+        if Glibc.mkdir(path, 0o755) == 0 {
+            created.append(path)
+            return
+        }
+        switch errno {
+        case EEXIST:
+            return
+        case ENOENT:
+            let parent = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+            try makeDirectory(parent, recordingIn: &created)
+            if Glibc.mkdir(path, 0o755) == 0 {
+                created.append(path)
+            } else if errno != EEXIST {
+                throw .io(operation: "mkdir", path: path, errno: errno)
+            }
+        default:
+            throw .io(operation: "mkdir", path: path, errno: errno)
+        }
     }
 }
