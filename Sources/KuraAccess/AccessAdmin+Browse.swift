@@ -37,6 +37,9 @@ extension AccessAdmin {
         public var overview: ManifestOverview
         /// When the tag was last pointed (pushed).
         public var pushedAt: Date
+        /// When the tag was last pulled, by tag or by the digest it pointed at then (as the
+        /// usage meter's last flush wrote it); `nil` if never.
+        public var lastPulled: Date?
     }
 
     /// A page of a listing and where the next one starts.
@@ -88,45 +91,54 @@ extension AccessAdmin {
     /// The namespaces the caller sees, with their repository counts and stored bytes.
     public func namespaceSummaries(_ caller: Caller) async throws -> [NamespaceSummary] {
         let visible = try await namespaces(caller)
-        let storage = (try? await registry.catalog.usage.storage(namespace: nil)) ?? []
-        let byName = Dictionary(storage.map { ($0.namespace, $0) }, uniquingKeysWith: { first, _ in first })
+        let counts = try await registry.catalog.metadata.repositoryCounts(inNamespaces: visible.map(\.name))
+        var stored: [String: NamespaceStorage] = [:]
+        if caller.principal.isAdmin {
+            // An admin sees every namespace: one pass over the catalog.
+            for namespace in (try? await registry.catalog.usage.storage(namespace: nil)) ?? [] { stored[namespace.namespace] = namespace }
+        } else {
+            // Only the namespaces shown are summed, not every namespace of the registry.
+            for record in visible {
+                if let namespace = try? await registry.catalog.usage.storage(namespace: record.name).first { stored[record.name] = namespace }
+            }
+        }
         var result: [NamespaceSummary] = []
         for record in visible {
-            let stored = byName[record.name]
+            let bytes = stored[record.name]
             result.append(
                 NamespaceSummary(
-                    record: record, repositoryCount: try await repositories(inNamespace: record.name).count,
-                    physicalBytes: stored?.physicalBytes ?? 0, logicalBytes: stored?.logicalBytes ?? 0,
+                    record: record, repositoryCount: counts[record.name] ?? 0,
+                    physicalBytes: bytes?.physicalBytes ?? 0, logicalBytes: bytes?.logicalBytes ?? 0,
                     quotaBytes: try? await registry.catalog.quotas.quota(namespace: record.name),
                     role: caller.principal.isRoot ? .manager : caller.principal.role(in: record.name)))
         }
         return result
     }
 
-    /// A page of a namespace's repositories whose names contain `filter`, after `after`.
+    /// A page of a namespace's repositories whose names contain `filter` (names are lower
+    /// case, so the filter is too), after `after`. Each column is one query over just the
+    /// page's repositories, whatever the namespace holds.
     public func repositoryPage(_ caller: Caller, namespace: String, filter: String?, after: String?, limit: Int) async throws
         -> Page<RepositorySummary>
     {
         try Self.validateNamespace(namespace)
         try await requireRead(caller, namespace: namespace)
         guard try await store.namespace(named: namespace) != nil else { throw AdminError.notFound("namespace \(namespace) does not exist") }
-        var names = try await repositories(inNamespace: namespace)
-        if let filter, !filter.isEmpty { names = names.filter { $0.value.localizedCaseInsensitiveContains(filter) } }
-        if let after { names = names.filter { $0.value > after } }
-        let page = Array(names.prefix(limit))
-        let storage = (try? await registry.catalog.usage.storage(namespace: namespace))?.first
-        let sizes = Dictionary((storage?.repositories ?? []).map { ($0.repository, $0.logicalBytes) }, uniquingKeysWith: { a, _ in a })
-        let pushes = try await registry.catalog.retention.lastPushes(of: page)
-        let pulls = try await registry.catalog.usage.lastPulls(of: page)
-        var items: [RepositorySummary] = []
-        for name in page {
-            let tags = try await registry.catalog.metadata.tags(in: name, after: nil, limit: Self.tagCountLimit + 1)
-            items.append(
-                RepositorySummary(
-                    name: name, shortDescription: try await store.description(of: name.value)?.short ?? "", tagCount: tags.count,
-                    logicalBytes: sizes[name.value] ?? 0, lastPushed: pushes[name], lastPulled: pulls[name]))
+        let catalog = registry.catalog
+        let fetched = try await catalog.metadata.repositories(
+            inNamespace: namespace, containing: (filter ?? "").lowercased(), after: after, limit: max(0, limit) + 1)
+        let page = Array(fetched.prefix(max(0, limit)))
+        let tagCounts = try await catalog.metadata.tagCounts(of: page, cappedAt: Self.tagCountLimit + 1)
+        let sizes = try await catalog.usage.logicalBytes(of: page)
+        let descriptions = try await store.shortDescriptions(of: page.map(\.value))
+        let pushes = try await catalog.retention.lastPushes(of: page)
+        let pulls = try await catalog.usage.lastPulls(of: page)
+        let items = page.map { name in
+            RepositorySummary(
+                name: name, shortDescription: descriptions[name.value] ?? "", tagCount: tagCounts[name] ?? 0,
+                logicalBytes: sizes[name] ?? 0, lastPushed: pushes[name], lastPulled: pulls[name])
         }
-        return Page(items: items, next: names.count > limit ? page.last?.value : nil)
+        return Page(items: items, next: fetched.count > page.count ? page.last?.value : nil)
     }
 
     /// A page of a repository's tags with their manifests, by name or newest first; `after`
@@ -157,6 +169,8 @@ extension AccessAdmin {
             guard let overview = overviews[record.digest] else { continue }
             rows.append(TagRow(tag: record.tag, overview: overview, pushedAt: record.updatedAt))
         }
+        let pulls = try await registry.catalog.usage.lastPulls(of: rows.map(\.tag), in: repository)
+        for index in rows.indices { rows[index].lastPulled = pulls[rows[index].tag] }
         var next: String?
         if limit > 0, records.count > limit {
             let last = records[limit - 1]

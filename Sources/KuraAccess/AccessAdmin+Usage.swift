@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import KuraMetadata
 
 extension AccessAdmin {
@@ -14,8 +14,9 @@ extension AccessAdmin {
     private var quotaStore: any QuotaStore { registry.catalog.quotas }
 
     /// Usage of one namespace (its managers may read it) or of all (root or an account
-    /// admin only).
-    public func usage(_ caller: Caller, _ query: UsageQuery) async throws -> UsageReport {
+    /// admin only). Without `includeStorage` the report's stored bytes are left out (empty):
+    /// they are the figure now, a scan of the namespace, the same for every period asked.
+    public func usage(_ caller: Caller, _ query: UsageQuery, includeStorage: Bool = true) async throws -> UsageReport {
         guard query.from < query.to else { throw AdminError.invalid("from must be before to") }
         if let namespace = query.namespace {
             try Self.validateNamespace(namespace)
@@ -23,7 +24,15 @@ extension AccessAdmin {
         } else {
             try requireAdmin(caller)
         }
-        return try await UsageReport.make(from: usageStore, query)
+        return try await UsageReport.make(from: usageStore, query, includeStorage: includeStorage)
+    }
+
+    /// A namespace's daily samples of its stored bytes, of the days starting in `[from, to)`;
+    /// its managers may read them.
+    public func storageHistory(_ caller: Caller, namespace: String, from: Date, to: Date) async throws -> [StorageSample] {
+        try Self.validateNamespace(namespace)
+        try requireManager(caller, of: namespace)
+        return try await usageStore.storageSamples(namespace: namespace, from: from, to: to)
     }
 
     /// Sets or removes (`nil`) a namespace's storage quota; root or an account admin only.

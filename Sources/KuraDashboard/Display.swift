@@ -14,9 +14,13 @@ enum Display {
         return unit == 0 ? "\(count) B" : String(format: value < 10 ? "%.1f " : "%.0f ", value) + units[unit]
     }
 
+    /// "2026-11-30 14:05:09 UTC". A format style, not an `ISO8601DateFormatter`: creating
+    /// one of those (ICU) for each of a page's 50 rows was an eighth of the namespace page's time.
     static func time(_ date: Date) -> String {
-        ISO8601DateFormatter().string(from: date).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC")
+        date.formatted(iso8601).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC")
     }
+
+    private static let iso8601 = Date.ISO8601FormatStyle()
 
     /// "2026-11-30 14:00–15:00 UTC": an hour of usage metering.
     static func hour(_ start: Date) -> String {
@@ -27,7 +31,7 @@ enum Display {
 
     /// "11-30": a day on a chart's axis.
     static func day(_ date: Date) -> String {
-        String(ISO8601DateFormatter().string(from: date).dropFirst(5).prefix(5))
+        String(date.formatted(iso8601).dropFirst(5).prefix(5))
     }
 
     /// A digest shortened for tables; the full one is in the link and the title.

@@ -32,8 +32,8 @@ struct PageRenderer: Sendable {
     /// `template` rendered with `view`, inside the layout.
     func page(_ template: String, _ view: Any, layout: LayoutView, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var layout = layout
-        layout.body = library.render(view, withTemplate: template) ?? ""
-        let html = library.render(layout, withTemplate: "layout") ?? ""
+        layout.body = library.render(MustacheFields.of(view), withTemplate: template) ?? ""
+        let html = library.render(MustacheFields.of(layout), withTemplate: "layout") ?? ""
         var headers = headers
         headers[.contentType] = "text/html; charset=utf-8"
         let buffer = ByteBuffer(string: html)

@@ -194,6 +194,9 @@ public protocol AccessStore: ConsoleSessionStore {
     /// the description as stored.
     func updateDescription(of repository: String, short: String?, full: String?, at time: Date) async throws -> RepositoryDescription
     func description(of repository: String) async throws -> RepositoryDescription?
+    /// The short descriptions of `repositories` that have one set (others are left out), in
+    /// one query: the namespace page's column.
+    func shortDescriptions(of repositories: [String]) async throws -> [String: String]
 
     func appendAudit(_ event: AuditEvent) async throws
     func auditEvents(_ query: AuditQuery) async throws -> [AuditEvent]

@@ -89,6 +89,14 @@ public protocol MetadataStore: Sendable {
     /// Repository names in ascending order, strictly after `after`, at most `limit`.
     func repositories(after: String?, limit: Int) async throws -> [RepositoryName]
 
+    /// The repositories of a namespace (named `namespace` or `namespace/…`) whose names
+    /// contain `containing` (`""` for all), in ascending order, strictly after `after`, at
+    /// most `limit`: one page of the console's namespace page.
+    func repositories(inNamespace namespace: String, containing: String, after: String?, limit: Int) async throws -> [RepositoryName]
+
+    /// How many repositories each of `namespaces` holds (those with none are left out).
+    func repositoryCounts(inNamespaces namespaces: [String]) async throws -> [String: Int]
+
     /// As ``repositories(after:limit:)``, only those holding at least one manifest: what
     /// `_catalog` lists. A repository whose last manifest went (or that has only blobs from
     /// an unfinished push) is not listed; its blobs are GC's business.
@@ -142,6 +150,10 @@ public protocol MetadataStore: Sendable {
 
     /// Tags in ascending order, strictly after `after`, at most `limit`.
     func tags(in repository: RepositoryName, after: String?, limit: Int) async throws -> [Tag]
+
+    /// How many tags each of `repositories` holds, counted up to `cap` (a repository with
+    /// more shows `cap`); those without tags are left out.
+    func tagCounts(of repositories: [RepositoryName], cappedAt cap: Int) async throws -> [RepositoryName: Int]
 
     /// Tags pointing at `digest`.
     func tags(pointingTo digest: Digest, in repository: RepositoryName) async throws -> [Tag]

@@ -58,7 +58,7 @@ extension SQLiteMetadataStore: UsageStore {
 
     /// A filter on `repositories r` for the repositories of one namespace (`name` or
     /// `name/…`; `'/' < '0'` bounds the prefix so the name index serves it).
-    private static let inNamespace = "(r.name = ?1 OR (r.name > ?1 || '/' AND r.name < ?1 || '0'))"
+    static let inNamespace = "(r.name = ?1 OR (r.name > ?1 || '/' AND r.name < ?1 || '0'))"
 
     public func storage(namespace: String?) async throws -> [NamespaceStorage] {
         let filter = namespace == nil ? "1" : Self.inNamespace

@@ -21,6 +21,8 @@ enum SQLiteSchema {
         SQLiteScanSchema.register(&migrator)
         SQLiteTagHistorySchema.register(&migrator)
         SQLiteConsoleSessionSchema.register(&migrator)
+        SQLiteTagPullSchema.register(&migrator)
+        SQLiteStorageHistorySchema.register(&migrator)
         return migrator
     }
 

@@ -8,10 +8,13 @@ public struct UsageReport: Sendable {
     /// Every distinct object once across the registry; only in reports on all namespaces.
     public var globalPhysicalBytes: Int64?
 
-    /// Reads a report from the catalog.
-    public static func make(from store: any UsageStore, _ query: UsageQuery) async throws -> UsageReport {
-        UsageReport(
-            query: query, records: try await store.usage(query), storage: try await store.storage(namespace: query.namespace),
+    /// Reads a report from the catalog; without `includeStorage`, its counters only (stored
+    /// bytes are the figure now, a scan of the catalog, the same whatever period is asked).
+    public static func make(from store: any UsageStore, _ query: UsageQuery, includeStorage: Bool = true) async throws -> UsageReport {
+        let records = try await store.usage(query)
+        guard includeStorage else { return UsageReport(query: query, records: records, storage: []) }
+        return UsageReport(
+            query: query, records: records, storage: try await store.storage(namespace: query.namespace),
             globalPhysicalBytes: query.namespace == nil ? try await store.globalPhysicalBytes() : nil)
     }
 }

@@ -144,6 +144,21 @@ public protocol UsageStore: Sendable {
     func usage(_ query: UsageQuery) async throws -> [UsageRecord]
     /// Stored bytes per namespace (one namespace, or all), sorted by name.
     func storage(namespace: String?) async throws -> [NamespaceStorage]
+    /// Logical stored bytes of each of `repositories` (see ``RepositoryStorage``); those
+    /// that do not exist are left out. Only these repositories are summed, not the namespace.
+    func logicalBytes(of repositories: [RepositoryName]) async throws -> [RepositoryName: Int64]
+    /// Records when manifests were last pulled: a pull by tag marks that tag, a pull by
+    /// digest every tag pointing at the digest then. A time only ever moves forward; tags
+    /// that do not exist (any more) are skipped.
+    func recordPulls(_ pulls: [ManifestPull: Date]) async throws
+    /// When each of `tags` of `repository` was last pulled (as ``recordPulls(_:)`` wrote
+    /// it); tags never pulled are left out.
+    func lastPulls(of tags: [Tag], in repository: RepositoryName) async throws -> [Tag: Date]
+    /// Keeps each sample as its namespace's stored bytes on the sample's UTC day, replacing
+    /// an earlier sample of that day.
+    func recordStorageSamples(_ samples: [StorageSample]) async throws
+    /// A namespace's samples of the days starting in `[from, to)`, oldest first.
+    func storageSamples(namespace: String, from: Date, to: Date) async throws -> [StorageSample]
     /// Every distinct blob and manifest once across all namespaces.
     func globalPhysicalBytes() async throws -> Int64
     /// Upload sessions not yet completed or cancelled.

@@ -1,17 +1,19 @@
 public import Foundation
 public import KuraMetadata
-import Synchronization
 
 /// Counts usage in memory and writes it to the catalog in batches, so metering adds no
 /// catalog write to a request. Call ``flush()`` every few seconds and on shutdown; a
 /// failed write keeps its counts for the next flush.
 public final class UsageMeter: Sendable {
     public let store: any UsageStore
-    private let pending = Mutex<[UsageBucket: UsageCounts]>([:])
+    private let pending = PendingWrites<UsageBucket, UsageCounts> { $0 += $1 }
     private let flushes = FlushQueue()
+    /// The last pull of each tag, written on the same flush (registered as an event sink).
+    public let pulls: PullRecorder
 
     public init(store: any UsageStore) {
         self.store = store
+        pulls = PullRecorder(store: store)
     }
 
     /// Adds one metered request to its hour's bucket.
@@ -20,26 +22,18 @@ public final class UsageMeter: Sendable {
     ) {
         let bucket = UsageBucket(
             hour: UsageBucket.hourStart(of: date), namespace: namespace, repository: repository, accessKeyID: accessKeyID, kind: kind)
-        pending.withLock { $0[bucket, default: UsageCounts()] += counts }
+        pending.add(bucket, counts)
     }
 
-    /// Writes what was counted so far. Flushes run one after another, so once this returns
-    /// everything recorded before the call is in the catalog.
+    /// Writes what was counted so far, and the pulls recorded. Flushes run one after
+    /// another, so once this returns everything recorded before the call is in the catalog.
     public func flush() async throws {
         try await flushes.run { [self] in
-            let batch = pending.withLock { counts in
-                defer { counts = [:] }
-                return counts
-            }
-            guard !batch.isEmpty else { return }
-            do {
-                try await store.addUsage(batch)
-            } catch {
-                pending.withLock { counts in
-                    for (bucket, count) in batch { counts[bucket, default: UsageCounts()] += count }
-                }
-                throw error
-            }
+            // The pulls are written even when the counts fail, and the other way round.
+            var pullError: (any Error)?
+            do { try await pulls.flush() } catch { pullError = error }
+            try await pending.flush { try await store.addUsage($0) }
+            if let pullError { throw pullError }
         }
     }
 }

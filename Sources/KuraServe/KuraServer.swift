@@ -101,6 +101,8 @@ public enum KuraServer {
             throw StartupError(description: "storage (\(registry.blobs.backend.name)) is not usable: \(error)")
         }
         let meter = configuration.usage.enabled ? UsageMeter(store: registry.catalog.usage) : nil
+        // Each tag's last pull, kept by the meter until its flush.
+        if let meter { registry.events.register(meter.pulls) }
         let proxy = configuration.proxies.isEmpty ? nil : PullThroughCache(registry: registry, proxies: configuration.proxies, logger: logger)
         let scanning = try ScanningServices.open(configuration, registry: registry, logger: logger)
         guard configuration.access.enabled else {

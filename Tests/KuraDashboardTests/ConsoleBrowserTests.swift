@@ -25,6 +25,11 @@ struct ConsoleBrowserTests {
             let shared = try await server.pushImage("team/app", tags: ["v1", "v1-alias"], labels: ["org.opencontainers.image.title": "app"])
             try await server.pushImage("team/app", tags: ["v2"], seed: 7)
             try await server.pushImage("team/tools", tags: ["latest"], seed: 9)
+            // v2 is pulled (and the meter flushed): its row shows when, the others nothing.
+            let pulled = try await server.client.execute(
+                uri: "/v2/team/app/manifests/v2", method: .get, headers: [.authorization: server.rootAuthorization, .accept: MediaType.ociManifest])
+            #expect(pulled.status == .ok)
+            try await server.services.usage?.flush()
             try await Browser.with { browser in
                 // Signed out, a private namespace shows nothing of itself.
                 try await browser.go(server.baseURL + "/namespaces/team")
@@ -44,6 +49,8 @@ struct ConsoleBrowserTests {
                 try await browser.follow("#repositories a[href='/repositories/team/app']")
                 #expect(try await browser.findAll("#tags tbody tr").count == 3)
                 #expect(try await browser.text("#pull-docker") == "docker pull 127.0.0.1:\(server.port)/team/app:v1")
+                #expect(try await browser.text("#tags tr[data-tag='v2'] td.last-pulled").hasSuffix(" UTC"))
+                #expect(try await browser.text("#tags tr[data-tag='v1'] td.last-pulled").isEmpty)
 
                 // Edit both descriptions in place; the Markdown comes back rendered.
                 try await browser.click("#edit-description summary")

@@ -86,4 +86,55 @@ struct TagOrderPageTests {
             #expect(dbRow.contains(" UTC"), "but it was pushed")
         }
     }
+
+    /// The text of a column of one tag's row.
+    static func cell(_ html: String, tag: String, _ column: String) throws -> String {
+        let row = try #require(html.components(separatedBy: "<tr data-tag=\"\(tag)\">").dropFirst().first?.components(separatedBy: "</tr>").first)
+        let start = try #require(row.range(of: "<td class=\"\(column)\">"))
+        return String(row[start.upperBound...].prefix { $0 != "<" })
+    }
+
+    /// "2026-11-30 14:05:09 UTC" as the pages show times.
+    static func shownTime(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        return formatter.date(from: text.replacingOccurrences(of: " UTC", with: "Z").replacingOccurrences(of: " ", with: "T"))
+    }
+
+    @Test func tagsShowWhenEachWasLastPulledByTagOrByDigest() async throws {
+        // No flush but the test's own: a pull must reach the catalog through the meter's flush only.
+        try await withConsoleServer(configure: { $0.usage.flushIntervalSeconds = 3600 }) { server in
+            try await server.admin(.post, "namespaces", "{\"name\":\"team\"}")
+            let shared = try await server.pushImage("team/app", tags: ["v1", "v1-alias"])
+            try await server.pushImage("team/app", tags: ["v2", "v3"], seed: 7)
+            let cookie = try await ConsolePageTests.rootCookie(server)
+            let (_, before) = try await ConsolePageTests.page(server, "/repositories/team/app", cookie: cookie)
+            #expect(before.contains("<th data-sort=\"text\">Last pulled</th>"))
+            for tag in ["v1", "v1-alias", "v2", "v3"] { #expect(try Self.cell(before, tag: tag, "last-pulled") == "", "\(tag)") }
+
+            let started = Date()
+            func pull(_ reference: String) async throws {
+                let response = try await server.client.execute(
+                    uri: "/v2/team/app/manifests/\(reference)", method: .get,
+                    headers: [.authorization: server.rootAuthorization, .accept: MediaType.ociManifest])
+                #expect(response.status == .ok)
+            }
+            try await pull("v2")
+            try await pull("v2")
+            try await pull(shared.description)
+            // Counted in memory: nothing is written to the catalog by the pulls themselves.
+            let app = try RepositoryName(parsing: "team/app")
+            let tags = try ["v1", "v1-alias", "v2", "v3"].map { try Tag(parsing: $0) }
+            #expect(try await server.services.registry.catalog.usage.lastPulls(of: tags, in: app).isEmpty)
+            try await server.services.usage?.flush()
+            let finished = Date()
+
+            let (_, after) = try await ConsolePageTests.page(server, "/repositories/team/app", cookie: cookie)
+            for tag in ["v1", "v1-alias", "v2"] {
+                let shown = try #require(Self.shownTime(try Self.cell(after, tag: tag, "last-pulled")), "\(tag)")
+                // Shown to the second.
+                #expect(shown >= started.addingTimeInterval(-1) && shown <= finished, "\(tag)")
+            }
+            #expect(try Self.cell(after, tag: "v3", "last-pulled") == "", "v3 shares v2's manifest but was never pulled, by tag or digest")
+        }
+    }
 }

@@ -81,6 +81,10 @@ struct CatalogMigrationTests {
             UsageBucket(hour: hour, namespace: "team", repository: "team/app", accessKeyID: "KROOT", kind: .manifestPull):
                 UsageCounts(calls: 3, bytesIn: 0, bytesOut: 900)
         ])
+        try await catalog.usage.recordStorageSamples([StorageSample(day: hour, namespace: "team", physicalBytes: 2_010, logicalBytes: 4_020)])
+        try await catalog.usage.recordPulls([
+            ManifestPull(repository: try repo("team/app"), reference: .tag(try tag("v0"))): date(milliseconds: 1_700_002_900_000)
+        ])
         try await catalog.webhooks.createWebhook(
             WebhookRecord(id: "wh1", namespace: "team", url: "https://hooks.example/kura", sealedSecret: [7, 0, 7], events: [.push, .delete],
                           createdAt: date(milliseconds: 1_700_000_000_007)))
@@ -135,6 +139,8 @@ struct CatalogMigrationTests {
         lines.append(
             "usage \(try await catalog.usage.usage(UsageQuery(from: date(milliseconds: 0), to: date(milliseconds: 1_800_000_000_000), grouping: .key)))")
         lines.append("storage \(try await catalog.usage.storage(namespace: nil))")
+        lines.append("stored per day \(try await catalog.usage.storageSamples(namespace: "team", from: date(milliseconds: 0), to: date(milliseconds: 1_800_000_000_000)))")
+        lines.append("tag pulls \(try await catalog.usage.lastPulls(of: try tags("v0", "v2", "multi"), in: repo("team/app")))")
         lines.append(
             "webhooks \(try await catalog.webhooks.webhooks(namespace: nil).map { "\($0.id) \($0.namespace) \($0.url) \($0.sealedSecret) \($0.events.map(\.rawValue).sorted()) \($0.createdAt)" })")
         lines.append("replication \(try await catalog.replication.replicationRules())")

@@ -23,6 +23,7 @@ extension Dashboard {
         var size: String
         var sizeBytes: Int64
         var pushedAt: String
+        var lastPulled: String
         var deleteHref: String?
     }
 
@@ -129,7 +130,7 @@ extension Dashboard {
                 digest: row.overview.record.digest.description, shortDigest: Display.shortDigest(row.overview.record.digest.description),
                 mediaType: row.overview.record.mediaType, platforms: row.overview.platforms.map(\.description).joined(separator: ", "),
                 size: Display.bytes(row.overview.compressedSize), sizeBytes: row.overview.compressedSize,
-                pushedAt: Display.time(row.pushedAt),
+                pushedAt: Display.time(row.pushedAt), lastPulled: row.lastPulled.map(Display.time) ?? "",
                 deleteHref: canDelete ? "\(home)/-/delete?reference=\(Display.queryEscape(row.tag.value))" : nil)
         }
         let view = RepositoryView(

@@ -53,19 +53,26 @@ extension Dashboard {
                 var storage: [NamespaceStorage] = []
                 for offset in (0..<Self.usageDays).reversed() {
                     let from = today.addingTimeInterval(-Double(offset) * 86_400)
+                    // Stored bytes are the figure now: read once, with today's report.
                     let report = try await admin.usage(
-                        visit.caller, UsageQuery(from: from, to: from.addingTimeInterval(86_400), namespace: namespace, grouping: .namespace))
+                        visit.caller, UsageQuery(from: from, to: from.addingTimeInterval(86_400), namespace: namespace, grouping: .namespace),
+                        includeStorage: offset == 0)
                     var total = UsageCounts()
                     for record in report.records { total += record.counts }
                     days.append((from, total))
-                    storage = report.storage
+                    if offset == 0 { storage = report.storage }
                 }
+                // The last sample of each day, and today's figure as it is now.
+                let samples = try await admin.storageHistory(visit.caller, namespace: namespace, from: days[0].0, to: today)
+                var stored = Dictionary(samples.map { ($0.day, $0.physicalBytes) }, uniquingKeysWith: { _, last in last })
+                stored[today] = storage.first?.physicalBytes ?? 0
                 let view = UsageView(
                     namespace: namespace,
                     charts: [
                         Self.chart("API calls", days.map { ($0.0, $0.1.calls) }, format: { String($0) }),
                         Self.chart("Bytes in", days.map { ($0.0, $0.1.bytesIn) }, format: Display.bytes),
                         Self.chart("Bytes out", days.map { ($0.0, $0.1.bytesOut) }, format: Display.bytes),
+                        Self.chart("Stored bytes", days.map { ($0.0, stored[$0.0] ?? 0) }, format: Display.bytes, summed: false),
                     ],
                     stored: Self.storedRows(storage.first), physical: Display.bytes(storage.first?.physicalBytes ?? 0),
                     logical: Display.bytes(storage.first?.logicalBytes ?? 0))
@@ -79,14 +86,16 @@ extension Dashboard {
     }
 
     /// Bars 20 wide, 24 apart, in a 100-high plot (the SVG's viewBox).
-    static func chart(_ title: String, _ values: [(Date, Int64)], format: (Int64) -> String) -> Chart {
+    /// `summed`: the total is the sum of the days (calls, transfer); otherwise the last day's
+    /// value (stored bytes).
+    static func chart(_ title: String, _ values: [(Date, Int64)], format: (Int64) -> String, summed: Bool = true) -> Chart {
         let peak = max(1, values.map(\.1).max() ?? 1)
         let bars = values.enumerated().map { index, entry in
             let height = Int((Double(entry.1) / Double(peak) * 100).rounded(.up))
             return Bar(x: index * 24, y: 100 - height, height: height, label: Display.day(entry.0), value: format(entry.1))
         }
         return Chart(
-            title: title, total: format(values.reduce(0) { $0 + $1.1 }), bars: bars, firstDay: bars.first?.label ?? "", lastDay: bars.last?.label ?? "")
+            title: title, total: summed ? format(values.reduce(0) { $0 + $1.1 }) + " in all" : format(values.last?.1 ?? 0) + " now", bars: bars, firstDay: bars.first?.label ?? "", lastDay: bars.last?.label ?? "")
     }
 
     static func storedRows(_ storage: NamespaceStorage?) -> [StoredRow] {

@@ -72,6 +72,7 @@ extension CatalogMigrationTable {
         .init(
             "tags", [("repository_id", .integer), ("name", .text), ("manifest_digest", .text), ("updated_at", .integer)],
             key: ["repository_id", "name"]),
+        .init("tag_pulls", [("repository_id", .integer), ("tag", .text), ("pulled_at", .integer)], key: ["repository_id", "tag"]),
         .init(
             "blob_links", [("repository_id", .integer), ("digest", .text), ("size", .integer), ("linked_at", .integer)],
             key: ["repository_id", "digest"]),
@@ -109,6 +110,9 @@ extension CatalogMigrationTable {
              ("calls", .integer), ("bytes_in", .integer), ("bytes_out", .integer)],
             key: ["hour", "namespace", "repository", "access_key_id", "kind"]),
         .init("namespace_quotas", [("namespace", .text), ("max_bytes", .integer)], key: ["namespace"]),
+        .init(
+            "storage_daily", [("day", .integer), ("namespace", .text), ("physical_bytes", .integer), ("logical_bytes", .integer)],
+            key: ["namespace", "day"]),
         .init(
             "webhooks",
             [("id", .text), ("namespace", .text), ("url", .text), ("sealed_secret", .blob), ("events", .text), ("created_at", .integer)],

@@ -60,7 +60,7 @@ extension PostgresCatalog: UsageStore {
 
     /// The repositories of one namespace (`name` or `name/…`), on `repositories r`, with
     /// the namespace bound as `$1`.
-    private static let inNamespace = "(r.name = $1 OR (r.name > $1 || '/' AND r.name < $1 || '0'))"
+    static let inNamespace = "(r.name = $1 OR (r.name > $1 || '/' AND r.name < $1 || '0'))"
 
     public func storage(namespace: String?) async throws -> [NamespaceStorage] {
         let filter = namespace == nil ? "($1::TEXT IS NULL)" : Self.inNamespace

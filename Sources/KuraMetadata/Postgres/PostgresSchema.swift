@@ -33,6 +33,8 @@ enum PostgresSchema {
         // applied when its number is missing, so the gap is harmless).
         Migration(version: 20, name: "tag history indexes", sql: tagHistory),
         Migration(version: 21, name: "console sessions", sql: consoleSessions),
+        Migration(version: 22, name: "tag pulls", sql: tagPulls),
+        Migration(version: 23, name: "stored bytes per day", sql: storageHistory),
     ]
 
     /// The statements of a migration, one by one: postgres-nio speaks only the extended
