@@ -181,19 +181,6 @@ public struct FileSystemBackend: ObjectBackend {
         return AppendedPart(number: number, offset: offset, size: Int64(data.readableBytes), etag: "")
     }
 
-    public func appendPart(_ handle: AppendHandle, number: Int, offset: Int64, pieces: [ByteBuffer]) async throws -> AppendedPart {
-        let staging = stagingPath(of: handle.key)
-        let durability = self.durability
-        let size = pieces.reduce(0) { $0 + $1.readableBytes }
-        try await BlockingIO.run {
-            guard let fd = try POSIXFile.openIfExists(staging, O_WRONLY) else { throw StorageError.notFound(handle.key) }
-            defer { POSIXFile.close(fd) }
-            try POSIXFile.pwritevAll(fd, pieces, at: offset, path: staging)
-            if durability == .fsync { POSIXFile.startWriteback(fd, offset: offset, length: Int64(size)) }
-        }
-        return AppendedPart(number: number, offset: offset, size: Int64(size), etag: "")
-    }
-
     public func syncAppend(_ handle: AppendHandle) async throws {
         guard durability == .fsync else { return }
         let staging = stagingPath(of: handle.key)
