@@ -92,7 +92,7 @@ public struct AccessAdmin: Sendable {
         if !repositories.isEmpty, !force {
             throw AdminError.conflict("namespace \(name) holds \(repositories.count) repositories; delete with force to remove them too")
         }
-        for repository in repositories { try await registry.catalog.metadata.deleteRepository(repository) }
+        for repository in repositories { try await registry.deleteRepository(repository) }
         try await store.deleteNamespace(name)
         await audit(
             caller, "namespace.delete", namespace: name, detail: repositories.isEmpty ? nil : "removed \(repositories.count) repositories")

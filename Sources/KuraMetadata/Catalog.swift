@@ -30,6 +30,10 @@ public struct Catalog: Sendable {
     /// together from parts without one gets a feed that is never live: caches stay off.
     public let changes: CatalogChangeFeed
 
+    /// Whether other nodes write to this catalog too (PostgreSQL), so nothing read from it
+    /// may be remembered without their changes being announced.
+    public var isShared: Bool { sharedKeys != nil }
+
     public init(
         metadata: any MetadataStore, access: any AccessStore, collection: any GarbageCollectionStore,
         retention: any RetentionStore, quotas: any QuotaStore, usage: any UsageStore, webhooks: any WebhookStore,

@@ -125,7 +125,7 @@ extension SQLiteMetadataStore: QuotaStore {
 
     public func quota(namespace: String) async throws -> Int64? {
         try await dbWriter.read { db in
-            try Int64.fetchOne(db, sql: "SELECT max_bytes FROM namespace_quotas WHERE namespace = ?", arguments: [namespace])
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT max_bytes FROM namespace_quotas WHERE namespace = ?"), arguments: [namespace])
         }
     }
 
@@ -158,7 +158,8 @@ extension SQLiteMetadataStore: QuotaStore {
     private static func enforceQuota(_ db: Database, adding candidate: (digest: Digest, size: Int64), in repository: RepositoryName) throws {
         let namespace = String(repository.firstComponent)
         guard
-            let limit = try Int64.fetchOne(db, sql: "SELECT max_bytes FROM namespace_quotas WHERE namespace = ?", arguments: [namespace])
+            let limit = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT max_bytes FROM namespace_quotas WHERE namespace = ?"), arguments: [namespace])
         else { return }
         let projected = try physicalBytes(db, namespace: namespace, including: candidate)
         guard projected > limit else { return }

@@ -113,12 +113,12 @@ public final class SQLiteMetadataStore: MetadataStore {
     /// The write of ``linkBlob(_:size:in:)``, inside a caller's transaction.
     static func linkBlob(_ db: Database, _ digest: Digest, size: Int64, in repository: RepositoryName, now: Int64) throws {
         let id = try ensureRepository(db, repository, now: now)
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO blob_links (repository_id, digest, size, linked_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT (repository_id, digest) DO UPDATE SET size = excluded.size, linked_at = excluded.linked_at
-                """,
-            arguments: [id, digest.description, size, now])
+                """
+        ).execute(arguments: [id, digest.description, size, now])
     }
 
     public func blobLink(_ digest: Digest, in repository: RepositoryName) async throws -> BlobLink? {
@@ -356,9 +356,8 @@ public final class SQLiteMetadataStore: MetadataStore {
     public func createUpload(_ id: String, in repository: RepositoryName) async throws {
         let now = Date().catalogMilliseconds
         try await dbWriter.write { db in
-            try db.execute(
-                sql: "INSERT INTO uploads (id, repository, created_at) VALUES (?, ?, ?)",
-                arguments: [id, repository.value, now])
+            try db.cachedStatement(sql: "INSERT INTO uploads (id, repository, created_at) VALUES (?, ?, ?)")
+                .execute(arguments: [id, repository.value, now])
         }
     }
 
@@ -377,7 +376,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     @discardableResult
     public func deleteUpload(_ id: String) async throws -> Bool {
         try await dbWriter.write { db in
-            try db.execute(sql: "DELETE FROM uploads WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM uploads WHERE id = ?").execute(arguments: [id])
             return db.changesCount > 0
         }
     }
@@ -389,7 +388,7 @@ public final class SQLiteMetadataStore: MetadataStore {
         "m.digest, m.media_type, m.size, m.artifact_type, m.subject, m.annotations, m.created_at"
 
     private static func repositoryID(_ db: Database, _ name: RepositoryName) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT id FROM repositories WHERE name = ?", arguments: [name.value])
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM repositories WHERE name = ?"), arguments: [name.value])
     }
 
     /// The repository's id, inserting the repository first if it is new.

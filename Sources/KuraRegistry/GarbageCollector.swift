@@ -227,6 +227,7 @@ struct CollectionRun {
             for candidate in candidates {
                 // In a dry run `store` is the scratch copy (see `GarbageCollector.run`).
                 guard try await store.deleteManifestCandidate(candidate, createdBefore: cutoff) else { continue }
+                registry.manifestsChanged(in: candidate.repository)
                 if options.dryRun, summary.manifestsListed.count < options.listLimit {
                     summary.manifestsListed.append("\(candidate.repository)@\(candidate.digest)")
                 }

@@ -22,16 +22,26 @@ public final class Registry: Sendable {
     public let events = RegistryEvents()
     /// What a client's manifest read must pass (a namespace's scan policy…); registered at start.
     public let pullChecks = ManifestPullChecks()
+    /// Tag and digest lookups of this node's own catalog; `nil` when the catalog is shared
+    /// by several nodes (see ``ManifestResolutionCache``).
+    let resolutions: ManifestResolutionCache?
 
     public init(
         blobs: BlobStore, catalog: Catalog, limits: RegistryLimits = RegistryLimits(), pullRedirectExpiry: Duration? = nil,
-        logger: Logger
+        logger: Logger, resolutionClock: (@Sendable () -> Duration)? = nil
     ) {
         self.blobs = blobs
         self.pullRedirectExpiry = pullRedirectExpiry
         self.catalog = catalog
         self.limits = limits
         self.logger = logger
+        self.resolutions = catalog.isShared ? nil : ManifestResolutionCache(now: resolutionClock ?? ManifestResolutionCache.uptime)
+    }
+
+    /// Forgets the remembered tag and digest lookups of `repository`; every write to its
+    /// manifests or tags calls this before it is acknowledged.
+    func manifestsChanged(in repository: RepositoryName) {
+        resolutions?.invalidate(repository)
     }
 
     /// The smallest chunk the storage accepts except for the last (`OCI-Chunk-Min-Length`).
@@ -261,11 +271,15 @@ public final class Registry: Sendable {
         let record = ManifestRecord(
             digest: digest, mediaType: manifest.mediaType, size: Int64(bytes.readableBytes),
             artifactType: manifest.artifactType, subject: manifest.subject, annotations: manifest.annotations)
-        try await storeManifestGuarded {
-            try await putManifestWithinQuota(record, references: manifest.references, in: repository, tag: reference.tag)
-            // The manifest is stored now: more tags on it add no bytes.
-            for tag in additionalTags where tag != reference.tag {
-                try await catalog.metadata.putManifest(record, references: manifest.references, in: repository, tag: tag)
+        do {
+            // Also when a later tag fails: the first may be stored.
+            defer { manifestsChanged(in: repository) }
+            try await storeManifestGuarded {
+                try await putManifestWithinQuota(record, references: manifest.references, in: repository, tag: reference.tag)
+                // The manifest is stored now: more tags on it add no bytes.
+                for tag in additionalTags where tag != reference.tag {
+                    try await catalog.metadata.putManifest(record, references: manifest.references, in: repository, tag: tag)
+                }
             }
         }
         try await ensureManifestStored(digest, bytes: bytes)
@@ -303,6 +317,15 @@ public final class Registry: Sendable {
 
     /// The catalog record of a manifest, by tag or digest. Throws `MANIFEST_UNKNOWN`.
     public func manifestRecord(_ reference: Reference, in repository: RepositoryName) async throws -> ManifestRecord {
+        guard let resolutions else { return try await catalogManifestRecord(reference, in: repository) }
+        if let record = resolutions.lookup(reference, in: repository) { return record }
+        let stamp = resolutions.stamp(repository)
+        let record = try await catalogManifestRecord(reference, in: repository)
+        resolutions.store(record, for: reference, in: repository, stamp: stamp)
+        return record
+    }
+
+    private func catalogManifestRecord(_ reference: Reference, in repository: RepositoryName) async throws -> ManifestRecord {
         switch reference {
         case .digest(let digest):
             guard let record = try await catalog.metadata.manifest(digest, in: repository) else {
@@ -350,15 +373,25 @@ public final class Registry: Sendable {
             guard let digest = try await catalog.metadata.deleteTag(tag, in: repository) else {
                 throw RegistryError(.manifestUnknown, detail: "\(repository):\(tag)")
             }
+            manifestsChanged(in: repository)
             await events.emit(RegistryEvent(.tagDelete, repository: repository, reference: tag.value, digest: digest))
             return digest
         case .digest(let digest):
             guard try await catalog.metadata.deleteManifest(digest, in: repository) else {
                 throw RegistryError(.manifestUnknown, detail: "\(repository)@\(digest)")
             }
+            manifestsChanged(in: repository)
             await events.emit(RegistryEvent(.manifestDelete, repository: repository, reference: digest.description, digest: digest))
             return digest
         }
+    }
+
+    /// Deletes a repository from the catalog: its tags, manifests and blob links (the bytes
+    /// go at the next garbage collection). Returns whether it existed.
+    @discardableResult
+    public func deleteRepository(_ repository: RepositoryName) async throws -> Bool {
+        defer { manifestsChanged(in: repository) }
+        return try await catalog.metadata.deleteRepository(repository)
     }
 
     // MARK: listing

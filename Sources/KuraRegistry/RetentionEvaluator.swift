@@ -64,6 +64,7 @@ public struct RetentionEvaluator: Sendable {
                         Decision(repository: repository.value, tag: record.tag.value, digest: record.digest.description,
                                  updatedAt: record.updatedAt, policy: policy.scope, manifestDeleted: !keptDigests.contains(record.digest)))
                     if !dryRun, try await registry.catalog.metadata.deleteTag(record.tag, in: repository) != nil {
+                        registry.manifestsChanged(in: repository)
                         await registry.events.emit(
                             RegistryEvent(
                                 .retentionTagDelete, repository: repository, reference: record.tag.value, digest: record.digest, actor: nil,
@@ -77,6 +78,7 @@ public struct RetentionEvaluator: Sendable {
                         if let candidate = try await jobs.untaggedManifest(digest, in: repository),
                             try await jobs.deleteManifestCandidate(candidate, createdBefore: .distantFuture)
                         {
+                            registry.manifestsChanged(in: repository)
                             deleted.insert(digest)
                             await registry.events.emit(
                                 RegistryEvent(

@@ -130,6 +130,11 @@ public protocol ObjectBackend: Sendable {
     /// same number/offset again replaces the earlier attempt.
     func appendPart(_ handle: AppendHandle, number: Int, offset: Int64, data: ByteBuffer) async throws -> AppendedPart
 
+    /// ``appendPart(_:number:offset:data:)`` with the part given as consecutive pieces (the
+    /// buffers a request arrived in). The default joins them; a backend that can write
+    /// them as they are (the filesystem: one `pwritev`) saves the copy.
+    func appendPart(_ handle: AppendHandle, number: Int, offset: Int64, pieces: [ByteBuffer]) async throws -> AppendedPart
+
     /// Makes every part written so far durable (an `fdatasync`; nothing on S3).
     func syncAppend(_ handle: AppendHandle) async throws
 
@@ -177,6 +182,14 @@ public struct StagingReclaimed: Sendable, Hashable {
 }
 
 extension ObjectBackend {
+    public func appendPart(_ handle: AppendHandle, number: Int, offset: Int64, pieces: [ByteBuffer]) async throws -> AppendedPart {
+        if pieces.count == 1 { return try await appendPart(handle, number: number, offset: offset, data: pieces[0]) }
+        var joined = ByteBuffer()
+        joined.reserveCapacity(pieces.reduce(0) { $0 + $1.readableBytes })
+        for var piece in pieces { joined.writeBuffer(&piece) }
+        return try await appendPart(handle, number: number, offset: offset, data: joined)
+    }
+
     /// Unknown unless the backend says.
     public func availableBytes() async throws -> Int64? { nil }
 

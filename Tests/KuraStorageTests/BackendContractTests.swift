@@ -148,6 +148,34 @@ struct BackendContractTests {
     }
 
     @Test(arguments: BackendFixture.all)
+    func aPartGivenInPiecesIsWrittenInOrder(_ fixture: BackendFixture) async throws {
+        try await fixture.with { backend in
+            let key = try ObjectKey("uploads/p/data")
+            let handle = try await backend.beginAppend(key)
+            // More pieces than one gathered write takes, of uneven sizes, filling a first part
+            // of at least the backend's minimum; then a last part of one piece.
+            let pieceCount = 3 * 64 + 5
+            let firstSize = max(pieceCount * 37, backend.minimumPartSize)
+            let bytes = testBytes(firstSize + 1000, seed: 3)
+            var pieces: [ByteBuffer] = []
+            var offset = 0
+            for index in 0..<pieceCount {
+                let size = index == pieceCount - 1 ? firstSize - offset : min((firstSize / pieceCount) + index % 5, firstSize - offset)
+                pieces.append(ByteBuffer(bytes: bytes[offset..<offset + size]))
+                offset += size
+            }
+            #expect(offset == firstSize)
+            let first = try await backend.appendPart(handle, number: 1, offset: 0, pieces: pieces)
+            #expect(first.size == Int64(firstSize))
+            let last = try await backend.appendPart(
+                handle, number: 2, offset: Int64(firstSize), pieces: [ByteBuffer(bytes: bytes[firstSize...])])
+            #expect(last.size == 1000)
+            try await backend.completeAppend(handle, parts: [first, last], size: Int64(bytes.count))
+            #expect(try await collect(backend.get(key, range: nil).body) == bytes)
+        }
+    }
+
+    @Test(arguments: BackendFixture.all)
     func rewritingAPartReplacesIt(_ fixture: BackendFixture) async throws {
         try await fixture.with { backend in
             let key = try ObjectKey("uploads/y/data")

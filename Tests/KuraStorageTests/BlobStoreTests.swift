@@ -103,6 +103,29 @@ struct BlobStoreTests {
         }
     }
 
+    @Test func unevenPiecesAreStoredExactly() async throws {
+        // Tiny pieces (copied together), pieces around the small-chunk bound, and pieces
+        // larger than a part, crossing part boundaries in every way; then a session resumed
+        // with a last chunk of a single byte.
+        try await withTemporaryDirectory { root in
+            let store = try makeStore(root)
+            let bytes = testBytes(3_300_001, seed: 7)
+            let sizes = [1, 7, 100, 32_767, 32_768, 40_000, 3, 300_000, 1_500_000, 65_536, 2, 33_000]
+            let session = try await store.startUpload()
+            let status = try await store.appendUpload(session.id, body: ChunkedBody(Array(bytes.dropLast()), pieceSizes: sizes))
+            #expect(status.offset == Int64(bytes.count - 1))
+            let info = try await store.commitUpload(session.id, expected: sha256(bytes), lastChunk: ChunkedBody(Array(bytes.suffix(1))))
+            #expect(info.size == Int64(bytes.count))
+            #expect(try await collect(store.read(sha256(bytes)).body) == bytes)
+            // And a body of a hundred thousand one-byte pieces.
+            let small = testBytes(100_000, seed: 8)
+            let second = try await store.startUpload()
+            _ = try await store.appendUpload(second.id, body: ChunkedBody(small, pieceSize: 1))
+            _ = try await store.commitUpload(second.id, expected: sha256(small), lastChunk: ChunkedBody([]))
+            #expect(try await collect(store.read(sha256(small)).body) == small)
+        }
+    }
+
     @Test func aSessionSurvivesARestart() async throws {
         try await withTemporaryDirectory { root in
             let bytes = testBytes(1_500_000)

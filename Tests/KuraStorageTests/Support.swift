@@ -19,26 +19,35 @@ func testBytes(_ count: Int, seed: UInt64 = 1) -> [UInt8] { TestData.bytes(count
 struct ChunkedBody: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let bytes: [UInt8]
-    let pieceSize: Int
+    /// The sizes of the pieces, used in turn (a client whose reads arrive unevenly).
+    let pieceSizes: [Int]
 
     init(_ bytes: [UInt8], pieceSize: Int = 4096) {
+        self.init(bytes, pieceSizes: [pieceSize])
+    }
+
+    init(_ bytes: [UInt8], pieceSizes: [Int]) {
         self.bytes = bytes
-        self.pieceSize = Swift.max(1, pieceSize)
+        self.pieceSizes = pieceSizes.map { Swift.max(1, $0) }
     }
 
     struct AsyncIterator: AsyncIteratorProtocol {
         let bytes: [UInt8]
-        let pieceSize: Int
+        let pieceSizes: [Int]
         var position = 0
+        var turn = 0
         mutating func next() async throws -> ByteBuffer? {
             guard position < bytes.count else { return nil }
-            let end = Swift.min(position + pieceSize, bytes.count)
-            defer { position = end }
+            let end = Swift.min(position + pieceSizes[turn % pieceSizes.count], bytes.count)
+            defer {
+                position = end
+                turn += 1
+            }
             return ByteBuffer(bytes: bytes[position..<end])
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(bytes: bytes, pieceSize: pieceSize) }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(bytes: bytes, pieceSizes: pieceSizes) }
 }
 
 /// A body stream that fails after delivering `bytes`, like a client that disconnects.

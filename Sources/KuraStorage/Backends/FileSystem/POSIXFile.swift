@@ -48,6 +48,57 @@ enum POSIXFile {
         if let result { throw .io(operation: "write", path: path, errno: result) }
     }
 
+    /// Writes the readable bytes of `pieces`, one after another, at `offset`: `pwritev` of
+    /// at most ``piecesPerWrite`` pieces at a time, resumed after a short write.
+    static func pwritevAll(_ fd: CInt, _ pieces: [ByteBuffer], at offset: Int64, path: String) throws(StorageError) {
+        var position = off_t(offset)
+        var index = 0
+        var skip = 0  // bytes of pieces[index] already written
+        while index < pieces.count {
+            let batch = pieces[index..<min(pieces.count, index + piecesPerWrite)]
+            let result: Int = withIOVecs(batch, skippingFirst: skip) { vectors in
+                while true {
+                    let n = Glibc.pwritev(fd, vectors.baseAddress, CInt(vectors.count), position)
+                    if n >= 0 { return n }
+                    if errno != EINTR { return -Int(errno) }
+                }
+            }
+            if result < 0 { throw .io(operation: "write", path: path, errno: Int32(-result)) }
+            if result == 0 { throw .io(operation: "write", path: path, errno: EIO) }
+            position += off_t(result)
+            // Move past what was written: whole pieces, then into the next.
+            var written = result
+            while index < pieces.count, written >= pieces[index].readableBytes - skip {
+                written -= pieces[index].readableBytes - skip
+                skip = 0
+                index += 1
+            }
+            skip += written
+        }
+    }
+
+    /// Pieces per `pwritev` (well under `IOV_MAX`; each pins its buffer one call deeper).
+    static let piecesPerWrite = 64
+
+    /// Calls `body` with iovecs over `pieces` (the first one `skip` bytes in), valid only
+    /// inside the call.
+    private static func withIOVecs<R>(_ pieces: ArraySlice<ByteBuffer>, skippingFirst skip: Int, _ body: (UnsafeBufferPointer<iovec>) -> R) -> R {
+        var vectors: [iovec] = []
+        vectors.reserveCapacity(pieces.count)
+        return withPinnedBytes(pieces[...], into: &vectors, skip: skip, body)
+    }
+
+    private static func withPinnedBytes<R>(
+        _ pieces: ArraySlice<ByteBuffer>, into vectors: inout [iovec], skip: Int, _ body: (UnsafeBufferPointer<iovec>) -> R
+    ) -> R {
+        guard let first = pieces.first else { return vectors.withUnsafeBufferPointer(body) }
+        return first.withUnsafeReadableBytes { raw in
+            let start = vectors.isEmpty ? skip : 0
+            vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress.map { $0 + start }), iov_len: raw.count - start))
+            return withPinnedBytes(pieces.dropFirst(), into: &vectors, skip: skip, body)
+        }
+    }
+
     /// Reads up to `count` bytes at `offset` into a new buffer; short only at end of file.
     static func pread(_ fd: CInt, count: Int, at offset: Int64, allocator: ByteBufferAllocator, path: String)
         throws(StorageError) -> ByteBuffer
@@ -138,19 +189,34 @@ enum POSIXFile {
     }
 
     /// `mkdir -p`; returns the directories it created, outermost first, so their parents
-    /// can be synced.
+    /// can be synced. Starts at the deepest directory: the usual case, a folder that is
+    /// already there, costs one `mkdir` instead of one per component.
     @discardableResult
     static func makeDirectories(_ path: String) throws(StorageError) -> [String] {
         var created: [String] = []
-        var current = ""
-        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-            current += "/" + component
-            if Glibc.mkdir(current, 0o755) == 0 {
-                created.append(current)
-            } else if errno != EEXIST {
-                throw .io(operation: "mkdir", path: current, errno: errno)
-            }
-        }
+        try makeDirectory(path, recordingIn: &created)
         return created
+    }
+
+    private static func makeDirectory(_ path: String, recordingIn created: inout [String]) throws(StorageError) {
+        guard !path.isEmpty, path != "/" else { return }
+        if Glibc.mkdir(path, 0o755) == 0 {
+            created.append(path)
+            return
+        }
+        switch errno {
+        case EEXIST:
+            return
+        case ENOENT:
+            let parent = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+            try makeDirectory(parent, recordingIn: &created)
+            if Glibc.mkdir(path, 0o755) == 0 {
+                created.append(path)
+            } else if errno != EEXIST {
+                throw .io(operation: "mkdir", path: path, errno: errno)
+            }
+        default:
+            throw .io(operation: "mkdir", path: path, errno: errno)
+        }
     }
 }

@@ -394,6 +394,10 @@ public final class TieredBackend: ObjectBackend {
         try await remote.appendPart(handle, number: number, offset: offset, data: data)
     }
 
+    public func appendPart(_ handle: AppendHandle, number: Int, offset: Int64, pieces: [ByteBuffer]) async throws -> AppendedPart {
+        try await remote.appendPart(handle, number: number, offset: offset, pieces: pieces)
+    }
+
     public func syncAppend(_ handle: AppendHandle) async throws { try await remote.syncAppend(handle) }
 
     public func completeAppend(_ handle: AppendHandle, parts: [AppendedPart], size: Int64) async throws {
