@@ -23,7 +23,8 @@ public enum AccessBootstrap {
     /// and returns them (the caller prints them once; they are never logged).
     public static func open(
         dataDirectory: String, store: any AccessStore, sharedKeys: (any SharedKeyStore)? = nil, autoCreateNamespaces: Bool = false,
-        service: String = "kura", tokenLifetime: TimeInterval = 300, limiter: LoginRateLimiter = LoginRateLimiter(), logger: Logger
+        service: String = "kura", tokenLifetime: TimeInterval = 300, limiter: LoginRateLimiter = LoginRateLimiter(),
+        changes: CatalogChangeFeed? = nil, logger: Logger
     ) async throws -> (AccessControl, RootCredentials?) {
         let folder = DataFolder(dataDirectory)
         try FileManager.default.createDirectory(
@@ -36,7 +37,7 @@ public enum AccessBootstrap {
             privateKeyPEM: String(decoding: signingKey, as: UTF8.self), service: service, lifetime: tokenLifetime)
         let access = AccessControl(
             store: store, hasher: SecretHasher(keyBytes: Array(hashKey)), tokens: tokens, limiter: limiter,
-            autoCreateNamespaces: autoCreateNamespaces, logger: logger)
+            autoCreateNamespaces: autoCreateNamespaces, changes: changes, logger: logger)
 
         guard try await store.accounts().isEmpty else { return (access, nil) }
         do {

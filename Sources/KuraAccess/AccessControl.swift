@@ -19,11 +19,18 @@ public final class AccessControl: Sendable {
     let hasher: SecretHasher
     let limiter: LoginRateLimiter
     let logger: Logger
+    /// This node's copies of keys, accounts and namespaces; `nil` without a change feed.
+    let caches: AccessCaches?
 
+    /// With `changes` (the catalog's feed), keys, accounts with their grants and namespaces
+    /// are cached on this node, each copy at most `cacheLifetime` on `clock`; without it
+    /// every request reads them from the catalog.
     public init(
         store: any AccessStore, hasher: SecretHasher, tokens: TokenService, limiter: LoginRateLimiter = LoginRateLimiter(),
-        autoCreateNamespaces: Bool = false, logger: Logger
+        autoCreateNamespaces: Bool = false, changes: CatalogChangeFeed? = nil, cacheLifetime: Duration = .seconds(1),
+        clock: any Clock<Duration> = ContinuousClock(), logger: Logger
     ) {
+        caches = changes.map { AccessCaches(feed: $0, lifetime: cacheLifetime, clock: clock) }
         self.store = store
         self.hasher = hasher
         self.tokens = tokens
@@ -40,14 +47,14 @@ public final class AccessControl: Sendable {
         if let wait = await limiter.retryAfter(address: sourceAddress, keyID: keyID) {
             throw AuthenticationError.rateLimited(retryAfterSeconds: wait)
         }
-        if let key = try await store.key(id: keyID), key.status == .active,
-            let account = try await store.account(named: key.account), !account.disabled,
+        if let key = try await cachedKey(id: keyID), key.status == .active,
+            let found = try await cachedAccount(named: key.account), !found.account.disabled,
             hasher.verify(secret, against: key.secretHash)
         {
-            let grants = account.isRoot ? [] : try await store.grants(of: account.name)
+            let account = found.account
             await recordUse(of: key)
             return Principal(
-                identity: .account(name: account.name, keyID: key.id, isRoot: account.isRoot, isAdmin: account.isAdmin), grants: grants)
+                identity: .account(name: account.name, keyID: key.id, isRoot: account.isRoot, isAdmin: account.isAdmin), grants: found.grants)
         }
         // Hash anyway when the key is unknown, so timing does not reveal which ids exist.
         _ = hasher.hash(secret)
@@ -62,7 +69,10 @@ public final class AccessControl: Sendable {
     /// only the timestamp, never the login.
     private func recordUse(of key: AccessKeyRecord, now: Date = Date()) async {
         if let last = key.lastUsedAt, now.timeIntervalSince(last) < 60 { return }
-        try? await store.touchKey(key.id, at: now)
+        do {
+            try await store.touchKey(key.id, at: now)
+            caches?.keys.update(key.id) { $0.lastUsedAt = now }
+        } catch {}
     }
 
     /// Verifies a bearer token and returns the principal it stands for, limited to the
@@ -77,19 +87,19 @@ public final class AccessControl: Sendable {
             return Principal(identity: .anonymous, grants: [], tokenAccess: verified.access)
         }
         // A disabled or deleted account's tokens stop working at once.
-        guard let account = try await store.account(named: verified.account), !account.disabled else {
+        guard let found = try await cachedAccount(named: verified.account), !found.account.disabled else {
             throw AuthenticationError.invalidToken("account \(verified.account) is disabled or gone")
         }
         // So do the tokens of a disabled or deleted key, or one now owned by someone else.
         if let keyID = verified.keyID {
-            guard let key = try await store.key(id: keyID), key.status == .active, key.account == account.name else {
+            guard let key = try await cachedKey(id: keyID), key.status == .active, key.account == found.account.name else {
                 throw AuthenticationError.invalidToken("access key \(keyID) is disabled or gone")
             }
         }
-        let grants = account.isRoot ? [] : try await store.grants(of: account.name)
+        let account = found.account
         return Principal(
             identity: .account(name: account.name, keyID: verified.keyID, isRoot: account.isRoot, isAdmin: account.isAdmin),
-            grants: grants, tokenAccess: verified.access)
+            grants: found.grants, tokenAccess: verified.access)
     }
 
     // MARK: authorisation
@@ -116,7 +126,7 @@ public final class AccessControl: Sendable {
 
     private func grantedActions(_ principal: Principal, on repository: RepositoryName) async throws -> Set<RegistryAction> {
         let namespace = String(repository.firstComponent)
-        let isPublic = try await store.namespace(named: namespace)?.isPublic ?? false
+        let isPublic = try await cachedNamespace(named: namespace)?.isPublic ?? false
         return principal.grantedActions(in: namespace, isPublic: isPublic)
     }
 
@@ -130,10 +140,10 @@ public final class AccessControl: Sendable {
     /// each namespace's answer, so a page costs one lookup per namespace, not per repository.
     public func catalogFilter(_ principal: Principal) -> @Sendable (RepositoryName) async throws -> Bool {
         let known = Mutex<[String: Bool]>([:])
-        return { [store] repository in
+        return { [self] repository in
             let namespace = String(repository.firstComponent)
             if let answer = known.withLock({ $0[namespace] }) { return answer }
-            let isPublic = try await store.namespace(named: namespace)?.isPublic ?? false
+            let isPublic = try await cachedNamespace(named: namespace)?.isPublic ?? false
             let answer = principal.grantedActions(in: namespace, isPublic: isPublic).contains(.pull)
             known.withLock { $0[namespace] = answer }
             return answer
@@ -170,7 +180,7 @@ public final class AccessControl: Sendable {
     /// `NAME_UNKNOWN` otherwise.
     public func ensureNamespace(for repository: RepositoryName, principal: Principal) async throws {
         let namespace = String(repository.firstComponent)
-        if try await store.namespace(named: namespace) != nil { return }
+        if try await cachedNamespace(named: namespace) != nil { return }
         if autoCreateNamespaces {
             do {
                 try await store.createNamespace(NamespaceRecord(name: namespace))

@@ -55,6 +55,8 @@ package final class WebhookDispatcher: Service, Sendable {
     private let continuation: AsyncStream<Event>.Continuation
     private let cache = Mutex<(webhooks: [WebhookRecord], loadedAt: ContinuousClock.Instant)?>(nil)
     private static let cacheLifetime = Duration.seconds(10)
+    /// Drops the cached webhooks when any node changes them (see ``CatalogChangeFeed``).
+    private let feedSubscription = Mutex<CatalogFeedSubscription?>(nil)
 
     /// Paces retries (a test's manual clock).
     private let clock: any Clock<Duration>
@@ -62,7 +64,8 @@ package final class WebhookDispatcher: Service, Sendable {
     private let pending = Mutex(0)
 
     package init(
-        store: any WebhookStore, secrets: WebhookSecrets, settings: Settings, logger: Logger, clock: any Clock<Duration> = ContinuousClock()
+        store: any WebhookStore, secrets: WebhookSecrets, settings: Settings, logger: Logger, clock: any Clock<Duration> = ContinuousClock(),
+        changes: CatalogChangeFeed? = nil
     ) {
         self.clock = clock
         self.store = store
@@ -70,6 +73,13 @@ package final class WebhookDispatcher: Service, Sendable {
         self.settings = settings
         self.logger = logger
         (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(Swift.max(1, settings.queueCapacity)))
+        let subscription = changes?.subscribe { [weak self] event in
+            switch event {
+            case .changed(let change) where change != .webhooks: break
+            default: self?.invalidate()
+            }
+        }
+        feedSubscription.withLock { $0 = subscription }
     }
 
     /// Queues an event; returns at once. A pull is dropped here when the (fresh) cached

@@ -25,6 +25,10 @@ public struct Catalog: Sendable {
     /// The SQLite database, when the catalog is the embedded one: what `kura backup` copies
     /// (a PostgreSQL catalog is backed up with PostgreSQL's own tools).
     public let embedded: SQLiteMetadataStore?
+    /// Changes to what nodes cache (accounts, keys, grants, namespaces, webhooks, scan
+    /// policies), announced by the catalog's writers to this node's caches. A catalog put
+    /// together from parts without one gets a feed that is never live: caches stay off.
+    public let changes: CatalogChangeFeed
 
     /// Whether other nodes write to this catalog too (PostgreSQL), so nothing read from it
     /// may be remembered without their changes being announced.
@@ -34,7 +38,7 @@ public struct Catalog: Sendable {
         metadata: any MetadataStore, access: any AccessStore, collection: any GarbageCollectionStore,
         retention: any RetentionStore, quotas: any QuotaStore, usage: any UsageStore, webhooks: any WebhookStore,
         replication: any ReplicationStore, scans: any ScanStore, sharedKeys: (any SharedKeyStore)? = nil,
-        embedded: SQLiteMetadataStore? = nil
+        embedded: SQLiteMetadataStore? = nil, changes: CatalogChangeFeed = CatalogChangeFeed(live: false)
     ) {
         self.metadata = metadata
         self.access = access
@@ -47,6 +51,7 @@ public struct Catalog: Sendable {
         self.scans = scans
         self.sharedKeys = sharedKeys
         self.embedded = embedded
+        self.changes = changes
     }
 
     /// Every store from one database that keeps them all.
@@ -60,14 +65,14 @@ public struct Catalog: Sendable {
     public init(_ catalog: PostgresCatalog) {
         self.init(
             metadata: catalog, access: catalog, collection: catalog, retention: catalog, quotas: catalog, usage: catalog,
-            webhooks: catalog, replication: catalog, scans: catalog, sharedKeys: catalog)
+            webhooks: catalog, replication: catalog, scans: catalog, sharedKeys: catalog, changes: catalog.changes)
     }
 
     /// Every store from the embedded SQLite database.
     public init(_ store: SQLiteMetadataStore) {
         self.init(
             metadata: store, access: store, collection: store, retention: store, quotas: store, usage: store, webhooks: store,
-            replication: store, scans: store, embedded: store)
+            replication: store, scans: store, embedded: store, changes: store.changes)
     }
 }
 

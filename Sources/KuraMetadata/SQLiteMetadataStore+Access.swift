@@ -7,7 +7,7 @@ extension SQLiteMetadataStore: AccessStore {
     // MARK: accounts
 
     public func createAccount(_ account: Account) async throws {
-        try await dbWriter.write { db in
+        try await write(announcing: .accounts) { db in
             if try Row.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE name = ?", arguments: [account.name]) != nil {
                 throw AccessStoreError.duplicate("account \(account.name)")
             }
@@ -30,14 +30,14 @@ extension SQLiteMetadataStore: AccessStore {
     }
 
     public func setAccountDisabled(_ name: String, _ disabled: Bool) async throws -> Bool {
-        try await dbWriter.write { db in
+        try await write(announcing: .accounts) { db in
             try db.execute(sql: "UPDATE accounts SET disabled = ? WHERE name = ?", arguments: [disabled, name])
             return db.changesCount > 0
         }
     }
 
     public func deleteAccount(_ name: String) async throws -> Bool {
-        try await dbWriter.write { db in
+        try await write(announcing: .accounts, .accessKeys, .grants) { db in
             try db.execute(sql: "DELETE FROM accounts WHERE name = ?", arguments: [name])
             return db.changesCount > 0
         }
@@ -52,7 +52,7 @@ extension SQLiteMetadataStore: AccessStore {
     // MARK: keys
 
     public func createKey(_ key: AccessKeyRecord) async throws {
-        try await dbWriter.write { db in
+        try await write(announcing: .accessKeys) { db in
             guard try Row.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE name = ?", arguments: [key.account]) != nil else {
                 throw AccessStoreError.notFound("account \(key.account)")
             }
@@ -88,7 +88,7 @@ extension SQLiteMetadataStore: AccessStore {
     }
 
     public func setKeyStatus(_ id: String, _ status: AccessKeyRecord.Status) async throws -> Bool {
-        try await dbWriter.write { db in
+        try await write(announcing: .accessKeys) { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT account, status FROM access_keys WHERE id = ?", arguments: [id]) else {
                 return false
             }
@@ -107,7 +107,7 @@ extension SQLiteMetadataStore: AccessStore {
     }
 
     public func deleteKey(_ id: String) async throws -> Bool {
-        try await dbWriter.write { db in
+        try await write(announcing: .accessKeys) { db in
             try db.execute(sql: "DELETE FROM access_keys WHERE id = ?", arguments: [id])
             return db.changesCount > 0
         }
@@ -131,7 +131,7 @@ extension SQLiteMetadataStore: AccessStore {
     // MARK: grants
 
     public func setGrant(_ grant: Grant) async throws {
-        try await dbWriter.write { db in
+        try await write(announcing: .grants) { db in
             guard try Row.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE name = ?", arguments: [grant.account]) != nil else {
                 throw AccessStoreError.notFound("account \(grant.account)")
             }
@@ -145,7 +145,7 @@ extension SQLiteMetadataStore: AccessStore {
     }
 
     public func removeGrant(account: String, namespace: String) async throws -> Bool {
-        try await dbWriter.write { db in
+        try await write(announcing: .grants) { db in
             try db.execute(sql: "DELETE FROM grants WHERE account = ? AND namespace = ?", arguments: [account, namespace])
             return db.changesCount > 0
         }
@@ -162,7 +162,7 @@ extension SQLiteMetadataStore: AccessStore {
     // MARK: namespaces
 
     public func createNamespace(_ namespace: NamespaceRecord) async throws {
-        try await dbWriter.write { db in
+        try await write(announcing: .namespaces) { db in
             if try Row.fetchOne(db, sql: "SELECT 1 FROM namespaces WHERE name = ?", arguments: [namespace.name]) != nil {
                 throw AccessStoreError.duplicate("namespace \(namespace.name)")
             }
@@ -185,14 +185,14 @@ extension SQLiteMetadataStore: AccessStore {
     }
 
     public func setNamespacePublic(_ name: String, _ isPublic: Bool) async throws -> Bool {
-        try await dbWriter.write { db in
+        try await write(announcing: .namespaces) { db in
             try db.execute(sql: "UPDATE namespaces SET is_public = ? WHERE name = ?", arguments: [isPublic, name])
             return db.changesCount > 0
         }
     }
 
     public func deleteNamespace(_ name: String) async throws -> Bool {
-        try await dbWriter.write { db in
+        try await write(announcing: .namespaces, .grants) { db in
             try db.execute(sql: "DELETE FROM grants WHERE namespace = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM namespaces WHERE name = ?", arguments: [name])
             return db.changesCount > 0

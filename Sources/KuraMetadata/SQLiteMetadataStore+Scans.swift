@@ -53,7 +53,7 @@ extension SQLiteMetadataStore: ScanStore {
     }
 
     public func setScanPolicy(_ policy: ScanPolicy) async throws {
-        try await dbWriter.write { db in
+        try await write(announcing: .scanPolicies) { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO scan_policies (namespace, minimum_severity, allow_list) VALUES (?, ?, ?)",
                 arguments: [policy.namespace, policy.minimumSeverity, policy.allowList.joined(separator: "\n")])
@@ -61,7 +61,7 @@ extension SQLiteMetadataStore: ScanStore {
     }
 
     public func deleteScanPolicy(namespace: String) async throws -> Bool {
-        try await dbWriter.write { db in
+        try await write(announcing: .scanPolicies) { db in
             try db.execute(sql: "DELETE FROM scan_policies WHERE namespace = ?", arguments: [namespace])
             return db.changesCount > 0
         }

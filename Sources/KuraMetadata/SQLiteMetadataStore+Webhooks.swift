@@ -4,7 +4,7 @@ import GRDB
 extension SQLiteMetadataStore: WebhookStore {
     public func createWebhook(_ webhook: WebhookRecord) async throws {
         let events = webhook.events.map(\.rawValue).sorted().joined(separator: ",")
-        try await dbWriter.write { db in
+        try await write(announcing: .webhooks) { db in
             try db.execute(
                 sql: "INSERT INTO webhooks (id, namespace, url, sealed_secret, events, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [webhook.id, webhook.namespace, webhook.url, Data(webhook.sealedSecret), events, webhook.createdAt.catalogMilliseconds])
@@ -35,7 +35,7 @@ extension SQLiteMetadataStore: WebhookStore {
     }
 
     public func deleteWebhook(id: String, namespace: String) async throws -> Bool {
-        try await dbWriter.write { db in
+        try await write(announcing: .webhooks) { db in
             try db.execute(sql: "DELETE FROM webhooks WHERE id = ? AND namespace = ?", arguments: [id, namespace])
             return db.changesCount > 0
         }

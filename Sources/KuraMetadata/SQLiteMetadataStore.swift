@@ -9,6 +9,8 @@ public import KuraCore
 public final class SQLiteMetadataStore: MetadataStore {
     /// Internal so that the catalog's other stores (access, jobs) share the database.
     let dbWriter: any DatabaseWriter
+    /// Announces, in this process, changes to what nodes cache (see ``CatalogChangeFeed``).
+    public let changes = CatalogChangeFeed(live: true)
 
     /// Closes the database (its connections and file handles). A server calls it when it
     /// stops; the store is unusable afterwards.

@@ -113,7 +113,7 @@ public enum KuraServer {
             autoCreateNamespaces: configuration.access.autoCreateNamespaces,
             service: configuration.access.service, tokenLifetime: TimeInterval(configuration.access.tokenLifetimeSeconds),
             limiter: LoginRateLimiter(keyLimit: configuration.access.loginFailuresPerKey, addressLimit: configuration.access.loginFailuresPerAddress),
-            logger: logger)
+            changes: registry.catalog.changes, logger: logger)
         // Nodes sharing a catalog seal replication passwords with one key from it.
         var sealingKey: Data?
         if let keys = registry.catalog.sharedKeys {

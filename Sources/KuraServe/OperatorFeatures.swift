@@ -71,6 +71,6 @@ struct OperatorFeatures {
             settings: .init(
                 maxAttempts: settings.maxAttempts, initialBackoff: .milliseconds(settings.initialBackoffMilliseconds),
                 timeout: .seconds(settings.timeoutSeconds), queueCapacity: settings.queueCapacity, concurrency: 16),
-            logger: logger, clock: services.clock)
+            logger: logger, clock: services.clock, changes: services.registry.catalog.changes)
     }
 }

@@ -18,7 +18,7 @@ public struct ScanningServices: Sendable {
         let service = ScanService(
             registry: registry, store: store, scanner: ImageScanner(database: database),
             settings: .init(concurrency: configuration.scan.concurrency, queueCapacity: configuration.scan.queueCapacity), logger: logger)
-        let policy = ScanPullPolicy(store: store)
+        let policy = ScanPullPolicy(store: store, changes: registry.catalog.changes)
         registry.pullChecks.register(policy)
         if configuration.scan.onPush { registry.events.register(ScanOnPushSink(service: service)) }
         return ScanningServices(service: service, policy: policy)

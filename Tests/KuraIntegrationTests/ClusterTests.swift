@@ -127,7 +127,7 @@ struct ClusterTests {
         }
     }
 
-    @Test("A key disabled through node 1 is refused by node 3 at once")
+    @Test("A key disabled through node 1 is refused by node 3 within a second (node 3 had it cached)")
     func aKeyDisabledOnOneNodeIsRefusedByAnother() async throws {
         try await Self.withCluster { cluster, scratch in
             let root = cluster.root
@@ -139,7 +139,13 @@ struct ClusterTests {
             #expect(try await ClusterHTTP.send(.GET, node3 + "/v2/", key: ci).status == 200)
             let disabled = try await ClusterHTTP.send(.PATCH, node1 + "/api/v1/keys/\(ci.id)", key: root, json: "{\"status\":\"disabled\"}")
             #expect(disabled.status == 204, "\(disabled.status) \(disabled.text)")
-            #expect(try await ClusterHTTP.send(.GET, node3 + "/v2/", key: ci).status == 401)
+            // Node 1 made the change: refused there at once, without waiting for a notification.
+            #expect(try await ClusterHTTP.send(.GET, node1 + "/v2/", key: ci).status == 401)
+            // Node 3 hears it through LISTEN/NOTIFY; its cached copy would last a second at most.
+            let delay = try await Self.timeUntil("node 3 refuses the disabled key") {
+                try await ClusterHTTP.send(.GET, node3 + "/v2/", key: ci).status == 401
+            }
+            print("cluster: node 3 refused the key disabled through node 1 after \(delay)")
             // And through the balancer, whichever node answers.
             var nodes: Set<String> = []
             for _ in 0..<3 {
@@ -149,6 +155,34 @@ struct ClusterTests {
             }
             #expect(nodes.count >= 2, "answered by \(nodes)")
         }
+    }
+
+    @Test("A namespace made private through node 1 is private on node 3 within a second (node 3 had it cached)")
+    func aNamespaceMadePrivateOnOneNodeIsPrivateOnAnother() async throws {
+        try await Self.withCluster { cluster, _ in
+            let node1 = cluster.nodeURL(0), node3 = cluster.nodeURL(2)
+            let made = try await ClusterHTTP.send(.POST, node1 + "/api/v1/namespaces", key: cluster.root, json: "{\"name\":\"open\",\"public\":true}")
+            #expect(made.status == 201, "\(made.status) \(made.text)")
+            // Anonymous pulls from a public namespace pass authorisation (the repository does
+            // not exist: 404); from a private one they are refused (401).
+            let publicReply = try await ClusterHTTP.send(.GET, node3 + "/v2/open/app/tags/list")
+            #expect(publicReply.status == 404, "\(publicReply.status) \(publicReply.text)")
+            let changed = try await ClusterHTTP.send(.PATCH, node1 + "/api/v1/namespaces/open", key: cluster.root, json: "{\"public\":false}")
+            #expect(changed.status == 204, "\(changed.status) \(changed.text)")
+            #expect(try await ClusterHTTP.send(.GET, node1 + "/v2/open/app/tags/list").status == 401)
+            let delay = try await Self.timeUntil("node 3 treats the namespace as private") {
+                try await ClusterHTTP.send(.GET, node3 + "/v2/open/app/tags/list").status == 401
+            }
+            print("cluster: node 3 saw the namespace private after \(delay)")
+        }
+    }
+
+    /// How long `condition` took to hold, polled for at most a second: the bound for
+    /// a change made on one node to take effect on the others.
+    static func timeUntil(_ what: String, _ condition: () async throws -> Bool) async throws -> Duration {
+        let start = ContinuousClock.now
+        try await Poll.until(what, timeout: .seconds(1), interval: .milliseconds(10)) { try await condition() ? true : nil }
+        return ContinuousClock.now - start
     }
 
     @Test("Garbage collection on node 1 while pushes go to nodes 2 and 3 loses nothing that was acknowledged")

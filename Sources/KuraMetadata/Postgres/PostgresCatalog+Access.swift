@@ -8,6 +8,7 @@ extension PostgresCatalog: AccessStore {
     // MARK: accounts
 
     public func createAccount(_ account: Account) async throws {
+        defer { announceLocally(.accounts) }
         let inserted = try await rows(
             """
             INSERT INTO accounts (name, is_root, is_admin, disabled, created_at)
@@ -26,11 +27,13 @@ extension PostgresCatalog: AccessStore {
     }
 
     public func setAccountDisabled(_ name: String, _ disabled: Bool) async throws -> Bool {
-        try await !rows("UPDATE accounts SET disabled = \(disabled) WHERE name = \(name) RETURNING 1").isEmpty
+        defer { announceLocally(.accounts) }
+        return try await !rows("UPDATE accounts SET disabled = \(disabled) WHERE name = \(name) RETURNING 1").isEmpty
     }
 
     public func deleteAccount(_ name: String) async throws -> Bool {
-        try await !rows("DELETE FROM accounts WHERE name = \(name) RETURNING 1").isEmpty
+        defer { announceLocally(.accounts, .accessKeys, .grants) }
+        return try await !rows("DELETE FROM accounts WHERE name = \(name) RETURNING 1").isEmpty
     }
 
     private static let accountColumns = "name, is_root, is_admin, disabled, created_at"
@@ -43,7 +46,8 @@ extension PostgresCatalog: AccessStore {
     // MARK: keys
 
     public func createKey(_ key: AccessKeyRecord) async throws {
-        try await transaction { connection in
+        defer { announceLocally(.accessKeys) }
+        return try await transaction { connection in
             // The account row, locked, serialises key changes of one account (the limit on
             // active keys holds across nodes).
             guard try await !connection.rows("SELECT 1 FROM accounts WHERE name = \(key.account) FOR UPDATE", self.logger).isEmpty else {
@@ -79,7 +83,8 @@ extension PostgresCatalog: AccessStore {
     }
 
     public func setKeyStatus(_ id: String, _ status: AccessKeyRecord.Status) async throws -> Bool {
-        try await transaction { connection in
+        defer { announceLocally(.accessKeys) }
+        return try await transaction { connection in
             guard let row = try await connection.rows("SELECT account, status FROM access_keys WHERE id = \(id)", self.logger).first else {
                 return false
             }
@@ -93,7 +98,8 @@ extension PostgresCatalog: AccessStore {
     }
 
     public func deleteKey(_ id: String) async throws -> Bool {
-        try await !rows("DELETE FROM access_keys WHERE id = \(id) RETURNING 1").isEmpty
+        defer { announceLocally(.accessKeys) }
+        return try await !rows("DELETE FROM access_keys WHERE id = \(id) RETURNING 1").isEmpty
     }
 
     public func touchKey(_ id: String, at time: Date) async throws {
@@ -112,6 +118,7 @@ extension PostgresCatalog: AccessStore {
     // MARK: grants
 
     public func setGrant(_ grant: Grant) async throws {
+        defer { announceLocally(.grants) }
         do {
             _ = try await rows(
                 """
@@ -124,7 +131,8 @@ extension PostgresCatalog: AccessStore {
     }
 
     public func removeGrant(account: String, namespace: String) async throws -> Bool {
-        try await !rows("DELETE FROM grants WHERE account = \(account) AND namespace = \(namespace) RETURNING 1").isEmpty
+        defer { announceLocally(.grants) }
+        return try await !rows("DELETE FROM grants WHERE account = \(account) AND namespace = \(namespace) RETURNING 1").isEmpty
     }
 
     public func grants(of account: String) async throws -> [Grant] {
@@ -137,6 +145,7 @@ extension PostgresCatalog: AccessStore {
     // MARK: namespaces
 
     public func createNamespace(_ namespace: NamespaceRecord) async throws {
+        defer { announceLocally(.namespaces) }
         let inserted = try await rows(
             """
             INSERT INTO namespaces (name, is_public, created_at) VALUES (\(namespace.name), \(namespace.isPublic), \(namespace.createdAt.catalogMilliseconds))
@@ -154,11 +163,13 @@ extension PostgresCatalog: AccessStore {
     }
 
     public func setNamespacePublic(_ name: String, _ isPublic: Bool) async throws -> Bool {
-        try await !rows("UPDATE namespaces SET is_public = \(isPublic) WHERE name = \(name) RETURNING 1").isEmpty
+        defer { announceLocally(.namespaces) }
+        return try await !rows("UPDATE namespaces SET is_public = \(isPublic) WHERE name = \(name) RETURNING 1").isEmpty
     }
 
     public func deleteNamespace(_ name: String) async throws -> Bool {
-        try await transaction { connection in
+        defer { announceLocally(.namespaces, .grants) }
+        return try await transaction { connection in
             try await connection.query("DELETE FROM grants WHERE namespace = \(name)", logger: self.logger)
             return try await !connection.rows("DELETE FROM namespaces WHERE name = \(name) RETURNING 1", self.logger).isEmpty
         }

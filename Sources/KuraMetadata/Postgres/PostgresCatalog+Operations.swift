@@ -40,6 +40,7 @@ extension PostgresCatalog: RetentionStore {
 
 extension PostgresCatalog: WebhookStore {
     public func createWebhook(_ webhook: WebhookRecord) async throws {
+        defer { announceLocally(.webhooks) }
         let events = webhook.events.map(\.rawValue).sorted().joined(separator: ",")
         _ = try await rows(
             """
@@ -69,6 +70,7 @@ extension PostgresCatalog: WebhookStore {
     }
 
     public func deleteWebhook(id: String, namespace: String) async throws -> Bool {
-        try await !rows("DELETE FROM webhooks WHERE id = \(id) AND namespace = \(namespace) RETURNING 1").isEmpty
+        defer { announceLocally(.webhooks) }
+        return try await !rows("DELETE FROM webhooks WHERE id = \(id) AND namespace = \(namespace) RETURNING 1").isEmpty
     }
 }

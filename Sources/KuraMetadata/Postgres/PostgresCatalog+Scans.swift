@@ -42,6 +42,7 @@ extension PostgresCatalog: ScanStore {
     }
 
     public func setScanPolicy(_ policy: ScanPolicy) async throws {
+        defer { announceLocally(.scanPolicies) }
         _ = try await rows(
             """
             INSERT INTO scan_policies (namespace, minimum_severity, allow_list)
@@ -51,7 +52,8 @@ extension PostgresCatalog: ScanStore {
     }
 
     public func deleteScanPolicy(namespace: String) async throws -> Bool {
-        try await !rows("DELETE FROM scan_policies WHERE namespace = \(namespace) RETURNING 1").isEmpty
+        defer { announceLocally(.scanPolicies) }
+        return try await !rows("DELETE FROM scan_policies WHERE namespace = \(namespace) RETURNING 1").isEmpty
     }
 
     private static let scanColumns = "manifest, repository, status, reason, scanned_at, database_import, report"

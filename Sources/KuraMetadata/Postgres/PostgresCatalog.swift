@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// The scale-out catalog: every store of the ``Catalog`` in one PostgreSQL database, shared
 /// by any number of Kura nodes, through postgres-nio's connection pool.
@@ -17,6 +18,10 @@ public final class PostgresCatalog: Sendable {
     /// The schema a scratch copy lives in, dropped with it (see `scratchCopy`).
     private let scratchSchema: String?
     private let parent: PostgresCatalog?
+    /// Changes to what nodes cache, heard from every node (see ``PostgresChangeListener``);
+    /// live once this catalog listens.
+    public let changes = CatalogChangeFeed(live: false)
+    private let listener = Mutex<PostgresChangeListener?>(nil)
 
     /// What to connect to: parsed from a `postgres://user:password@host:port/database` URL.
     public struct Connection: Sendable, Hashable {
@@ -61,8 +66,8 @@ public final class PostgresCatalog: Sendable {
     public static func open(
         url: String, poolSize: Int = 16, startTimeout: Duration = .seconds(20), logger: Logger
     ) async throws -> PostgresCatalog {
-        let catalog = PostgresCatalog(
-            configuration: try configuration(Connection(url: url), poolSize: poolSize, searchPath: nil), logger: logger)
+        let connection = try Connection(url: url)
+        let catalog = PostgresCatalog(configuration: try configuration(connection, poolSize: poolSize, searchPath: nil), logger: logger)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { _ = try await catalog.rows("SELECT 1") }
@@ -74,6 +79,8 @@ public final class PostgresCatalog: Sendable {
                 group.cancelAll()
             }
             try await catalog.migrate()
+            let listening = try PostgresChangeListener.configuration(connection)
+            catalog.listener.withLock { $0 = PostgresChangeListener(configuration: listening, feed: catalog.changes, logger: logger) }
         } catch {
             catalog.close()
             throw PostgresCatalogError.unreachable("\(Connection.redacted(url)): \(String(reflecting: error))")
@@ -109,6 +116,7 @@ public final class PostgresCatalog: Sendable {
 
     deinit {
         runner.cancel()
+        listener.withLock { $0?.stop() }
         if let scratchSchema, let parent {
             Task { try? await parent.client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(scratchSchema) CASCADE")) }
         }
@@ -124,7 +132,10 @@ public final class PostgresCatalog: Sendable {
     }
 
     /// Closes the pool (in-flight queries fail).
-    public func close() { runner.cancel() }
+    public func close() {
+        listener.withLock { $0?.stop() }
+        runner.cancel()
+    }
 
     // MARK: migrations
 

@@ -35,6 +35,7 @@ enum PostgresSchema {
         Migration(version: 21, name: "console sessions", sql: consoleSessions),
         Migration(version: 22, name: "tag pulls", sql: tagPulls),
         Migration(version: 23, name: "stored bytes per day", sql: storageHistory),
+        Migration(version: 30, name: "catalog change notifications", sql: changeNotifications),
     ]
 
     /// The statements of a migration, one by one: postgres-nio speaks only the extended
@@ -316,5 +317,36 @@ enum PostgresSchema {
             created_at BIGINT NOT NULL
         );
         CREATE INDEX webhooks_by_namespace ON webhooks(namespace);
+        """
+
+    /// The channel the triggers of ``changeNotifications`` notify on.
+    static let changeChannel = "kura_catalog"
+
+    /// Every statement that changes what nodes cache notifies `kura_catalog` with the kind
+    /// of state (``CatalogChange``'s raw value), from a trigger: in the writing transaction,
+    /// so the notification goes out at its commit (and not at all on a rollback), whoever
+    /// wrote — a node, `kura catalog migrate`, or SQL by hand. PostgreSQL folds identical
+    /// notifications of one transaction into one. A key's "last used" time is written on
+    /// logins and changes nothing cached, so it notifies nothing.
+    private static let changeNotifications = """
+        CREATE FUNCTION kura_announce_change() RETURNS trigger AS $$
+        BEGIN
+            PERFORM pg_notify('kura_catalog', TG_ARGV[0]);
+            RETURN NULL;
+        END;
+        $$ LANGUAGE plpgsql;
+
+        CREATE TRIGGER accounts_announce AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON accounts
+            FOR EACH STATEMENT EXECUTE FUNCTION kura_announce_change('accounts');
+        CREATE TRIGGER access_keys_announce AFTER INSERT OR DELETE OR TRUNCATE OR UPDATE OF id, account, secret_hash, status ON access_keys
+            FOR EACH STATEMENT EXECUTE FUNCTION kura_announce_change('access_keys');
+        CREATE TRIGGER grants_announce AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON grants
+            FOR EACH STATEMENT EXECUTE FUNCTION kura_announce_change('grants');
+        CREATE TRIGGER namespaces_announce AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON namespaces
+            FOR EACH STATEMENT EXECUTE FUNCTION kura_announce_change('namespaces');
+        CREATE TRIGGER webhooks_announce AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON webhooks
+            FOR EACH STATEMENT EXECUTE FUNCTION kura_announce_change('webhooks');
+        CREATE TRIGGER scan_policies_announce AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON scan_policies
+            FOR EACH STATEMENT EXECUTE FUNCTION kura_announce_change('scan_policies');
         """
 }

@@ -12,9 +12,18 @@ public final class ScanPullPolicy: ManifestPullCheck {
     private let store: any ScanStore
     private let cache = Mutex<[String: (policy: ScanPolicy?, loadedAt: ContinuousClock.Instant)]>([:])
     private static let cacheLifetime = Duration.seconds(10)
+    /// Drops cached policies when any node changes one (see ``CatalogChangeFeed``).
+    private let feedSubscription = Mutex<CatalogFeedSubscription?>(nil)
 
-    public init(store: any ScanStore) {
+    public init(store: any ScanStore, changes: CatalogChangeFeed? = nil) {
         self.store = store
+        let subscription = changes?.subscribe { [weak self] event in
+            switch event {
+            case .changed(let change) where change != .scanPolicies: break
+            default: self?.invalidate()
+            }
+        }
+        feedSubscription.withLock { $0 = subscription }
     }
 
     /// Forgets cached policies (after one is set or removed here).
