@@ -40,25 +40,20 @@ final class ManifestResolutionCache: Sendable {
 
     let maxAge: Duration
     let capacity: Int
-    private let now: @Sendable () -> Duration
+    /// Time since the cache was made, on its clock (tests inject a manual one).
+    private let elapsed: @Sendable () -> Duration
     private let state = Mutex(State())
 
-    /// - Parameter now: the time since any fixed origin (tests pass a manual clock).
-    init(maxAge: Duration = .seconds(1), capacity: Int = 10_000, now: @escaping @Sendable () -> Duration = ManifestResolutionCache.uptime) {
+    init(maxAge: Duration = .seconds(1), capacity: Int = 10_000, clock: some Clock<Duration> = ContinuousClock()) {
         self.maxAge = maxAge
         self.capacity = capacity
-        self.now = now
+        let start = clock.now
+        elapsed = { start.duration(to: clock.now) }
     }
-
-    @Sendable static func uptime() -> Duration {
-        ContinuousClock.now - processStart
-    }
-
-    private static let processStart = ContinuousClock.now
 
     func lookup(_ reference: Reference, in repository: RepositoryName) -> ManifestRecord? {
         let key = Key(repository: repository.value, reference: reference.description)
-        let now = self.now()
+        let now = elapsed()
         return state.withLock { state in
             guard let entry = state.entries[key] else { return nil }
             guard entry.generation == Self.generation(of: key.repository, in: state), now - entry.storedAt < maxAge else {
@@ -76,7 +71,7 @@ final class ManifestResolutionCache: Sendable {
 
     func store(_ record: ManifestRecord, for reference: Reference, in repository: RepositoryName, stamp: Stamp) {
         let key = Key(repository: repository.value, reference: reference.description)
-        let now = self.now()
+        let now = elapsed()
         state.withLock { state in
             guard stamp.generation == Self.generation(of: key.repository, in: state) else { return }
             if state.entries.count >= capacity { state.entries.removeAll(keepingCapacity: true) }

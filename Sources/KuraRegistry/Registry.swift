@@ -28,14 +28,14 @@ public final class Registry: Sendable {
 
     public init(
         blobs: BlobStore, catalog: Catalog, limits: RegistryLimits = RegistryLimits(), pullRedirectExpiry: Duration? = nil,
-        logger: Logger, resolutionClock: (@Sendable () -> Duration)? = nil
+        logger: Logger, clock: any Clock<Duration> = ContinuousClock()
     ) {
         self.blobs = blobs
         self.pullRedirectExpiry = pullRedirectExpiry
         self.catalog = catalog
         self.limits = limits
         self.logger = logger
-        self.resolutions = catalog.isShared ? nil : ManifestResolutionCache(now: resolutionClock ?? ManifestResolutionCache.uptime)
+        self.resolutions = catalog.isShared ? nil : ManifestResolutionCache(clock: clock)
     }
 
     /// Forgets the remembered tag and digest lookups of `repository`; every write to its

@@ -3,22 +3,15 @@ import KuraCore
 import KuraMetadata
 @testable import KuraRegistry
 import KuraStorage
+import KuraTestSupport
 import Logging
 import NIOCore
-import Synchronization
 import Testing
 
 /// Tag and digest lookups remembered by the registry: its own writes are read at once,
 /// changes made behind its back within the cache's age bound.
 @Suite("Manifest resolution cache")
 struct ManifestResolutionTests {
-    /// Time that moves only when a test says so.
-    final class ManualTime: Sendable {
-        private let elapsed = Mutex(Duration.zero)
-        func advance(by duration: Duration) { elapsed.withLock { $0 += duration } }
-        var now: @Sendable () -> Duration { { [self] in elapsed.withLock { $0 } } }
-    }
-
     private static func record(_ text: String) -> ManifestRecord {
         ManifestRecord(digest: ContentHasher.digest(.sha256, of: Array(text.utf8)), mediaType: MediaType.ociManifest, size: Int64(text.utf8.count),
             createdAt: Date(timeIntervalSince1970: 0))
@@ -42,12 +35,12 @@ struct ManifestResolutionTests {
     }
 
     @Test func entriesLiveAtMostMaxAge() {
-        let time = ManualTime()
-        let cache = ManifestResolutionCache(maxAge: .seconds(1), now: time.now)
+        let clock = ManualClock()
+        let cache = ManifestResolutionCache(maxAge: .seconds(1), clock: clock)
         cache.store(Self.record("a"), for: Self.latest, in: Self.repository, stamp: cache.stamp(Self.repository))
-        time.advance(by: .milliseconds(999))
+        clock.advance(by: .milliseconds(999))
         #expect(cache.lookup(Self.latest, in: Self.repository) == Self.record("a"))
-        time.advance(by: .milliseconds(1))
+        clock.advance(by: .milliseconds(1))
         #expect(cache.lookup(Self.latest, in: Self.repository) == nil)
     }
 
@@ -68,12 +61,12 @@ struct ManifestResolutionTests {
 
     // MARK: through the registry
 
-    private func withRegistry<T>(time: ManualTime, _ body: (Registry) async throws -> T) async throws -> T {
+    private func withRegistry<T>(clock: ManualClock, _ body: (Registry) async throws -> T) async throws -> T {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("kura-res-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let registry = Registry(
             blobs: BlobStore(backend: try FileSystemBackend(root: path, durability: .none)),
-            catalog: Catalog(try SQLiteMetadataStore.inMemory()), logger: Logger(label: "test"), resolutionClock: time.now)
+            catalog: Catalog(try SQLiteMetadataStore.inMemory()), logger: Logger(label: "test"), clock: clock)
         return try await body(registry)
     }
 
@@ -92,8 +85,8 @@ struct ManifestResolutionTests {
     }
 
     @Test func theRegistrysOwnWritesAreReadAtOnce() async throws {
-        let time = ManualTime()  // never advanced: only invalidation can make a change visible
-        try await withRegistry(time: time) { registry in
+        let clock = ManualClock()  // never advanced: only invalidation can make a change visible
+        try await withRegistry(clock: clock) { registry in
             let first = try await pushImage("one", tag: "latest", registry)
             #expect(try await registry.manifestRecord(Self.latest, in: Self.repository).digest == first)
             #expect(try await registry.manifestRecord(.digest(first), in: Self.repository).digest == first)
@@ -116,8 +109,8 @@ struct ManifestResolutionTests {
     }
 
     @Test func aChangeBehindTheRegistrysBackIsSeenWithinMaxAge() async throws {
-        let time = ManualTime()
-        try await withRegistry(time: time) { registry in
+        let clock = ManualClock()
+        try await withRegistry(clock: clock) { registry in
             let first = try await pushImage("one", tag: "latest", registry)
             let second = try await pushImage("two", tag: "other", registry)
             #expect(try await registry.manifestRecord(Self.latest, in: Self.repository).digest == first)
@@ -125,14 +118,14 @@ struct ManifestResolutionTests {
             let moved = try #require(try await registry.catalog.metadata.manifest(second, in: Self.repository))
             try await registry.catalog.metadata.putManifest(moved, references: [], in: Self.repository, tag: try Tag(parsing: "latest"))
             #expect(try await registry.manifestRecord(Self.latest, in: Self.repository).digest == first)
-            time.advance(by: .seconds(1))
+            clock.advance(by: .seconds(1))
             #expect(try await registry.manifestRecord(Self.latest, in: Self.repository).digest == second)
         }
     }
 
     @Test func garbageCollectionForgetsWhatItDeletes() async throws {
-        let time = ManualTime()
-        try await withRegistry(time: time) { registry in
+        let clock = ManualClock()
+        try await withRegistry(clock: clock) { registry in
             let first = try await pushImage("one", tag: "latest", registry)
             _ = try await pushImage("two", tag: "latest", registry)  // `first` is untagged now
             #expect(try await registry.manifestRecord(.digest(first), in: Self.repository).digest == first)

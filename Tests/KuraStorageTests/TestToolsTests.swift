@@ -33,4 +33,16 @@ struct TestToolsTests {
         #expect(TestTools.path("no-such-tool-\(UUID().uuidString.prefix(6))") == nil)
         #expect(TestTools.Missing(tool: "x").description.contains("scripts/install-deps"))
     }
+
+    @Test func aProcessPastItsTimeoutIsKilledOnTheGivenClock() async throws {
+        try await withTemporaryDirectory { scratch in
+            let clock = ManualClock()
+            async let run = ExternalProcess.run(
+                "/bin/sleep", ["600"], scratch: scratch, timeout: .seconds(5), check: false, clock: clock)
+            #expect(await clock.waitForSleepers(1))
+            clock.advance(by: .seconds(5))
+            let result = try await run
+            #expect(result.status != 0)  // killed, not a ten-minute sleep that ended
+        }
+    }
 }

@@ -41,7 +41,7 @@ public enum ExternalProcess {
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
         directory: String? = nil, scratch: String, stdoutFile: String? = nil, input: String? = nil,
-        timeout: Duration? = nil, check: Bool = true
+        timeout: Duration? = nil, check: Bool = true, clock: any Clock<Duration> = ContinuousClock()
     ) async throws -> ExternalProcessResult {
         let id = UUID().uuidString
         let outPath = stdoutFile ?? "\(scratch)/\(id).stdout"
@@ -88,7 +88,8 @@ public enum ExternalProcess {
             if let timeout {
                 let pid = process.processIdentifier
                 killer = Task {
-                    try? await Task.sleep(for: timeout)
+                    // A deadline on the given clock, not a wait for something to happen.
+                    try? await clock.sleep(for: timeout)
                     if !Task.isCancelled { kill(pid, SIGKILL) }
                 }
             }
