@@ -137,23 +137,11 @@ extension PostgresCatalog: MetadataStore {
     }
 
     public func manifest(tagged tag: Tag, in repository: RepositoryName) async throws -> ManifestRecord? {
-        try await rows(
-            """
-            SELECT \(unescaped: Self.manifestColumns) FROM tags t
-            JOIN repositories r ON r.id = t.repository_id
-            JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.manifest_digest
-            WHERE r.name = \(repository.value) AND t.name = \(tag.value)
-            """
-        ).firstDecoded(Self.manifest)
+        try await rows(ManifestByTag(repository: repository.value, tag: tag.value)).firstDecoded(Self.manifest)
     }
 
     public func manifest(_ digest: Digest, in repository: RepositoryName) async throws -> ManifestRecord? {
-        try await rows(
-            """
-            SELECT \(unescaped: Self.manifestColumns) FROM manifests m JOIN repositories r ON r.id = m.repository_id
-            WHERE r.name = \(repository.value) AND m.digest = \(digest.description)
-            """
-        ).firstDecoded(Self.manifest)
+        try await rows(ManifestByDigest(repository: repository.value, digest: digest.description)).firstDecoded(Self.manifest)
     }
 
     public func references(of digest: Digest, in repository: RepositoryName) async throws -> [ManifestReference] {
