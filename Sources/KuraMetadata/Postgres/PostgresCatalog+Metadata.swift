@@ -137,11 +137,11 @@ extension PostgresCatalog: MetadataStore {
     }
 
     public func manifest(tagged tag: Tag, in repository: RepositoryName) async throws -> ManifestRecord? {
-        try await rows(ManifestByTag(repository: repository.value, tag: tag.value)).firstDecoded(Self.manifest)
+        try await rows(ManifestLookup<ByTag>(repository: repository.value, key: tag.value)).firstDecoded(Self.manifest)
     }
 
     public func manifest(_ digest: Digest, in repository: RepositoryName) async throws -> ManifestRecord? {
-        try await rows(ManifestByDigest(repository: repository.value, digest: digest.description)).firstDecoded(Self.manifest)
+        try await rows(ManifestLookup<ByDigest>(repository: repository.value, key: digest.description)).firstDecoded(Self.manifest)
     }
 
     public func references(of digest: Digest, in repository: RepositoryName) async throws -> [ManifestReference] {
