@@ -1,5 +1,6 @@
 import KuraCore
 import KuraMetadata
+import Metrics
 import Synchronization
 
 /// Which manifest a tag or digest of a repository names, remembered for at most ``maxAge``,
@@ -29,6 +30,9 @@ import Synchronization
 ///
 /// Only what was found is kept: "not found" is asked again every time, so a tag or
 /// manifest pushed through one node is found through any other at once, whatever the feed.
+///
+/// `kura_manifest_lookups_total{source="cache"|"catalog"}` counts the lookups answered here
+/// and those that went to the catalog.
 final class ManifestResolutionCache: Sendable {
     private struct Key: Hashable {
         var repository: String
@@ -82,6 +86,9 @@ final class ManifestResolutionCache: Sendable {
     private let elapsed: @Sendable () -> Duration
     private let box: Box
     private let subscription: CatalogFeedSubscription?
+    /// Made once (a lookup is on every manifest GET's path), after the server set up metrics.
+    private let answered = Counter(label: "kura_manifest_lookups_total", dimensions: [("source", "cache")])
+    private let missed = Counter(label: "kura_manifest_lookups_total", dimensions: [("source", "catalog")])
 
     /// A cache that follows `feed` (the catalog's); without one (tests of the cache itself)
     /// it hears only ``invalidate(_:)`` and ``maxAge``.
@@ -116,7 +123,7 @@ final class ManifestResolutionCache: Sendable {
     func lookup(_ reference: Reference, in repository: RepositoryName) -> ManifestRecord? {
         let key = Key(repository: repository.value, reference: reference.description)
         let now = elapsed()
-        return box.state.withLock { state in
+        let found = box.state.withLock { state -> ManifestRecord? in
             guard state.live, let entry = state.entries[key] else { return nil }
             guard entry.generation == Self.generation(of: key.repository, in: state), now - entry.storedAt < maxAge else {
                 state.entries[key] = nil
@@ -124,6 +131,8 @@ final class ManifestResolutionCache: Sendable {
             }
             return entry.record
         }
+        (found == nil ? missed : answered).increment()
+        return found
     }
 
     /// Taken before reading the catalog, handed back to ``store(_:for:in:stamp:)``.
