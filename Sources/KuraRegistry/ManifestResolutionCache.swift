@@ -124,7 +124,7 @@ final class ManifestResolutionCache: Sendable {
         let key = Key(repository: repository.value, reference: reference.description)
         let now = elapsed()
         let found = box.state.withLock { state -> ManifestRecord? in
-            guard state.live, let entry = state.entries[key] else { return nil }
+            guard state.live, maxAge > .zero, let entry = state.entries[key] else { return nil }
             guard entry.generation == Self.generation(of: key.repository, in: state), now - entry.storedAt < maxAge else {
                 state.entries[key] = nil
                 return nil
@@ -144,7 +144,7 @@ final class ManifestResolutionCache: Sendable {
     func store(_ record: ManifestRecord, for reference: Reference, in repository: RepositoryName, stamp: Stamp) {
         let key = Key(repository: repository.value, reference: reference.description)
         box.state.withLock { state in
-            guard state.live, stamp.generation == Self.generation(of: key.repository, in: state) else { return }
+            guard state.live, maxAge > .zero, stamp.generation == Self.generation(of: key.repository, in: state) else { return }
             if state.entries.count >= capacity { state.entries.removeAll(keepingCapacity: true) }
             state.entries[key] = Entry(record: record, generation: stamp.generation, storedAt: stamp.takenAt)
         }

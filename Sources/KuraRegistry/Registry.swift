@@ -23,19 +23,20 @@ public final class Registry: Sendable {
     /// What a client's manifest read must pass (a namespace's scan policy…); registered at start.
     public let pullChecks = ManifestPullChecks()
     /// Tag and digest lookups, dropped on the catalog's change feed (see
-    /// ``ManifestResolutionCache``), on one node and on many.
+    /// ``ManifestResolutionCache``), on one node and on many; kept `lookupCacheLifetime` at
+    /// most (zero: not at all).
     let resolutions: ManifestResolutionCache
 
     public init(
         blobs: BlobStore, catalog: Catalog, limits: RegistryLimits = RegistryLimits(), pullRedirectExpiry: Duration? = nil,
-        logger: Logger, clock: any Clock<Duration> = ContinuousClock()
+        lookupCacheLifetime: Duration = .seconds(1), logger: Logger, clock: any Clock<Duration> = ContinuousClock()
     ) {
         self.blobs = blobs
         self.pullRedirectExpiry = pullRedirectExpiry
         self.catalog = catalog
         self.limits = limits
         self.logger = logger
-        self.resolutions = ManifestResolutionCache(feed: catalog.changes, clock: clock)
+        self.resolutions = ManifestResolutionCache(feed: catalog.changes, maxAge: lookupCacheLifetime, clock: clock)
     }
 
     /// Forgets the remembered tag and digest lookups of `repository`; every write to its

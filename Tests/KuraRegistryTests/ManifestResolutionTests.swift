@@ -79,6 +79,13 @@ struct ManifestResolutionTests {
         #expect(cache.lookup(Self.latest, in: other) == nil)
     }
 
+    @Test func aZeroMaxAgeRemembersNothing() {
+        // `catalog.lookupCacheMilliseconds: 0`: every lookup reads the catalog.
+        let cache = ManifestResolutionCache(feed: CatalogChangeFeed(live: true), maxAge: .zero, clock: ManualClock())
+        cache.store(Self.record("a"), for: Self.latest, in: Self.repository, stamp: cache.stamp(Self.repository))
+        #expect(cache.lookup(Self.latest, in: Self.repository) == nil)
+    }
+
     @Test func nothingIsServedOrStoredWhileTheFeedIsInterrupted() {
         let feed = CatalogChangeFeed(live: true)
         let cache = ManifestResolutionCache(feed: feed, clock: ManualClock())
