@@ -1,4 +1,4 @@
-public import KuraCore
+import KuraCore
 import GRDB
 
 extension SQLiteMetadataStore {
