@@ -9,7 +9,8 @@ import Synchronization
 /// costs a round of hops between the event loop and the reader. This delegate keeps reading
 /// while less than ``readAhead`` bytes wait, so a reader that keeps up takes queued buffers
 /// without suspending and the connection reads without waiting for it; past ``readAhead`` the
-/// connection pauses until the reader has taken half.
+/// connection pauses until the reader has taken half. Pieces that wait are handed over
+/// joined, up to ``mergeLimit`` bytes at a time.
 final class S3ObjectStream: HTTPClientResponseDelegate, Sendable {
     typealias Response = Void
 
@@ -126,19 +127,29 @@ final class S3ObjectStream: HTTPClientResponseDelegate, Sendable {
     func next() async throws -> ByteBuffer? {
         enum Now {
             case buffer(ByteBuffer, resume: EventLoopPromise<Void>?)
+            case buffers([ByteBuffer], bytes: Int, resume: EventLoopPromise<Void>?)
             case end
             case failed(any Error)
             case wait
         }
+        let mergeLimit = Self.mergeLimit
         func take(_ state: inout State) -> Now {
             if let buffer = state.queue.popFirst() {
                 state.queuedBytes -= buffer.readableBytes
+                var taken: [ByteBuffer] = []
+                var bytes = buffer.readableBytes
+                while let following = state.queue.first, bytes + following.readableBytes <= mergeLimit {
+                    if taken.isEmpty { taken.append(buffer) }
+                    taken.append(state.queue.removeFirst())
+                    bytes += following.readableBytes
+                    state.queuedBytes -= following.readableBytes
+                }
                 var resume: EventLoopPromise<Void>?
                 if state.queuedBytes <= readAhead / 2 {
                     resume = state.paused
                     state.paused = nil
                 }
-                return .buffer(buffer, resume: resume)
+                return taken.isEmpty ? .buffer(buffer, resume: resume) : .buffers(taken, bytes: bytes, resume: resume)
             }
             if state.finished {
                 if let error = state.error { return .failed(error) }
@@ -150,6 +161,9 @@ final class S3ObjectStream: HTTPClientResponseDelegate, Sendable {
         case .buffer(let buffer, let resume):
             resume?.succeed()
             return buffer
+        case .buffers(let buffers, let bytes, let resume):
+            resume?.succeed()
+            return Self.merge(buffers, bytes: bytes)
         case .end: return nil
         case .failed(let error): throw error
         case .wait:
@@ -163,12 +177,25 @@ final class S3ObjectStream: HTTPClientResponseDelegate, Sendable {
                 case .buffer(let buffer, let resume):
                     resume?.succeed()
                     continuation.resume(returning: buffer)
+                case .buffers(let buffers, let bytes, let resume):
+                    resume?.succeed()
+                    continuation.resume(returning: Self.merge(buffers, bytes: bytes))
                 case .end: continuation.resume(returning: nil)
                 case .failed(let error): continuation.resume(throwing: error)
                 case .wait: break
                 }
             }
         }
+    }
+
+    /// The most bytes ``next()`` joins into one buffer from pieces that wait in the queue: one
+    /// write to the client and one hop for many socket reads, for one copy.
+    static let mergeLimit = 1 << 20
+
+    private static func merge(_ buffers: [ByteBuffer], bytes: Int) -> ByteBuffer {
+        var merged = ByteBufferAllocator().buffer(capacity: bytes)
+        for buffer in buffers { merged.writeImmutableBuffer(buffer) }
+        return merged
     }
 
     /// Reads the (small) rest of the body, up to `limit` bytes.
