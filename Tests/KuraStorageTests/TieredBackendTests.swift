@@ -50,6 +50,29 @@ struct TieredBackendTests {
         }
     }
 
+    /// The hash runs beside the client's stream, so most of a corrupt blob reaches the client
+    /// before the check; the last chunk never does, and the read fails.
+    @Test func aLargeCorruptRemoteBlobFailsBeforeItsLastByte() async throws {
+        try await withTiered(maxBytes: 16 << 20) { remote, _, tiered in
+            let bytes = testBytes(3 << 20 + 5, seed: 4)
+            let key = ObjectKey(blob: sha256(bytes))
+            var corrupt = bytes
+            corrupt[corrupt.count - 2] ^= 0xff
+            try await remote.put(key, bytes: ByteBuffer(bytes: corrupt))
+            var received = 0
+            await #expect(throws: StorageError.self) {
+                for try await chunk in try await tiered.get(key, range: nil).body { received += chunk.readableBytes }
+            }
+            #expect(received < bytes.count)
+            #expect(!tiered.isCached(key))
+            #expect(tiered.statistics.rejectedFills == 1 && tiered.statistics.fills == 0)
+            // The right bytes fill and are served whole.
+            try await remote.put(key, bytes: ByteBuffer(bytes: bytes))
+            #expect(try await read(tiered, key) == bytes)
+            #expect(tiered.isCached(key))
+        }
+    }
+
     @Test func evictsLeastRecentlyUsedWithinTheBound() async throws {
         try await withTiered(maxBytes: 64 << 10) { remote, _, tiered in
             var keys: [ObjectKey] = []

@@ -49,6 +49,9 @@ import Synchronization
 public final class S3Backend: ObjectBackend {
     /// S3's smallest part except the last.
     public static let minimumPartSize = 5 << 20
+    /// How far a streamed read runs ahead of its reader (``S3ObjectStream``): the memory each
+    /// concurrent read may hold.
+    static let readAheadBytes = 2 << 20
 
     /// A client shared by every backend that is not given one: connect timeout 10 s, read
     /// (idle) timeout 60 s, no redirects. Never shut down, like `HTTPClient.shared`.
@@ -168,7 +171,7 @@ public final class S3Backend: ObjectBackend {
         }
         var call = S3Client.Call(method: .GET, key: physical(key.value))
         if let range { call.headers.append(("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")) }
-        let response = try await client.open("GetObject \(key)", call, accept: [404, 416])
+        let response = try await client.openStream("GetObject \(key)", call, accept: [404, 416], readAhead: Self.readAheadBytes)
         switch response.status.code {
         case 404:
             throw StorageError.notFound(key)
@@ -184,7 +187,7 @@ public final class S3Backend: ObjectBackend {
             if let marker = Self.marker(in: response.headers) {
                 // The marker's own body is a few bytes of JSON: read it, so the connection
                 // goes back to the pool instead of being held while the target is read.
-                _ = try? await response.body.collect(upTo: 1 << 16)
+                _ = try? await response.stream.collect(upTo: 1 << 16)
                 markers.set(key.value, marker)
                 guard let read = try await readTarget(marker, range: range) else { throw StorageError.notFound(key) }
                 return read
@@ -411,7 +414,8 @@ public final class S3Backend: ObjectBackend {
         }
         var call = S3Client.Call(method: .GET, key: physical(marker.target))
         if let range { call.headers.append(("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")) }
-        let response = try await client.open("GetObject \(marker.target)", call, accept: [404, 416])
+        let response = try await client.openStream(
+            "GetObject \(marker.target)", call, accept: [404, 416], readAhead: Self.readAheadBytes)
         switch response.status.code {
         case 404: return nil
         case 416: throw StorageError.rangeNotSatisfiable(size: marker.size)
@@ -421,7 +425,7 @@ public final class S3Backend: ObjectBackend {
 
     /// Wraps a GET response as an ``ObjectRead``, checking the range against the object's
     /// size and counting the bytes so that a cut-off body fails instead of ending early.
-    private static func objectRead(_ response: HTTPClientResponse, range: Range<Int64>?, key: String) throws -> ObjectRead {
+    private static func objectRead(_ response: S3ObjectResponse, range: Range<Int64>?, key: String) throws -> ObjectRead {
         let length = response.headers.first(name: "content-length").flatMap { Int64($0) }
         var size: Int64
         if response.status.code == 206, let contentRange = response.headers.first(name: "content-range"),
@@ -444,7 +448,7 @@ public final class S3Backend: ObjectBackend {
         }
         let expected = effective.count
         let skip = (range != nil && response.status.code == 200) ? effective.lowerBound : 0
-        let reader = ResponseReader(body: response.body, skip: skip, expected: Int64(expected), key: key)
+        let reader = ResponseReader(response, skip: skip, expected: Int64(expected), key: key)
         return ObjectRead(size: size, range: effective, body: ObjectBody(unfolding: { try await reader.next() }))
     }
 
@@ -516,17 +520,18 @@ public final class S3Backend: ObjectBackend {
 }
 
 /// Pulls a response body for an ``ObjectBody``, one buffer per call (so a reader that stops
-/// pulling stops the transfer), skipping `skip` leading bytes and failing if the body ends
-/// before `expected` bytes.
+/// pulling stops the transfer once the read-ahead is full), skipping `skip` leading bytes and
+/// failing if the body ends before `expected` bytes.
 final class ResponseReader: @unchecked Sendable {
-    // The iterator is only touched by `next()`, which the stream calls serially.
-    private var iterator: HTTPClientResponse.Body.AsyncIterator
+    // Only touched by `next()`, which the stream calls serially. Holding the response keeps
+    // the request alive; letting go of it cancels the request.
+    private let response: S3ObjectResponse
     private var skip: Int64
     private var remaining: Int64
     private let key: String
 
-    init(body: HTTPClientResponse.Body, skip: Int64, expected: Int64, key: String) {
-        self.iterator = body.makeAsyncIterator()
+    init(_ response: S3ObjectResponse, skip: Int64, expected: Int64, key: String) {
+        self.response = response
         self.skip = skip
         self.remaining = expected
         self.key = key
@@ -536,7 +541,7 @@ final class ResponseReader: @unchecked Sendable {
         while remaining > 0 {
             let chunk: ByteBuffer?
             do {
-                chunk = try await iterator.next()
+                chunk = try await response.stream.next()
             } catch {
                 throw StorageError.unavailable("S3 GetObject \(key): the read broke off with \(remaining) bytes left: \(error)")
             }

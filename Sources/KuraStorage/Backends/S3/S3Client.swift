@@ -69,6 +69,31 @@ struct S3Client: Sendable {
         return "\(scheme)://\(host)\(encodedPath(key))\(q)"
     }
 
+    /// The headers of a signed call: the call's own, `host`, `x-amz-content-sha256` and the
+    /// signature's.
+    func signedHeaders(_ call: Call, payloadHash: String) -> [(String, String)] {
+        var headers = call.headers
+        headers.append(("host", host))
+        headers.append(("x-amz-content-sha256", payloadHash))
+        let added = signer.sign(
+            method: call.method.rawValue, encodedPath: encodedPath(call.key), query: call.query, headers: headers,
+            payloadHash: payloadHash)
+        return headers + added
+    }
+
+    /// Counts a request in ``statistics`` under the operation's name without the key some
+    /// callers append ("GetObject blobs/…").
+    private func record(_ operation: String, bytesSent: Int) {
+        statistics.record(String(operation.prefix { $0 != " " }), bytesSent: bytesSent)
+    }
+
+    /// The error for a response outside 2xx, from its status and (XML) body.
+    static func responseError(status: Int, body: ByteBuffer, operation: String) -> S3ResponseError {
+        let xml = try? S3XMLElement.parse(Array(body.readableBytesView))
+        return S3ResponseError(
+            status: status, code: xml?.value("Code") ?? "", message: xml?.value("Message") ?? "", operation: operation)
+    }
+
     /// One attempt: signs and sends the call, and returns the response with its body still
     /// streaming. A status outside 2xx and `accept` throws an ``S3ResponseError``.
     func send(_ operation: String, _ call: Call, payload: Payload, accept: Set<Int>, timeout: Duration) async throws
@@ -90,16 +115,8 @@ struct S3Client: Sendable {
             request.body = .bytes(buffer)
             payloadBytes = buffer.readableBytes
         }
-        var headers = call.headers
-        headers.append(("host", host))
-        headers.append(("x-amz-content-sha256", payloadHash))
-        let added = signer.sign(
-            method: call.method.rawValue, encodedPath: encodedPath(call.key), query: call.query, headers: headers,
-            payloadHash: payloadHash)
-        for (name, value) in headers + added { request.headers.add(name: name, value: value) }
-        // The operation name without the key some callers append ("GetObject blobs/…").
-        let kind = operation.prefix { $0 != " " }
-        statistics.record(String(kind), bytesSent: payloadBytes)
+        for (name, value) in signedHeaders(call, payloadHash: payloadHash) { request.headers.add(name: name, value: value) }
+        record(operation, bytesSent: payloadBytes)
         let response = try await http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
         let status = Int(response.status.code)
         if (200..<300).contains(status) || accept.contains(status) { return response }
@@ -107,9 +124,32 @@ struct S3Client: Sendable {
         if call.method != .HEAD {
             body = (try? await response.body.collect(upTo: 1 << 16)) ?? ByteBuffer()
         }
-        let xml = try? S3XMLElement.parse(Array(body.readableBytesView))
-        throw S3ResponseError(
-            status: status, code: xml?.value("Code") ?? "", message: xml?.value("Message") ?? "", operation: operation)
+        throw Self.responseError(status: status, body: body, operation: operation)
+    }
+
+    /// Sends a bodiless call (a GET) with retries until the response head arrives, and returns
+    /// the response with its body read ahead by up to `readAhead` bytes (``S3ObjectStream``);
+    /// the body itself is not retried.
+    func openStream(_ operation: String, _ call: Call, accept: Set<Int>, readAhead: Int) async throws -> S3ObjectResponse {
+        try await retry.run(operation) {
+            var headers = HTTPHeaders()
+            for (name, value) in signedHeaders(call, payloadHash: S3Signer.emptyPayloadHash) { headers.add(name: name, value: value) }
+            let request = try HTTPClient.Request(url: url(call.key, query: call.query), method: call.method, headers: headers)
+            record(operation, bytesSent: 0)
+            let stream = S3ObjectStream(readAhead: readAhead)
+            let task = http.execute(
+                request: request, delegate: stream, deadline: .now() + .nanoseconds(configuration.transferTimeout.nanoseconds))
+            let head = try await withTaskCancellationHandler {
+                try await stream.head()
+            } onCancel: {
+                task.cancel()
+            }
+            let response = S3ObjectResponse(head: head, stream: stream, task: task)
+            let status = Int(head.status.code)
+            if (200..<300).contains(status) || accept.contains(status) { return response }
+            let body = (try? await stream.collect(upTo: 1 << 16)) ?? ByteBuffer()
+            throw Self.responseError(status: status, body: body, operation: operation)
+        }
     }
 
     /// Sends a call with retries and reads its whole (small) body.
@@ -122,14 +162,6 @@ struct S3Client: Sendable {
                 operation, call, payload: payload, accept: accept, timeout: timeout ?? configuration.requestTimeout)
             let body = call.method == .HEAD ? ByteBuffer() : try await response.body.collect(upTo: bodyLimit)
             return Response(status: Int(response.status.code), headers: response.headers, body: body)
-        }
-    }
-
-    /// Sends a call with retries until the response head arrives, and returns the response
-    /// with its body still streaming (the body itself is not retried).
-    func open(_ operation: String, _ call: Call, accept: Set<Int>) async throws -> HTTPClientResponse {
-        try await retry.run(operation) {
-            try await send(operation, call, payload: .empty, accept: accept, timeout: configuration.transferTimeout)
         }
     }
 

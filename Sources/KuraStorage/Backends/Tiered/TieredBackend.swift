@@ -32,12 +32,12 @@ public final class TieredBackend: ObjectBackend {
         public var corruptCopies = 0
     }
 
-    fileprivate struct Entry {
+    struct Entry {
         var size: Int64
         var lastUse: UInt64
     }
 
-    fileprivate struct State {
+    struct State {
         var entries: [ObjectKey: Entry] = [:]
         var bytes: Int64 = 0
         var clock: UInt64 = 0
@@ -52,11 +52,17 @@ public final class TieredBackend: ObjectBackend {
     /// How far the cache's copy of a miss may fall behind the client's stream before it is
     /// given up (the next read fills again), so the copy never slows the client.
     public let fillLagBytes: Int
-    fileprivate let state = Mutex(State())
+    let state = Mutex(State())
 
     public var name: String { "tiered" }
     /// How much of a fill is gathered before it is written to the cache.
     static let fillBatchBytes = 1 << 20
+    /// How much of a fill the client's stream gathers before handing it to the hasher and the
+    /// writer beside it (fewer, larger hand-overs: fewer thread wake-ups).
+    static let fillHandOffBytes = 256 << 10
+    /// The most bytes of a fill waiting to be hashed; past it the client's stream waits for
+    /// the hash (which is faster than any remote, so in practice never).
+    static let fillHashLagBytes = 16 << 20
     public var minimumPartSize: Int { remote.minimumPartSize }
     public var preferredPartSize: Int { remote.preferredPartSize }
 
@@ -146,16 +152,17 @@ public final class TieredBackend: ObjectBackend {
         return ObjectRead(size: read.size, range: read.range, body: filling(key, size: read.size, from: read.body))
     }
 
-    /// Passes `body` through while a copy fills the cache beside it (``CacheCopy``); keeps the
-    /// copy only when complete and (for blobs) verified. Pull-based, so a slow reader slows
-    /// the remote read (nothing piles up in memory); the last chunk is held back until the
-    /// check passed.
+    /// Passes `body` through while a copy fills the cache beside it (``CacheCopy``), which
+    /// also hashes it there; keeps the copy only when complete and (for blobs) verified.
+    /// Pull-based, so a slow reader slows the remote read (nothing piles up in memory); the
+    /// last chunk is held back until the check passed.
     private func filling(_ key: ObjectKey, size: Int64, from body: ObjectBody) -> ObjectBody {
-        let copy = CacheCopy(key: key, size: size, owner: self)
+        let copy = CacheCopy(key: key, size: size, digest: Self.digest(of: key), owner: self)
+        // No digest here: the copy hashes beside the stream and checks in `verified`.
         let verified = DigestVerifyingSequence(
-            body, digest: Self.digest(of: key),
+            body, digest: nil,
             hooks: .init(
-                received: { await copy.add($0) }, verified: { try await copy.keep() },
+                received: { await copy.add($0) }, verified: { try await copy.verifyAndKeep() },
                 failed: { error in await copy.drop(after: error) }))
         return Self.body(verified)
     }
@@ -174,156 +181,10 @@ public final class TieredBackend: ObjectBackend {
         func next() async throws -> ByteBuffer? { try await iterator.next() }
     }
 
-    /// The cache's copy of one fill in progress. The client's stream only hands each chunk
-    /// over (``add(_:)`` never waits on the cache's disk); a writer task beside it writes the
-    /// copy in batches of ``TieredBackend/fillBatchBytes``. When the copy falls more than
-    /// ``TieredBackend/fillLagBytes`` behind (a cache disk slower than the remote), it is given
-    /// up rather than slowing the client: the next read fills again. Hashing stays in the
-    /// stream (``DigestVerifyingSequence``), so the last chunk still waits for the check.
-    /// The hooks call in one at a time, hence the unchecked state.
-    private final class CacheCopy: @unchecked Sendable {
-        let key: ObjectKey
-        let size: Int64
-        let owner: TieredBackend
-        private var chunks: AsyncStream<ByteBuffer>.Continuation?
-        private var writer: Task<WrittenCopy?, Never>?
-        private let progress = FillProgress()
-        private var received: Int64 = 0
-        private var finished = false
-
-        /// What the stream and the writer share.
-        final class FillProgress: Sendable {
-            /// Bytes handed to the writer and not yet written.
-            let behind = Atomic<Int>(0)
-            let givenUp = Atomic<Bool>(false)
-        }
-
-        /// A complete staging copy, ready to publish.
-        struct WrittenCopy: Sendable {
-            let handle: AppendHandle
-            let staging: ObjectKey
-            let bytes: Int64
-        }
-
-        init(key: ObjectKey, size: Int64, owner: TieredBackend) {
-            self.key = key
-            self.size = size
-            self.owner = owner
-        }
-
-        deinit {
-            // A reader that stopped early: the writer drops the partial copy.
-            if !finished {
-                progress.givenUp.store(true, ordering: .relaxed)
-                chunks?.finish()
-                owner.state.withLock { _ = $0.filling.remove(key) }
-            }
-        }
-
-        private func startWriter() {
-            guard writer == nil else { return }
-            let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
-            chunks = continuation
-            let (owner, progress) = (owner, progress)
-            writer = Task {
-                guard let staging = try? ObjectKeyLayout.fillStaging(UUID().uuidString.lowercased()),
-                    let handle = try? await owner.cache.beginAppend(staging)
-                else {
-                    progress.givenUp.store(true, ordering: .relaxed)  // no copy this time; the read goes on
-                    return nil
-                }
-                var pending = ByteBuffer()
-                var written: Int64 = 0
-                // A failed write costs the copy, never the read.
-                func flush() async -> Bool {
-                    guard pending.readableBytes > 0 else { return true }
-                    do {
-                        _ = try await owner.cache.appendPart(handle, number: 1, offset: written, data: pending)
-                    } catch {
-                        return false
-                    }
-                    written += Int64(pending.readableBytes)
-                    progress.behind.subtract(pending.readableBytes, ordering: .relaxed)
-                    pending.clear()
-                    return true
-                }
-                for await chunk in stream {
-                    if progress.givenUp.load(ordering: .relaxed) { break }
-                    pending.writeImmutableBuffer(chunk)
-                    if pending.readableBytes >= TieredBackend.fillBatchBytes, !(await flush()) {
-                        progress.givenUp.store(true, ordering: .relaxed)
-                        break
-                    }
-                }
-                guard !progress.givenUp.load(ordering: .relaxed), await flush() else {
-                    try? await owner.cache.abortAppend(handle)
-                    return nil
-                }
-                return WrittenCopy(handle: handle, staging: staging, bytes: written)
-            }
-        }
-
-        /// Hands a chunk to the writer, or gives the copy up when the writer is too far behind.
-        func add(_ chunk: ByteBuffer) async {
-            startWriter()
-            received += Int64(chunk.readableBytes)
-            guard !progress.givenUp.load(ordering: .relaxed) else { return }
-            let lag = progress.behind.add(chunk.readableBytes, ordering: .relaxed).newValue
-            guard lag <= owner.fillLagBytes else {
-                giveUp()
-                owner.state.withLock { $0.statistics.abandonedFills += 1 }
-                Counter(label: "kura_cache_abandoned_fills_total").increment()
-                return
-            }
-            chunks?.yield(chunk)
-        }
-
-        private func giveUp() {
-            progress.givenUp.store(true, ordering: .relaxed)
-            chunks?.finish()
-        }
-
-        /// The content checked out: keep the copy if it is whole. A failure to keep it costs
-        /// only the cache entry, never the read.
-        func keep() async throws {
-            finished = true
-            defer { owner.state.withLock { _ = $0.filling.remove(key) } }
-            startWriter()  // an empty object has had no chunk
-            chunks?.finish()
-            guard let copy = await writer?.value else { return }
-            guard received == size, copy.bytes == size else {
-                try? await owner.cache.abortAppend(copy.handle)
-                return
-            }
-            do {
-                try await owner.cache.completeAppend(copy.handle, parts: [], size: size)
-                _ = try await owner.cache.publish(copy.staging, to: key)
-                owner.remember(key, size: size)
-                owner.state.withLock { $0.statistics.fills += 1 }
-                Counter(label: "kura_cache_fills_total").increment()
-                try await owner.evictIfNeeded()
-            } catch {
-                try? await owner.cache.abortAppend(copy.handle)
-            }
-        }
-
-        /// The remote read failed, or its bytes are not the blob's: no copy.
-        func drop(after error: any Error) async -> (any Error)? {
-            finished = true
-            giveUp()
-            if let copy = await writer?.value { try? await owner.cache.abortAppend(copy.handle) }
-            owner.state.withLock { _ = $0.filling.remove(key) }
-            guard error is DigestVerificationError else { return nil }
-            owner.state.withLock { $0.statistics.rejectedFills += 1 }
-            Counter(label: "kura_cache_rejected_fills_total").increment()
-            return StorageError.backend("remote object \(key) does not match its digest")
-        }
-    }
-
     /// The digest a key names, for keys of verified blobs.
     static func digest(of key: ObjectKey) -> Digest? { ObjectKeyLayout.digest(ofBlob: key) }
 
-    fileprivate func remember(_ key: ObjectKey, size: Int64) {
+    func remember(_ key: ObjectKey, size: Int64) {
         state.withLock { state in
             state.clock += 1
             if let old = state.entries[key] { state.bytes -= old.size }
@@ -339,7 +200,7 @@ public final class TieredBackend: ObjectBackend {
     }
 
     /// Removes least recently used objects until the cache fits.
-    fileprivate func evictIfNeeded() async throws {
+    func evictIfNeeded() async throws {
         while true {
             let victim: ObjectKey? = state.withLock { state in
                 guard state.bytes > maxBytes, let oldest = state.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) else { return nil }
