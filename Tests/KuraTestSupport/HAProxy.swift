@@ -17,7 +17,7 @@ import Foundation
 public final class HAProxy: Sendable {
     public let port: Int
     public let nodeNames: [String]
-    private let process: Process
+    private let process: ChildProcess
     public let directory: String
 
     public enum Failure: Error, CustomStringConvertible {
@@ -41,17 +41,11 @@ public final class HAProxy: Sendable {
         self.directory = directory
         let configuration = Self.configuration(port: port, nodes: nodes)
         try configuration.write(toFile: "\(directory)/haproxy.cfg", atomically: true, encoding: .utf8)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
         // -db: stay in the foreground, so the test owns the process.
-        process.arguments = ["-db", "-f", "\(directory)/haproxy.cfg"]
-        let log = "\(directory)/haproxy.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardError = process.standardOutput
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let pid = process.processIdentifier
+        process = try ChildProcess.spawn(
+            Self.executable, ["-db", "-f", "\(directory)/haproxy.cfg"], standardOutput: .file("\(directory)/haproxy.log"),
+            standardError: .standardOutput)
+        let pid = process.pid
         _ = try ProcessWatchdog.start(running: "kill -KILL \(pid) 2>/dev/null")
     }
 
@@ -91,12 +85,8 @@ public final class HAProxy: Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
-    /// SIGTERM (haproxy stops at once), then waits for the exit.
+    /// SIGTERM (haproxy stops at once), SIGKILL after 2 s; then waits for the exit.
     public func stop() async {
-        guard process.isRunning else { return }
-        process.terminate()
-        _ = try? await Poll.until("haproxy exits", timeout: .seconds(2)) { process.isRunning ? nil : true }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        await process.terminate(grace: .seconds(2))
     }
 }
