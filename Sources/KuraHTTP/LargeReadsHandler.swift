@@ -3,8 +3,8 @@ import NIOCore
 /// Lets a connection read up to 128 KiB at a time (NIO's default stops at 64 KiB). An upload
 /// then reaches the route in half as many pieces, each a trip through the HTTP decoder
 /// and a hop to the request's task; the buffer shrinks again when reads are small. Not more:
-/// the request body stream buffers up to ten reads per connection, and each concurrent
-/// upload holds that much.
+/// the request body stream queues up to four reads per connection (``BoundedHTTP1Channel``),
+/// and each concurrent upload holds that much.
 /// An HTTP/2 stream, whose connection reads for it, is left as it is. Passes everything
 /// through.
 final class LargeReadsHandler: ChannelInboundHandler, RemovableChannelHandler {

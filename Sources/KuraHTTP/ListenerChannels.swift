@@ -28,7 +28,7 @@ package enum ListenerChannels {
                 let channel = try HTTP2UpgradeChannel(tlsConfiguration: tlsConfiguration, configuration: http2, responder: responder)
                 return wrap(channel, settings, exempt, counter, plainHTTP: false, allow: allow)
             }
-            return wrap(HTTP1Channel(responder: responder, configuration: http1), settings, exempt, counter, plainHTTP: true, allow: allow)
+            return wrap(BoundedHTTP1Channel(responder: responder, configuration: http1), settings, exempt, counter, plainHTTP: true, allow: allow)
         }
     }
 

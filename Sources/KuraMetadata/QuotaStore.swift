@@ -25,6 +25,14 @@ public protocol QuotaStore: Sendable {
     /// changes nothing. Checked and written in one transaction (see above).
     func linkBlobWithinQuota(_ digest: Digest, size: Int64, in repository: RepositoryName) async throws
 
+    /// The end of an upload in one transaction (one catalog round trip per committed blob):
+    /// links as ``linkBlobWithinQuota(_:size:in:)`` does, deletes the upload session's row
+    /// `upload`, and returns the blob's collection state as the link left it (see
+    /// ``GarbageCollectionStore/collectionState(_:)``). On ``QuotaExceeded`` or a collection
+    /// conflict nothing changes, the session's row included.
+    func linkUploadedBlobWithinQuota(_ digest: Digest, size: Int64, in repository: RepositoryName, endingUpload upload: String)
+        async throws -> BlobCollectionState?
+
     /// Stores a manifest as ``MetadataStore/putManifest(_:references:in:tag:)`` does, unless
     /// the namespace of `repository` would then store more than its quota: then throws
     /// ``QuotaExceeded`` and changes nothing. Checked and written in one transaction.

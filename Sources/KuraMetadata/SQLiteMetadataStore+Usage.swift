@@ -141,6 +141,20 @@ extension SQLiteMetadataStore: QuotaStore {
         }
     }
 
+    public func linkUploadedBlobWithinQuota(
+        _ digest: Digest, size: Int64, in repository: RepositoryName, endingUpload upload: String
+    ) async throws -> BlobCollectionState? {
+        let now = Date().catalogMilliseconds
+        return try await dbWriter.write { db in
+            try Self.enforceQuota(db, adding: (digest, size), in: repository)
+            try Self.linkBlob(db, digest, size: size, in: repository, now: now)
+            try db.cachedStatement(sql: "DELETE FROM uploads WHERE id = ?").execute(arguments: [upload])
+            return try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT state FROM gc_blobs WHERE digest = ?"), arguments: [digest.description]
+            ).flatMap(BlobCollectionState.init(rawValue:))
+        }
+    }
+
     public func putManifestWithinQuota(
         _ manifest: ManifestRecord, references: [ManifestReference], in repository: RepositoryName, tag: Tag?
     ) async throws {

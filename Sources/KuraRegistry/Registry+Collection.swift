@@ -20,14 +20,21 @@ extension Registry {
     /// Links a blob that was just stored or found stored (within its namespace's quota), and
     /// makes sure it still is.
     /// Returns false (with the link removed) when GC deleted the object under the push.
-    func linkStoredBlob(_ info: BlobInfo, in repository: RepositoryName) async throws -> Bool {
+    /// With `upload`, that session's catalog row goes in the same catalog write.
+    func linkStoredBlob(_ info: BlobInfo, in repository: RepositoryName, endingUpload upload: UploadID? = nil) async throws -> Bool {
         let store = catalog.collection
+        let state: BlobCollectionState?
         do {
-            try await linkBlobWithinQuota(info.digest, size: info.size, in: repository)
+            if let upload {
+                state = try await linkUploadedBlobWithinQuota(info.digest, size: info.size, in: repository, endingUpload: upload)
+            } else {
+                try await linkBlobWithinQuota(info.digest, size: info.size, in: repository)
+                state = try await store.collectionState(info.digest)
+            }
         } catch where store.isCollectionConflict(error) {
             return false
         }
-        switch try await store.collectionState(info.digest) {
+        switch state {
         case .live, nil:
             return true
         case .collecting, .collected:
@@ -41,8 +48,8 @@ extension Registry {
     }
 
     /// ``linkStoredBlob(_:in:)`` for an upload: a lost race is an error the client retries.
-    func linkUploadedBlob(_ info: BlobInfo, in repository: RepositoryName) async throws {
-        guard try await linkStoredBlob(info, in: repository) else {
+    func linkUploadedBlob(_ info: BlobInfo, in repository: RepositoryName, endingUpload upload: UploadID? = nil) async throws {
+        guard try await linkStoredBlob(info, in: repository, endingUpload: upload) else {
             throw RegistryError(
                 .unavailable, "the blob was garbage-collected while this upload completed; upload it again",
                 detail: info.digest.description)

@@ -41,6 +41,18 @@ extension Registry {
         }
     }
 
+    /// ``linkBlobWithinQuota(_:size:in:)`` that also ends the upload session's catalog row;
+    /// returns the blob's collection state.
+    func linkUploadedBlobWithinQuota(_ digest: Digest, size: Int64, in repository: RepositoryName, endingUpload upload: UploadID)
+        async throws -> BlobCollectionState?
+    {
+        do {
+            return try await catalog.quotas.linkUploadedBlobWithinQuota(digest, size: size, in: repository, endingUpload: upload.value)
+        } catch let exceeded as QuotaExceeded {
+            throw Self.quotaRefusal(exceeded, storing: digest, size: size)
+        }
+    }
+
     /// Stores a manifest's catalog record within its namespace's quota (`DENIED` when over).
     func putManifestWithinQuota(
         _ record: ManifestRecord, references: [ManifestReference], in repository: RepositoryName, tag: Tag?

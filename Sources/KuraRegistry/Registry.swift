@@ -185,14 +185,14 @@ public final class Registry: Sendable {
         let info = try await blobs.commitUpload(
             upload, expected: digest, lastChunk: lastChunk.map { limited($0) }, lastChunkOffset: start, expectedLength: length)
         do {
-            try await linkUploadedBlob(info, in: repository)
+            // The session's catalog row ends in the same write as the link.
+            try await linkUploadedBlob(info, in: repository, endingUpload: upload)
         } catch {
             // The session is spent either way; a blob refused here (over the quota) is
             // stored but never linked, and garbage collection removes the object.
             _ = try? await catalog.metadata.deleteUpload(id)
             throw error
         }
-        try await catalog.metadata.deleteUpload(id)
         return info
     }
 

@@ -12,7 +12,7 @@ public import NIOCore
 public final class BlobStore: Sendable {
     /// Test seams that stand in for a crash at a chosen point of a commit.
     public struct Hooks: Sendable {
-        /// Runs after the bytes are verified and complete, just before they are published.
+        /// Runs after the bytes are verified, just before they are completed and published.
         public var beforePublish: (@Sendable (Digest) async throws -> Void)?
 
         public init(beforePublish: (@Sendable (Digest) async throws -> Void)? = nil) {
@@ -105,16 +105,8 @@ public final class BlobStore: Sendable {
 
     /// Completes `handle` and moves it under the digest's key, unless the blob exists.
     private func publish(handle: AppendHandle, parts: [AppendedPart], size: Int64, digest: Digest) async throws -> BlobInfo {
-        let key = ObjectKey(blob: digest)
-        if let existing = try await backend.stat(key), existing.size == size {
-            try await backend.abortAppend(handle)  // deduplicated: the bytes are already stored
-            return BlobInfo(digest: digest, size: size)
-        }
-        if try await backend.stat(handle.key)?.size != size {
-            try await backend.completeAppend(handle, parts: parts, size: size)
-        }
         try await hooks.beforePublish?(digest)
-        _ = try await backend.publish(handle.key, to: key)
+        _ = try await backend.completeAppend(handle, parts: parts, size: size, publishingAs: ObjectKey(blob: digest))
         return BlobInfo(digest: digest, size: size)
     }
 
@@ -270,9 +262,15 @@ public final class BlobStore: Sendable {
     /// Deletes what is left of an ended session: its state, its tail, and its (now empty)
     /// folders, so a filesystem does not collect one empty `uploads/<id>/` per upload.
     private func endSession(_ state: UploadState, _ id: UploadID) async throws {
-        _ = try await backend.delete(UploadState.key(for: id))
-        if let tail = state.tail { _ = try? await backend.delete(tail.key) }
-        try? await backend.removeEmptyFolder(prefix: UploadState.folder(for: id))
+        let stateKey = UploadState.key(for: id)
+        do {
+            try await backend.deleteAll(
+                [stateKey] + (state.tail.map { [$0.key] } ?? []), removingEmptyFolder: UploadState.folder(for: id))
+        } catch {
+            // The session has ended once its state is gone; a tail or folder left behind is
+            // debris that the staging clean-up takes later.
+            if try await backend.stat(stateKey) != nil { throw error }
+        }
     }
 
     /// Every open session (for expiry), oldest activity first.

@@ -140,6 +140,13 @@ public protocol ObjectBackend: Sendable {
     /// Discards an unfinished assembly and its parts.
     func abortAppend(_ handle: AppendHandle) async throws
 
+    /// Finishes the assembly and publishes it under `key`, in as few steps as the backend
+    /// allows (a filesystem: one sync and one rename). If `key` is already stored the
+    /// assembly is discarded. An assembly an earlier attempt completed but did not publish
+    /// is published. A default in ``ObjectBackend`` composes `completeAppend` and `publish`.
+    func completeAppend(_ handle: AppendHandle, parts: [AppendedPart], size: Int64, publishingAs key: ObjectKey) async throws
+        -> PublishOutcome
+
     /// Moves a completed object from `staged` to `key` without copying its bytes where the
     /// backend allows (a rename on a filesystem). If `key` already exists the staged object
     /// is discarded, since keys are content addresses and the bytes are the same.
@@ -155,6 +162,19 @@ public protocol ObjectBackend: Sendable {
     /// any more (an ended upload session): a concurrent writer could lose its folder.
     /// Object stores have no folders; they do nothing.
     func removeEmptyFolder(prefix: String) async throws
+
+    /// Deletes `keys` (missing ones are no error), then does ``removeEmptyFolder(prefix:)``:
+    /// what an ended upload session leaves, removed in one step where the backend can.
+    func deleteAll(_ keys: [ObjectKey], removingEmptyFolder prefix: String) async throws
+
+    /// Stores a small in-memory object (upload state, markers) atomically, in one step
+    /// where the backend can. The same contract as `put(_:body:)`.
+    @discardableResult
+    func put(_ key: ObjectKey, bytes: ByteBuffer) async throws -> Int64
+
+    /// Reads a whole object into memory, refusing one over `limit` bytes. For small objects
+    /// (state, markers) only.
+    func getAll(_ key: ObjectKey, limit: Int) async throws -> ByteBuffer
 
     /// Free bytes where objects are stored, or `nil` where that is not known (object stores).
     func availableBytes() async throws -> Int64?
@@ -216,20 +236,6 @@ extension ObjectBackend {
         return stream
     }
 
-    /// Stores a buffer as a whole object.
-    @discardableResult
-    public func put(_ key: ObjectKey, bytes: ByteBuffer) async throws -> Int64 {
-        try await put(key, body: SingleBufferSequence(buffer: bytes))
-    }
-
-    /// Reads a whole object into memory. For small objects (state, markers) only.
-    public func getAll(_ key: ObjectKey, limit: Int = 16 << 20) async throws -> ByteBuffer {
-        let read = try await get(key, range: nil)
-        guard read.size <= limit else { throw StorageError.backend("object \(key) is larger than \(limit) bytes") }
-        var result = ByteBuffer()
-        for try await chunk in read.body { result.writeImmutableBuffer(chunk) }
-        return result
-    }
 }
 
 /// An async sequence of one buffer.

@@ -142,6 +142,20 @@ extension PostgresCatalog: QuotaStore {
         }
     }
 
+    public func linkUploadedBlobWithinQuota(
+        _ digest: Digest, size: Int64, in repository: RepositoryName, endingUpload upload: String
+    ) async throws -> BlobCollectionState? {
+        let now = Date().catalogMilliseconds
+        return try await transaction { connection in
+            try await Self.enforceQuota(connection, adding: (digest, size), in: repository, self.logger)
+            try await Self.linkBlob(connection, digest, size: size, in: repository, now: now, self.logger)
+            try await connection.query("DELETE FROM uploads WHERE id = \(upload)", logger: self.logger)
+            let row = try await connection.rows("SELECT state FROM gc_blobs WHERE digest = \(digest.description)", self.logger).first
+            guard let state = try row?.decode(Int16.self) else { return nil }
+            return BlobCollectionState(rawValue: Int(state))
+        }
+    }
+
     public func putManifestWithinQuota(
         _ manifest: ManifestRecord, references: [ManifestReference], in repository: RepositoryName, tag: Tag?
     ) async throws {

@@ -30,7 +30,7 @@ public struct FileSystemBackend: ObjectBackend {
     /// and a gathered write of half a MiB costs no more per byte than one of a MiB.
     public var preferredPartSize: Int { 512 << 10 }
 
-    private let allocator = ByteBufferAllocator()
+    let allocator = ByteBufferAllocator()
 
     /// Opens (and creates) a backend rooted at `root`.
     public init(root: String, durability: Durability = .fsync, readChunkSize: Int = 1 << 20) throws {
@@ -45,9 +45,9 @@ public struct FileSystemBackend: ObjectBackend {
     /// The file that holds `key`. Exposed so the HTTP layer can send it with `sendfile`.
     public func path(of key: ObjectKey) -> String { "\(root)/\(key.value)" }
 
-    private func stagingPath(of key: ObjectKey) -> String { "\(root)/.append/\(key.value)" }
+    func stagingPath(of key: ObjectKey) -> String { "\(root)/.append/\(key.value)" }
 
-    private func parent(of path: String) -> String {
+    func parent(of path: String) -> String {
         String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
     }
 
@@ -60,7 +60,7 @@ public struct FileSystemBackend: ObjectBackend {
     }
 
     /// Renames `from` over `to` and makes the rename durable.
-    private func moveIntoPlace(_ from: String, _ to: String) throws(StorageError) {
+    func moveIntoPlace(_ from: String, _ to: String) throws(StorageError) {
         try prepareParent(of: to)
         try POSIXFile.rename(from, to)
         if durability == .fsync { try POSIXFile.syncDirectory(parent(of: to)) }
@@ -196,15 +196,23 @@ public struct FileSystemBackend: ObjectBackend {
         let target = path(of: handle.key)
         let durability = self.durability
         try await BlockingIO.run {
-            guard let fd = try POSIXFile.openIfExists(staging, O_WRONLY) else { throw StorageError.notFound(handle.key) }
-            defer { POSIXFile.close(fd) }
-            // A failed attempt may have written past the last acknowledged part.
-            let current = Int64(try POSIXFile.fstat(fd, path: staging).st_size)
-            if current < size { throw StorageError.corruptState("\(handle.key) holds \(current) bytes, expected \(size)") }
-            if current > size { try POSIXFile.truncate(fd, to: size, path: staging) }
-            if durability == .fsync { try POSIXFile.fdatasync(fd, path: staging) }
+            guard try finishStaging(staging, of: handle.key, size: size, durability: durability) else {
+                throw StorageError.notFound(handle.key)
+            }
             try moveIntoPlace(staging, target)
         }
+    }
+
+    /// Cuts the staging file of an append to `size` (a failed attempt may have written past
+    /// the last acknowledged part) and syncs it. Returns false when there is no such file.
+    func finishStaging(_ staging: String, of key: ObjectKey, size: Int64, durability: Durability) throws -> Bool {
+        guard let fd = try POSIXFile.openIfExists(staging, O_WRONLY) else { return false }
+        defer { POSIXFile.close(fd) }
+        let current = Int64(try POSIXFile.fstat(fd, path: staging).st_size)
+        if current < size { throw StorageError.corruptState("\(key) holds \(current) bytes, expected \(size)") }
+        if current > size { try POSIXFile.truncate(fd, to: size, path: staging) }
+        if durability == .fsync { try POSIXFile.fdatasync(fd, path: staging) }
+        return true
     }
 
     public func abortAppend(_ handle: AppendHandle) async throws {
