@@ -11,14 +11,14 @@ struct KeyedLockTests {
     /// A body that never ends unless its task is cancelled: a stalled client.
     static func stalledClient() -> (AsyncStream<Int>, AsyncStream<Int>.Continuation) { AsyncStream<Int>.makeStream() }
 
-    /// The retry's result, or nil if it did not get the key within 10 s (a deadline, not a
-    /// wait); at the deadline the stalled client is ended, so a holder that never gave way
+    /// The retry's result, or nil if it did not get the key within 60 s (a deadline, not a
+    /// wait: the start of a full run starved these trivial steps for 27 s); at the deadline the stalled client is ended, so a holder that never gave way
     /// finishes and the test ends instead of hanging.
     static func outcome(of retry: Task<String, any Error>, stall: AsyncStream<Int>.Continuation) async throws -> String? {
         try await withThrowingTaskGroup(of: String?.self) { group in
             group.addTask { try await retry.value }
             group.addTask {
-                try await Task.sleep(for: .seconds(10))
+                try await Task.sleep(for: .seconds(60))
                 stall.finish()
                 return nil
             }
@@ -46,7 +46,7 @@ struct KeyedLockTests {
                 try await lease.interruptible { for await _ in body {}; return "read" }
             }
         }
-        try await Poll.until("the holder to read its client", timeout: .seconds(10)) { await lock.isHeldInterruptibly("session") ? true : nil }
+        try await Poll.until("the holder to read its client", timeout: .seconds(60)) { await lock.isHeldInterruptibly("session") ? true : nil }
         let retry = Task { try await lock.withLock("session") { _ in "retry" } }
         let outcome = try await Self.outcome(of: retry, stall: stall)
         stall.finish()
@@ -69,10 +69,10 @@ struct KeyedLockTests {
             }
         }
         let retry = Task {
-            try await Poll.until("the holder to take the key", timeout: .seconds(10)) { await lock.isHeld("session") ? true : nil }
+            try await Poll.until("the holder to take the key", timeout: .seconds(60)) { await lock.isHeld("session") ? true : nil }
             return try await lock.withLock("session") { _ in "retry" }
         }
-        try await Poll.until("the retry to wait for the key", timeout: .seconds(10)) { await lock.waiterCount("session") == 1 ? true : nil }
+        try await Poll.until("the retry to wait for the key", timeout: .seconds(60)) { await lock.waiterCount("session") == 1 ? true : nil }
         open.yield()
         let outcome = try await Self.outcome(of: retry, stall: stall)
         stall.finish()
@@ -90,10 +90,10 @@ struct KeyedLockTests {
             }
         }
         let retry = Task {
-            try await Poll.until("the holder to take the key", timeout: .seconds(10)) { await lock.isHeld("session") ? true : nil }
+            try await Poll.until("the holder to take the key", timeout: .seconds(60)) { await lock.isHeld("session") ? true : nil }
             return try await lock.withLock("session") { _ in "retry" }
         }
-        try await Poll.until("the retry to wait for the key", timeout: .seconds(10)) { await lock.waiterCount("session") == 1 ? true : nil }
+        try await Poll.until("the retry to wait for the key", timeout: .seconds(60)) { await lock.waiterCount("session") == 1 ? true : nil }
         open.yield()
         #expect(try await holder.value == "committed")
         #expect(try await retry.value == "retry")

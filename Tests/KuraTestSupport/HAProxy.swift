@@ -59,6 +59,10 @@ public final class HAProxy: Sendable {
                 timeout connect 2s
                 timeout client 120s
                 timeout server 120s
+                # A health check's answer may take up to 2 s (without this, the 300 ms
+                # interval: on a loaded run all three nodes once failed one check at once,
+                # and a request got 503). A stopped node still fails at once (refused).
+                timeout check 2s
                 # A request that cannot connect to its node goes to another.
                 retries 3
                 option redispatch

@@ -37,7 +37,7 @@ struct ChildProcessTests {
             // SIGTERM ignored (inherited through exec), and said so once it is.
             let stubborn = try ChildProcess.spawn(
                 Self.shell, ["-c", "trap '' TERM; echo ignoring; exec sleep 600"], standardOutput: .file("\(folder)/out"))
-            try await Poll.until("the shell to ignore SIGTERM", timeout: .seconds(10)) {
+            try await Poll.until("the shell to ignore SIGTERM", timeout: .seconds(60)) {
                 (try? String(contentsOfFile: "\(folder)/out", encoding: .utf8)) == "ignoring\n" ? true : nil
             }
             #expect(await stubborn.terminate(grace: .milliseconds(200)) == .signalled(SIGKILL))
@@ -159,7 +159,7 @@ struct ChildProcessTests {
         try await withFolder { folder in
             let leader = try ChildProcess.spawn(
                 Self.shell, ["-c", "sleep 600 & echo $!; wait"], standardOutput: .file("\(folder)/pid"), newProcessGroup: true)
-            let grandchild = try await Poll.until("the shell to start its sleep", timeout: .seconds(10)) { () -> pid_t? in
+            let grandchild = try await Poll.until("the shell to start its sleep", timeout: .seconds(60)) { () -> pid_t? in
                 let printed = (try? String(contentsOfFile: "\(folder)/pid", encoding: .utf8)) ?? ""
                 return printed.hasSuffix("\n") ? pid_t(printed.dropLast()) : nil
             }
@@ -168,7 +168,7 @@ struct ChildProcessTests {
             #expect(leader.signalGroup(SIGKILL))
             #expect(await leader.wait() == .signalled(SIGKILL))
             // The orphaned sleep is gone too (or a zombie its new parent has not reaped yet).
-            _ = try await Poll.until("the grandchild to die", timeout: .seconds(10)) { () -> Bool? in
+            _ = try await Poll.until("the grandchild to die", timeout: .seconds(60)) { () -> Bool? in
                 guard let stat = try? String(contentsOfFile: "/proc/\(grandchild)/stat", encoding: .utf8) else { return true }
                 return stat.split(separator: ")").last?.split(separator: " ").first == "Z" ? true : nil
             }
