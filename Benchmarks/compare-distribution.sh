@@ -98,7 +98,15 @@ measure_server() {
         start_server "$kind" "$SHM/$kind"
         local pid=$SERVER_PID
         if wants push-shm; then
-            emit push-shm "$kind" "$("$KURA" bench push --url "$url" --size "${SIZE_MB}MiB" --count 8 --patch --json | json_field '["megabytesPerSecond"]')"
+            # CPU per GiB of the server and of the client in the same run: on two cores they
+            # share, (server + client) / 2 s per GiB bounds the throughput from above.
+            local push ticks0 ticks1
+            ticks0=$(cpu_ticks "$pid")
+            push=$("$KURA" bench push --url "$url" --size "${SIZE_MB}MiB" --count 8 --patch --json)
+            ticks1=$(cpu_ticks "$pid")
+            emit push-shm "$kind" "$(echo "$push" | json_field '["megabytesPerSecond"]')"
+            emit push-shm-server-cpu-s-per-gib "$kind" "$(python3 -c "print(round(($ticks1-$ticks0)/$(getconf CLK_TCK)/(8*$SIZE_MB/1024),2))")"
+            emit push-shm-client-cpu-s-per-gib "$kind" "$(echo "$push" | json_field "['clientCPUSeconds']/(8*$SIZE_MB/1024)" | python3 -c "print(round(float(input()),2))")"
             local t0 t1; t0=$(date +%s.%N)
             for i in 1 2 3 4; do curl_push "$url" "curl/$kind" "$SHM/blobs/$i" "$(cat "$SHM/blobs/$i.digest")"; done
             t1=$(date +%s.%N)
@@ -112,7 +120,13 @@ measure_server() {
             emit push-expect-curl "$kind" "$(python3 -c "print(round(4*$SIZE_MB*1.048576/($t1-$t0)))")"
         fi
         if wants parallel; then
-            emit parallel16 "$kind" "$("$KURA" bench push --url "$url" --size 4MiB --count 64 --parallel 16 --patch --expect-continue --json | json_field '["megabytesPerSecond"]')"
+            local push ticks0 ticks1
+            ticks0=$(cpu_ticks "$pid")
+            push=$("$KURA" bench push --url "$url" --size 4MiB --count 64 --parallel 16 --patch --expect-continue --json)
+            ticks1=$(cpu_ticks "$pid")
+            emit parallel16 "$kind" "$(echo "$push" | json_field '["megabytesPerSecond"]')"
+            emit parallel16-server-cpu-s-per-gib "$kind" "$(python3 -c "print(round(($ticks1-$ticks0)/$(getconf CLK_TCK)/(64*4/1024),2))")"
+            emit parallel16-client-cpu-s-per-gib "$kind" "$(echo "$push" | json_field "['clientCPUSeconds']/(64*4/1024)" | python3 -c "print(round(float(input()),2))")"
             local t0 t1; t0=$(date +%s.%N)
             local pushes=()
             for i in $(seq 1 16); do

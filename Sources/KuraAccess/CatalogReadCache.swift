@@ -51,7 +51,7 @@ final class CatalogReadCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
                 case .changed(let change) where kinds.contains(change):
                     state.entries.removeAll()
                     state.generation &+= 1
-                case .changed:
+                case .changed, .manifestsChanged:
                     break
                 }
             }

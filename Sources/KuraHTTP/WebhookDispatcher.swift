@@ -76,6 +76,7 @@ package final class WebhookDispatcher: Service, Sendable {
         let subscription = changes?.subscribe { [weak self] event in
             switch event {
             case .changed(let change) where change != .webhooks: break
+            case .manifestsChanged: break
             default: self?.invalidate()
             }
         }

@@ -1,3 +1,4 @@
+public import KuraCore
 import Synchronization
 
 /// A kind of catalog state that nodes cache: a change to any row of it drops every cached
@@ -19,10 +20,15 @@ public enum CatalogFeedEvent: Sendable, Equatable {
     /// Changes may go unannounced until the next `.live`: cached copies cannot be trusted.
     case interrupted
     case changed(CatalogChange)
+    /// The tags or manifests of a repository changed (committed): a tag pushed, moved or
+    /// deleted, a manifest stored or deleted, the repository deleted. `nil`: of any
+    /// repository (a statement that touched many, a table emptied).
+    case manifestsChanged(RepositoryName?)
 }
 
 /// The catalog's announcements of changes to what nodes cache (accounts, keys, grants,
-/// namespaces, webhooks, scan policies), so that a cache on any node drops its copy.
+/// namespaces, webhooks, scan policies, and each repository's tags and manifests), so that a
+/// cache on any node drops its copy.
 ///
 /// SQLite (one node) announces in-process, after each write's commit, before the write
 /// returns. PostgreSQL announces with `pg_notify` from triggers, in the writing
@@ -63,8 +69,18 @@ public final class CatalogChangeFeed: Sendable {
 
     /// Tells every subscriber that `change` happened (committed).
     package func announce(_ change: CatalogChange) {
+        deliver(.changed(change))
+    }
+
+    /// Tells every subscriber that the tags or manifests of `repository` (`nil`: of any
+    /// repository) changed (committed).
+    package func announceManifestsChanged(in repository: RepositoryName?) {
+        deliver(.manifestsChanged(repository))
+    }
+
+    private func deliver(_ event: CatalogFeedEvent) {
         state.withLock { state in
-            for handler in state.subscribers.values { handler(.changed(change)) }
+            for handler in state.subscribers.values { handler(event) }
         }
     }
 

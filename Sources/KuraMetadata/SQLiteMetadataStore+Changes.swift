@@ -1,3 +1,4 @@
+public import KuraCore
 import GRDB
 
 extension SQLiteMetadataStore {
@@ -8,6 +9,14 @@ extension SQLiteMetadataStore {
     func write<T: Sendable>(announcing changes: CatalogChange..., updates: @Sendable (Database) throws -> T) async throws -> T {
         let result = try await dbWriter.write(updates)
         for change in changes { self.changes.announce(change) }
+        return result
+    }
+
+    /// Runs `updates` in a write transaction and, once it has committed, announces that the
+    /// tags or manifests of `repository` changed (as ``write(announcing:updates:)`` does).
+    func write<T: Sendable>(changingManifestsOf repository: RepositoryName, updates: @Sendable (Database) throws -> T) async throws -> T {
+        let result = try await dbWriter.write(updates)
+        changes.announceManifestsChanged(in: repository)
         return result
     }
 }

@@ -122,7 +122,7 @@ extension SQLiteMetadataStore: GarbageCollectionStore {
 
     public func deleteManifestCandidate(_ candidate: ManifestCandidate, createdBefore: Date) async throws -> Bool {
         let now = Date().catalogMilliseconds
-        return try await dbWriter.write { db in
+        return try await write(changingManifestsOf: candidate.repository) { db in
             guard
                 let repositoryID = try Int64.fetchOne(
                     db,

@@ -160,7 +160,7 @@ extension SQLiteMetadataStore: QuotaStore {
     ) async throws {
         let now = Date().catalogMilliseconds
         let annotations = try CatalogValue.annotationsJSON(manifest.annotations)
-        try await dbWriter.write { db in
+        try await write(changingManifestsOf: repository) { db in
             try Self.enforceQuota(db, adding: (manifest.digest, manifest.size), in: repository)
             try Self.putManifest(db, manifest, annotations: annotations, references: references, in: repository, tag: tag, now: now)
         }

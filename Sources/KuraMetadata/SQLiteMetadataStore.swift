@@ -94,7 +94,7 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     @discardableResult
     public func deleteRepository(_ name: RepositoryName) async throws -> Bool {
-        try await dbWriter.write { db in
+        try await write(changingManifestsOf: name) { db in
             try db.execute(sql: "DELETE FROM uploads WHERE repository = ?", arguments: [name.value])
             // Links, manifests, references and tags go by ON DELETE CASCADE.
             try db.execute(sql: "DELETE FROM repositories WHERE name = ?", arguments: [name.value])
@@ -170,7 +170,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     ) async throws {
         let now = Date().catalogMilliseconds
         let annotations = try CatalogValue.annotationsJSON(manifest.annotations)
-        try await dbWriter.write { db in
+        try await write(changingManifestsOf: repository) { db in
             try Self.putManifest(db, manifest, annotations: annotations, references: references, in: repository, tag: tag, now: now)
         }
     }
@@ -263,7 +263,7 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     @discardableResult
     public func deleteManifest(_ digest: Digest, in repository: RepositoryName) async throws -> Bool {
-        try await dbWriter.write { db in
+        try await write(changingManifestsOf: repository) { db in
             // References and tags go by ON DELETE CASCADE.
             try db.execute(
                 sql: """
@@ -338,7 +338,7 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     @discardableResult
     public func deleteTag(_ tag: Tag, in repository: RepositoryName) async throws -> Digest? {
-        try await dbWriter.write { db in
+        try await write(changingManifestsOf: repository) { db in
             try String.fetchOne(
                 db,
                 sql: """

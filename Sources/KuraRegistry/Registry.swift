@@ -22,26 +22,27 @@ public final class Registry: Sendable {
     public let events = RegistryEvents()
     /// What a client's manifest read must pass (a namespace's scan policy…); registered at start.
     public let pullChecks = ManifestPullChecks()
-    /// Tag and digest lookups of this node's own catalog; `nil` when the catalog is shared
-    /// by several nodes (see ``ManifestResolutionCache``).
-    let resolutions: ManifestResolutionCache?
+    /// Tag and digest lookups, dropped on the catalog's change feed (see
+    /// ``ManifestResolutionCache``), on one node and on many; kept `lookupCacheLifetime` at
+    /// most (zero: not at all).
+    let resolutions: ManifestResolutionCache
 
     public init(
         blobs: BlobStore, catalog: Catalog, limits: RegistryLimits = RegistryLimits(), pullRedirectExpiry: Duration? = nil,
-        logger: Logger, clock: any Clock<Duration> = ContinuousClock()
+        lookupCacheLifetime: Duration = .seconds(1), logger: Logger, clock: any Clock<Duration> = ContinuousClock()
     ) {
         self.blobs = blobs
         self.pullRedirectExpiry = pullRedirectExpiry
         self.catalog = catalog
         self.limits = limits
         self.logger = logger
-        self.resolutions = catalog.isShared ? nil : ManifestResolutionCache(clock: clock)
+        self.resolutions = ManifestResolutionCache(feed: catalog.changes, maxAge: lookupCacheLifetime, clock: clock)
     }
 
     /// Forgets the remembered tag and digest lookups of `repository`; every write to its
     /// manifests or tags calls this before it is acknowledged.
     func manifestsChanged(in repository: RepositoryName) {
-        resolutions?.invalidate(repository)
+        resolutions.invalidate(repository)
     }
 
     /// The smallest chunk the storage accepts except for the last (`OCI-Chunk-Min-Length`).
@@ -317,7 +318,6 @@ public final class Registry: Sendable {
 
     /// The catalog record of a manifest, by tag or digest. Throws `MANIFEST_UNKNOWN`.
     public func manifestRecord(_ reference: Reference, in repository: RepositoryName) async throws -> ManifestRecord {
-        guard let resolutions else { return try await catalogManifestRecord(reference, in: repository) }
         if let record = resolutions.lookup(reference, in: repository) { return record }
         let stamp = resolutions.stamp(repository)
         let record = try await catalogManifestRecord(reference, in: repository)

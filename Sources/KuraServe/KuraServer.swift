@@ -59,7 +59,8 @@ public enum KuraServer {
         let catalog = try await openCatalog(configuration, logger: logger)
         return Registry(
             blobs: blobs, catalog: catalog, limits: configuration.limits,
-            pullRedirectExpiry: configuration.storage.redirectPullsSeconds.map { .seconds($0) }, logger: logger)
+            pullRedirectExpiry: configuration.storage.redirectPullsSeconds.map { .seconds($0) },
+            lookupCacheLifetime: .milliseconds(configuration.catalog.lookupCacheMilliseconds), logger: logger)
     }
 
     /// The configured catalog: SQLite in the data folder, or PostgreSQL (migrated at start).

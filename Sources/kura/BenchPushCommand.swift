@@ -34,6 +34,7 @@ struct BenchPushCommand: AsyncParsableCommand {
         let blobBytes = size.bytes
         let mode: BenchClient.PushMode = chunk.map { .chunks($0.bytes) } ?? (patch ? .patch : .put)
         let started = ContinuousClock.now
+        let cpuAtStart = ProcessStats.cpuSeconds
         let latencies = try await withThrowingTaskGroup(of: LatencyStats.self) { group in
             let next = Counter()
             for _ in 0..<max(1, parallel) {
@@ -60,18 +61,20 @@ struct BenchPushCommand: AsyncParsableCommand {
             return all
         }
         let seconds = (ContinuousClock.now - started).seconds
+        let clientCPU = ProcessStats.cpuSeconds - cpuAtStart
         progress.finish()
         let total = Double(blobBytes) * Double(count)
         try reportBenchmark(
             [
                 "benchmark": "push", "url": options.url, "blobBytes": blobBytes, "blobs": count, "parallel": parallel,
                 "chunkBytes": chunk?.bytes ?? 0, "patch": patch, "expectContinue": options.expectContinue, "seconds": seconds, "megabytesPerSecond": total / seconds / 1e6,
-                "blobsPerSecond": Double(count) / seconds, "latencyMilliseconds": latencies.summary,
+                "blobsPerSecond": Double(count) / seconds, "latencyMilliseconds": latencies.summary, "clientCPUSeconds": clientCPU,
             ], json: options.json,
             lines: [
                 "push \(count) × \(size) with \(parallel) in parallel\(chunk.map { " in \($0) chunks" } ?? (patch ? " in one PATCH" : ""))\(options.expectContinue ? " with Expect: 100-continue" : "") to \(options.url)",
                 "  throughput: \(format(total / seconds / 1e6, 0)) MB/s, \(format(Double(count) / seconds)) blobs/s in \(format(seconds, 2)) s",
                 "  latency:    p50 \(format(latencies.percentile(50))) ms, p99 \(format(latencies.percentile(99))) ms",
+                "  client CPU: \(format(clientCPU, 2)) s (\(format(clientCPU / seconds * 100, 0)) % of one core)",
             ])
     }
 }

@@ -11,5 +11,14 @@ enum ProcessStats {
         return Int64(usage.ru_maxrss) * 1024
     }
 
+    /// CPU time (user and system) this process has used so far, in seconds: what a
+    /// benchmark client itself costs the machine it shares with the server.
+    static var cpuSeconds: Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
 }

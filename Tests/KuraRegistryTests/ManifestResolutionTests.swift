@@ -59,19 +59,78 @@ struct ManifestResolutionTests {
         #expect(cache.lookup(Self.latest, in: Self.repository) == Self.record("new"))
     }
 
+    @Test func aChangeOnTheFeedDropsItsRepositoryOnly() throws {
+        let feed = CatalogChangeFeed(live: true)
+        let cache = ManifestResolutionCache(feed: feed, clock: ManualClock())
+        let other = try RepositoryName(parsing: "team/other")
+        cache.store(Self.record("a"), for: Self.latest, in: Self.repository, stamp: cache.stamp(Self.repository))
+        cache.store(Self.record("b"), for: Self.latest, in: other, stamp: cache.stamp(other))
+        // A lookup in flight when the change is announced stores nothing.
+        let inFlight = cache.stamp(Self.repository)
+        feed.announceManifestsChanged(in: Self.repository)
+        #expect(cache.lookup(Self.latest, in: Self.repository) == nil)
+        #expect(cache.lookup(Self.latest, in: other) == Self.record("b"))
+        cache.store(Self.record("old"), for: Self.latest, in: Self.repository, stamp: inFlight)
+        #expect(cache.lookup(Self.latest, in: Self.repository) == nil)
+        // Other kinds of change leave it alone; "any repository" drops everything.
+        feed.announce(.namespaces)
+        #expect(cache.lookup(Self.latest, in: other) == Self.record("b"))
+        feed.announceManifestsChanged(in: nil)
+        #expect(cache.lookup(Self.latest, in: other) == nil)
+    }
+
+    @Test func aZeroMaxAgeRemembersNothing() {
+        // `catalog.lookupCacheMilliseconds: 0`: every lookup reads the catalog.
+        let cache = ManifestResolutionCache(feed: CatalogChangeFeed(live: true), maxAge: .zero, clock: ManualClock())
+        cache.store(Self.record("a"), for: Self.latest, in: Self.repository, stamp: cache.stamp(Self.repository))
+        #expect(cache.lookup(Self.latest, in: Self.repository) == nil)
+    }
+
+    @Test func nothingIsServedOrStoredWhileTheFeedIsInterrupted() {
+        let feed = CatalogChangeFeed(live: true)
+        let cache = ManifestResolutionCache(feed: feed, clock: ManualClock())
+        cache.store(Self.record("a"), for: Self.latest, in: Self.repository, stamp: cache.stamp(Self.repository))
+        let inFlight = cache.stamp(Self.repository)
+        feed.setLive(false)
+        #expect(cache.lookup(Self.latest, in: Self.repository) == nil)
+        cache.store(Self.record("b"), for: Self.latest, in: Self.repository, stamp: cache.stamp(Self.repository))
+        #expect(cache.lookup(Self.latest, in: Self.repository) == nil)
+        // Live again: it starts empty, and a lookup that began before does not store.
+        feed.setLive(true)
+        #expect(cache.lookup(Self.latest, in: Self.repository) == nil)
+        cache.store(Self.record("old"), for: Self.latest, in: Self.repository, stamp: inFlight)
+        #expect(cache.lookup(Self.latest, in: Self.repository) == nil)
+        cache.store(Self.record("c"), for: Self.latest, in: Self.repository, stamp: cache.stamp(Self.repository))
+        #expect(cache.lookup(Self.latest, in: Self.repository) == Self.record("c"))
+    }
+
     // MARK: through the registry
 
-    private func withRegistry<T>(clock: ManualClock, _ body: (Registry) async throws -> T) async throws -> T {
+    /// A registry over a SQLite file in a scratch folder (`catalog.sqlite`, blobs beside it),
+    /// its catalog's feed `changes` (the store's own when `nil`).
+    static func withRegistry<T>(
+        clock: ManualClock, changes: CatalogChangeFeed? = nil, _ body: (Registry, _ catalogPath: String) async throws -> T
+    ) async throws -> T {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("kura-res-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try SQLiteMetadataStore(path: path + "/catalog.sqlite")
+        defer { try? store.close() }
+        let catalog = Catalog(
+            metadata: store, access: store, collection: store, retention: store, quotas: store, usage: store, webhooks: store,
+            replication: store, scans: store, embedded: store, changes: changes ?? store.changes)
         let registry = Registry(
-            blobs: BlobStore(backend: try FileSystemBackend(root: path, durability: .none)),
-            catalog: Catalog(try SQLiteMetadataStore.inMemory()), logger: Logger(label: "test"), clock: clock)
-        return try await body(registry)
+            blobs: BlobStore(backend: try FileSystemBackend(root: path + "/blobs", durability: .none)), catalog: catalog,
+            logger: Logger(label: "test"), clock: clock)
+        return try await body(registry, path + "/catalog.sqlite")
+    }
+
+    private func withRegistry<T>(clock: ManualClock, _ body: (Registry) async throws -> T) async throws -> T {
+        try await Self.withRegistry(clock: clock) { registry, _ in try await body(registry) }
     }
 
     /// Pushes an image whose config holds `text`; returns the manifest's digest.
-    private func pushImage(_ text: String, tag: String, _ registry: Registry) async throws -> Digest {
+    static func pushImage(_ text: String, tag: String, _ registry: Registry) async throws -> Digest {
         let config = Array("{\"x\":\"\(text)\"}".utf8)
         let configDigest = ContentHasher.digest(.sha256, of: config)
         _ = try await registry.uploadBlob(
@@ -82,6 +141,10 @@ struct ManifestResolutionTests {
         return try await registry.putManifest(
             ByteBuffer(string: manifest), contentType: MediaType.ociManifest, reference: .tag(try Tag(parsing: tag)), in: Self.repository
         ).digest
+    }
+
+    private func pushImage(_ text: String, tag: String, _ registry: Registry) async throws -> Digest {
+        try await Self.pushImage(text, tag: tag, registry)
     }
 
     @Test func theRegistrysOwnWritesAreReadAtOnce() async throws {
@@ -108,18 +171,65 @@ struct ManifestResolutionTests {
         }
     }
 
-    @Test func aChangeBehindTheRegistrysBackIsSeenWithinMaxAge() async throws {
-        let clock = ManualClock()
+    @Test func aWriteThroughTheCatalogIsSeenAtOnce() async throws {
+        let clock = ManualClock()  // never advanced: only the feed can make the change visible
         try await withRegistry(clock: clock) { registry in
             let first = try await pushImage("one", tag: "latest", registry)
             let second = try await pushImage("two", tag: "other", registry)
             #expect(try await registry.manifestRecord(Self.latest, in: Self.repository).digest == first)
-            // Another process (a `kura` command on the same data folder) moves the tag.
+            #expect(registry.resolutions.lookup(Self.latest, in: Self.repository)?.digest == first, "the lookup was not cached")
+            // A job writing through the catalog (not through this registry) moves the tag.
             let moved = try #require(try await registry.catalog.metadata.manifest(second, in: Self.repository))
             try await registry.catalog.metadata.putManifest(moved, references: [], in: Self.repository, tag: try Tag(parsing: "latest"))
+            #expect(try await registry.manifestRecord(Self.latest, in: Self.repository).digest == second)
+        }
+    }
+
+    @Test func aChangeBehindTheRegistrysBackIsSeenWithinMaxAge() async throws {
+        let clock = ManualClock()
+        try await Self.withRegistry(clock: clock) { registry, catalogPath in
+            let first = try await pushImage("one", tag: "latest", registry)
+            let second = try await pushImage("two", tag: "other", registry)
+            #expect(try await registry.manifestRecord(Self.latest, in: Self.repository).digest == first)
+            // Another process (a `kura` command on the same data folder) moves the tag: its
+            // writes are not announced to this one.
+            let otherProcess = try SQLiteMetadataStore(path: catalogPath)
+            defer { try? otherProcess.close() }
+            let moved = try #require(try await otherProcess.manifest(second, in: Self.repository))
+            try await otherProcess.putManifest(moved, references: [], in: Self.repository, tag: try Tag(parsing: "latest"))
             #expect(try await registry.manifestRecord(Self.latest, in: Self.repository).digest == first)
             clock.advance(by: .seconds(1))
             #expect(try await registry.manifestRecord(Self.latest, in: Self.repository).digest == second)
+        }
+    }
+
+    @Test func whileTheFeedIsInterruptedEveryLookupReadsTheCatalog() async throws {
+        let feed = CatalogChangeFeed(live: true)
+        try await Self.withRegistry(clock: ManualClock(), changes: feed) { registry, catalogPath in
+            let first = try await pushImage("one", tag: "latest", registry)
+            let second = try await pushImage("two", tag: "other", registry)
+            let records = (
+                first: try #require(try await registry.catalog.metadata.manifest(first, in: Self.repository)),
+                second: try #require(try await registry.catalog.metadata.manifest(second, in: Self.repository)))
+            let otherProcess = try SQLiteMetadataStore(path: catalogPath)
+            defer { try? otherProcess.close() }
+            func moveLatest(to record: ManifestRecord) async throws {
+                try await otherProcess.putManifest(record, references: [], in: Self.repository, tag: try Tag(parsing: "latest"))
+            }
+            #expect(try await registry.manifestRecord(Self.latest, in: Self.repository).digest == first)
+            // Live feed, unannounced change: the cached answer is served (the cache is on).
+            try await moveLatest(to: records.second)
+            #expect(try await registry.manifestRecord(Self.latest, in: Self.repository).digest == first)
+            // Interrupted: every lookup reads the catalog, and nothing is kept.
+            feed.setLive(false)
+            #expect(try await registry.manifestRecord(Self.latest, in: Self.repository).digest == second)
+            try await moveLatest(to: records.first)
+            #expect(try await registry.manifestRecord(Self.latest, in: Self.repository).digest == first)
+            #expect(registry.resolutions.lookup(Self.latest, in: Self.repository) == nil)
+            // Live again: cached again.
+            feed.setLive(true)
+            #expect(try await registry.manifestRecord(Self.latest, in: Self.repository).digest == first)
+            #expect(registry.resolutions.lookup(Self.latest, in: Self.repository)?.digest == first)
         }
     }
 

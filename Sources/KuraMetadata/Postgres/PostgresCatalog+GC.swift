@@ -101,6 +101,7 @@ extension PostgresCatalog: GarbageCollectionStore {
 
     public func deleteManifestCandidate(_ candidate: ManifestCandidate, createdBefore: Date) async throws -> Bool {
         let now = Date().catalogMilliseconds
+        defer { announceManifestsLocally(in: candidate.repository) }
         return try await transaction { connection in
             // Lock the row first, then re-check in a statement of its own, which (READ
             // COMMITTED) sees whatever a writer holding the row committed meanwhile.

@@ -32,7 +32,8 @@ extension PostgresCatalog: MetadataStore {
 
     @discardableResult
     public func deleteRepository(_ name: RepositoryName) async throws -> Bool {
-        try await transaction { connection in
+        defer { announceManifestsLocally(in: name) }
+        return try await transaction { connection in
             try await connection.query("DELETE FROM uploads WHERE repository = \(name.value)", logger: self.logger)
             return try await !connection.rows("DELETE FROM repositories WHERE name = \(name.value) RETURNING id", self.logger).isEmpty
         }
@@ -95,6 +96,7 @@ extension PostgresCatalog: MetadataStore {
     ) async throws {
         let now = Date().catalogMilliseconds
         let annotations = try CatalogValue.annotationsJSON(manifest.annotations)
+        defer { announceManifestsLocally(in: repository) }
         try await transaction { connection in
             try await Self.putManifest(
                 connection, manifest, annotations: annotations, references: references, in: repository, tag: tag, now: now, self.logger)
@@ -135,23 +137,11 @@ extension PostgresCatalog: MetadataStore {
     }
 
     public func manifest(tagged tag: Tag, in repository: RepositoryName) async throws -> ManifestRecord? {
-        try await rows(
-            """
-            SELECT \(unescaped: Self.manifestColumns) FROM tags t
-            JOIN repositories r ON r.id = t.repository_id
-            JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.manifest_digest
-            WHERE r.name = \(repository.value) AND t.name = \(tag.value)
-            """
-        ).firstDecoded(Self.manifest)
+        try await rows(ManifestLookup<ByTag>(repository: repository.value, key: tag.value)).firstDecoded(Self.manifest)
     }
 
     public func manifest(_ digest: Digest, in repository: RepositoryName) async throws -> ManifestRecord? {
-        try await rows(
-            """
-            SELECT \(unescaped: Self.manifestColumns) FROM manifests m JOIN repositories r ON r.id = m.repository_id
-            WHERE r.name = \(repository.value) AND m.digest = \(digest.description)
-            """
-        ).firstDecoded(Self.manifest)
+        try await rows(ManifestLookup<ByDigest>(repository: repository.value, key: digest.description)).firstDecoded(Self.manifest)
     }
 
     public func references(of digest: Digest, in repository: RepositoryName) async throws -> [ManifestReference] {
@@ -169,7 +159,8 @@ extension PostgresCatalog: MetadataStore {
 
     @discardableResult
     public func deleteManifest(_ digest: Digest, in repository: RepositoryName) async throws -> Bool {
-        try await !rows(
+        defer { announceManifestsLocally(in: repository) }
+        return try await !rows(
             """
             DELETE FROM manifests WHERE repository_id = (SELECT id FROM repositories WHERE name = \(repository.value))
                 AND digest = \(digest.description) RETURNING 1
@@ -218,7 +209,8 @@ extension PostgresCatalog: MetadataStore {
 
     @discardableResult
     public func deleteTag(_ tag: Tag, in repository: RepositoryName) async throws -> Digest? {
-        try await rows(
+        defer { announceManifestsLocally(in: repository) }
+        return try await rows(
             """
             DELETE FROM tags WHERE repository_id = (SELECT id FROM repositories WHERE name = \(repository.value)) AND name = \(tag.value)
             RETURNING manifest_digest

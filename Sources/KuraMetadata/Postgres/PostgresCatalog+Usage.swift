@@ -161,6 +161,7 @@ extension PostgresCatalog: QuotaStore {
     ) async throws {
         let now = Date().catalogMilliseconds
         let annotations = try CatalogValue.annotationsJSON(manifest.annotations)
+        defer { announceManifestsLocally(in: repository) }
         try await transaction { connection in
             try await Self.enforceQuota(connection, adding: (manifest.digest, manifest.size), in: repository, self.logger)
             try await Self.putManifest(

@@ -19,6 +19,9 @@ final class PostgresChangeListener: Sendable {
 
     func stop() { task.cancel() }
 
+    /// The `application_name` of every node's LISTEN connection.
+    static let applicationName = "kura-catalog-listener"
+
     deinit { task.cancel() }
 
     /// A connection's settings for the catalog's URL (the pool's, minus the pool).
@@ -33,6 +36,8 @@ final class PostgresChangeListener: Sendable {
             host: connection.host, port: connection.port, username: connection.user, password: connection.password,
             database: connection.database, tls: tls)
         configuration.options.connectTimeout = .seconds(10)
+        // Names the connection in `pg_stat_activity` (for operators, and tests that cut it).
+        configuration.options.additionalStartupParameters = [("application_name", applicationName)]
         return configuration
     }
 
@@ -43,15 +48,14 @@ final class PostgresChangeListener: Sendable {
             do {
                 let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
                 do {
+                    // Not postgres-nio's closure listener (`addListener`), which would announce
+                    // from the event loop a task hop sooner: 1.33 traps ("Notification closure
+                    // had not been used") when one is released as its connection closes.
                     try await connection.listen(on: PostgresSchema.changeChannel) { notifications in
                         feed.setLive(true)
                         failures = 0
                         for try await notification in notifications {
-                            if let change = CatalogChange(rawValue: notification.payload) {
-                                feed.announce(change)
-                            } else {
-                                logger.warning("unknown catalog change notification", metadata: ["payload": "\(notification.payload)"])
-                            }
+                            Self.announce(notification.payload, on: feed, logger: logger)
                         }
                     }
                 } catch {
@@ -70,6 +74,23 @@ final class PostgresChangeListener: Sendable {
         }
         feed.setLive(false)
     }
+
+    /// Passes on what a notification's payload names (see ``PostgresSchema/changeNotifications``
+    /// and ``PostgresSchema/manifestNotifications``): a kind (`accounts`…), `manifests:<repository>`
+    /// or `manifests` (any repository).
+    static func announce(_ payload: String, on feed: CatalogChangeFeed, logger: Logger) {
+        if let change = CatalogChange(rawValue: payload) {
+            feed.announce(change)
+        } else if payload == PostgresSchema.anyManifestsPayload {
+            feed.announceManifestsChanged(in: nil)
+        } else if payload.hasPrefix(PostgresSchema.manifestsPayloadPrefix) {
+            // A name Kura would refuse (written by hand): drop every repository's copies.
+            let name = payload.dropFirst(PostgresSchema.manifestsPayloadPrefix.count)
+            feed.announceManifestsChanged(in: try? RepositoryName(parsing: name))
+        } else {
+            logger.warning("unknown catalog change notification", metadata: ["payload": "\(payload)"])
+        }
+    }
 }
 
 extension PostgresCatalog {
@@ -78,5 +99,11 @@ extension PostgresCatalog {
     /// the old state afterwards. Other nodes hear it through LISTEN, a moment later.
     func announceLocally(_ changes: CatalogChange...) {
         for change in changes { self.changes.announce(change) }
+    }
+
+    /// Tells this node's caches that the tags or manifests of `repository` changed (or may
+    /// have: called after the write whether it committed or not), as ``announceLocally(_:)``.
+    func announceManifestsLocally(in repository: RepositoryName) {
+        changes.announceManifestsChanged(in: repository)
     }
 }

@@ -36,6 +36,7 @@ enum PostgresSchema {
         Migration(version: 22, name: "tag pulls", sql: tagPulls),
         Migration(version: 23, name: "stored bytes per day", sql: storageHistory),
         Migration(version: 30, name: "catalog change notifications", sql: changeNotifications),
+        Migration(version: 31, name: "tag and manifest change notifications", sql: manifestNotifications),
     ]
 
     /// The statements of a migration, one by one: postgres-nio speaks only the extended

@@ -20,6 +20,7 @@ public final class ScanPullPolicy: ManifestPullCheck {
         let subscription = changes?.subscribe { [weak self] event in
             switch event {
             case .changed(let change) where change != .scanPolicies: break
+            case .manifestsChanged: break
             default: self?.invalidate()
             }
         }

@@ -11,6 +11,10 @@ extension ServerConfiguration {
         }
 
         public var backend: Backend = .sqlite
+        /// How long this node remembers which manifest a tag or digest names (dropped on every
+        /// node by the catalog's change feed; see docs/postgres.md). Zero: never, every
+        /// manifest GET reads the catalog (no window at all between nodes).
+        public var lookupCacheMilliseconds = 1000
 
         public init(backend: Backend = .sqlite) { self.backend = backend }
     }
@@ -26,12 +30,16 @@ extension ServerConfiguration.CatalogSettings: ConfigurationSection {
                 "catalog.url", default: nil, "postgres://user:password@host:port/database[?sslmode=disable|prefer|require] (backend postgres).",
                 isSecret: true),
             .init("catalog.poolSize", default: "\(defaultPoolSize)", "Most connections this node opens to PostgreSQL."),
+            .init(
+                "catalog.lookupCacheMilliseconds", default: "1000",
+                "How long a node remembers a tag's or digest's manifest, 0 to 1000 (0: read the catalog every time)."),
         ]
     }
 
     public init(reading settings: SettingsReader) throws {
         self.init()
         let poolSize = try settings.int("catalog.poolSize", in: 1...1000, meaning: "between 1 and 1000")
+        lookupCacheMilliseconds = try settings.int("catalog.lookupCacheMilliseconds", in: 0...1000, meaning: "between 0 and 1000")
         switch try settings.string("catalog.backend") {
         case "sqlite":
             backend = .sqlite
