@@ -217,10 +217,14 @@ let package = Package(
         // Shared by the test targets: real servers the tests start (SeaweedFS).
         .target(
             name: "KuraTestSupport",
-            dependencies: ["KuraStorage", "KuraRegistry", "KuraCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["KuraStorage", "KuraRegistry", "KuraCore", "CKuraSpawn", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/KuraTestSupport",
             swiftSettings: strict
         ),
+        // glibc's spawn extensions (addchdir_np, addclosefrom_np) and pipe2, which Swift's
+        // Glibc module does not import, for KuraTestSupport's ChildProcess.
+        .target(name: "CKuraSpawn", path: "Tests/CKuraSpawn"),
+        .testTarget(name: "KuraTestSupportTests", dependencies: ["KuraTestSupport"], swiftSettings: strict),
         .testTarget(name: "KuraCoreTests", dependencies: ["KuraCore"], swiftSettings: strict),
         .testTarget(
             name: "KuraStorageTests",

@@ -131,6 +131,12 @@ public final class BlobStore: Sendable {
         status(of: try await load(id), id: id)
     }
 
+    /// Whether a request on this session is reading its chunk from the client now (and so
+    /// gives way to a newer request on the session, as a client's retry).
+    public func isReceivingChunk(_ id: UploadID) async -> Bool {
+        await sessionLocks.isHeldInterruptibly(id.value)
+    }
+
     /// Appends a chunk to a session.
     ///
     /// - Parameters:

@@ -11,7 +11,7 @@ final class Browser: @unchecked Sendable {
         var description: String
     }
 
-    private let driver: Process
+    private let driver: ChildProcess
     private let base: String
     private let session: String
     /// Where ``screenshot(_:)`` writes its PNG files.
@@ -19,7 +19,7 @@ final class Browser: @unchecked Sendable {
 
     private static let elementKey = "element-6066-11e4-a52e-4f735466cecf"
 
-    private init(driver: Process, base: String, session: String, screenshots: URL) {
+    private init(driver: ChildProcess, base: String, session: String, screenshots: URL) {
         self.driver = driver
         self.base = base
         self.session = session
@@ -37,17 +37,12 @@ final class Browser: @unchecked Sendable {
         let chromedriver = try TestTools.require("chromedriver")
         let chromium = try TestTools.require("chromium")
         let port = try SeaweedFS.freePorts(1)[0]
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromedriver)
-        process.arguments = ["--port=\(port)", "--allowed-ips=127.0.0.1"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess.spawn(chromedriver, ["--port=\(port)", "--allowed-ips=127.0.0.1"])
         let base = "http://127.0.0.1:\(port)"
         defer {
             // chromedriver outlives SIGTERM at times: kill it outright (its browser went at Quit).
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.signal(SIGKILL)
+            process.waitBlocking()
         }
         // Poll until the driver answers (it starts in well under a second).
         _ = try await Poll.until("chromedriver on port \(port)", timeout: .seconds(10)) { () async -> Bool? in

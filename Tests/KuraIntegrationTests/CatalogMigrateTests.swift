@@ -176,13 +176,9 @@ struct CatalogMigrateTests {
             }
             // One row per batch, so the copy is still running when it is killed.
             let stderrPath = "\(scratch)/migrate.stderr"
-            guard FileManager.default.createFile(atPath: stderrPath, contents: nil) else { throw TestFailure("cannot create \(stderrPath)") }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: ServeProcessTests.executable)
-            process.arguments = ["catalog", "migrate", "--from", data, "--to", url, "--json", "--batch-size", "1"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-            try process.run()
+            let process = try ChildProcess.spawn(
+                ServeProcessTests.executable, ["catalog", "migrate", "--from", data, "--to", url, "--json", "--batch-size", "1"],
+                standardError: .file(stderrPath))
             let reached = try await Poll.until("the migration to copy 300 manifests", timeout: .seconds(120)) { () -> Int? in
                 let lines = ((try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "").split(separator: "\n")
                 for line in lines.reversed() {
@@ -192,9 +188,8 @@ struct CatalogMigrateTests {
                 return process.isRunning ? nil : -1
             }
             #expect(reached >= 300, "the process ended before it could be killed")
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            #expect(process.terminationReason == .uncaughtSignal)
+            process.signal(SIGKILL)
+            #expect(await process.wait() == .signalled(SIGKILL))
 
             var logger = Logger(label: "check")
             logger.logLevel = .warning

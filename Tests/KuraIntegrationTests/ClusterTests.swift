@@ -84,7 +84,7 @@ struct ClusterTests {
                 return try? await Int(HTTPClient.shared.execute(request, timeout: .seconds(60)).status.code)
             }
             try await Poll.until("a few pieces on their way to node 2") { sent.value >= 3 ? true : nil }
-            cluster.crash(node: 1)
+            await cluster.crash(node: 1)
             let status = await interrupted.value
             #expect(status != 202, "the chunk sent to the killed node was not acknowledged (\(String(describing: status)))")
             // The client asks the balancer where the upload stands and resumes from there.
@@ -118,7 +118,7 @@ struct ClusterTests {
             do {
                 for try await buffer in response.body {
                     received += buffer.readableBytesView
-                    if cluster.nodes[2].process.isRunning { cluster.crash(node: 2) }
+                    if cluster.nodes[2].process.isRunning { await cluster.crash(node: 2) }
                 }
             } catch {
                 // The connection ended with the node.

@@ -54,8 +54,8 @@ struct CrashConsistencyTests {
                 }
                 let moment = Int.random(in: 300...1500, using: &generator)
                 try await Task.sleep(for: .milliseconds(moment))
-                kill(server.process.processIdentifier, SIGKILL)
-                server.process.waitUntilExit()
+                server.process.signal(SIGKILL)
+                await server.process.wait()
                 for task in pushers { await task.value }
                 print("crash round \(round): kill -9 after \(moment) ms; \(ledger.images.count) images, \(ledger.blobs.count) blobs acknowledged so far")
             }

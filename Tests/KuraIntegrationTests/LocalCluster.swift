@@ -65,8 +65,8 @@ final class LocalCluster: Sendable {
 
     private static func stop(_ nodes: [ServeProcessTests.Server], _ balancer: HAProxy?, _ database: String) async {
         await balancer?.stop()
-        for node in nodes where node.process.isRunning { kill(node.process.processIdentifier, SIGKILL) }
-        for node in nodes { node.process.waitUntilExit() }
+        for node in nodes { node.process.signal(SIGKILL) }
+        for node in nodes { await node.process.wait() }
         await PostgreSQLServer.dropDatabase(database)
     }
 
@@ -121,9 +121,9 @@ final class LocalCluster: Sendable {
     }
 
     /// SIGKILL, as a crash or a pulled plug would.
-    func crash(node index: Int) {
-        _ = Glibc.kill(nodes[index].process.processIdentifier, SIGKILL)
-        nodes[index].process.waitUntilExit()
+    func crash(node index: Int) async {
+        nodes[index].process.signal(SIGKILL)
+        await nodes[index].process.wait()
     }
 
     /// Creates namespace `team` (through node 1).

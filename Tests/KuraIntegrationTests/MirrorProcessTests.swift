@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import KuraCore
 import KuraServerTestSupport
+import KuraTestSupport
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -19,25 +20,13 @@ struct MirrorProcessTests {
 
     /// Runs `kura` with `arguments` to completion (at most two minutes).
     func kura(_ arguments: [String], scratch: String, environment: [String: String] = [:]) async throws -> Finished {
-        let process = Process()
-        let id = UUID().uuidString.prefix(6)
-        let out = "\(scratch)/mirror-\(id).out", err = "\(scratch)/mirror-\(id).err"
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
-        process.executableURL = URL(fileURLWithPath: ServeProcessTests.executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-        try process.run()
-        for _ in 0..<1200 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        if process.isRunning {
-            process.terminate()
+        let result = try await ExternalProcess.run(
+            ServeProcessTests.executable, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            scratch: scratch, timeout: .seconds(120), check: false)
+        if result.status == 128 + SIGKILL {
             throw TestFailure("kura \(arguments.first ?? "") did not finish within two minutes")
         }
-        return Finished(
-            status: process.terminationStatus, stdout: try String(contentsOfFile: out, encoding: .utf8),
-            stderr: try String(contentsOfFile: err, encoding: .utf8))
+        return Finished(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 
     func request(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: ByteBuffer? = nil) async throws -> (Int, ByteBuffer) {

@@ -86,22 +86,17 @@ struct FirstStartTerminalProcessTests {
             let data = "\(scratch)/data", output = "\(scratch)/pty.out"
             let port = try SeaweedFS.freePorts(1)[0]
             let command = [ServeProcessTests.executable, "serve", "--data", data, "--listen", "127.0.0.1:\(port)", "--metrics-listen", "off", "--log-level", "warning"]
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: script)
-            process.arguments = ["-qfec", command.joined(separator: " "), output]
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
+            let process = try ChildProcess.spawn(script, ["-qfec", command.joined(separator: " "), output], standardError: .inherit)
             var printed = ""
             for _ in 0..<300 where !printed.contains("secret key:") {
                 printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
                 try await Task.sleep(for: .milliseconds(100))
             }
             // `script`'s child is kura serve; SIGTERM stops it (SIGHUP would not: it reloads TLS).
-            let children = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(process.processIdentifier)/children", encoding: .utf8)) ?? ""
+            let children = (try? String(contentsOfFile: "/proc/\(process.pid)/task/\(process.pid)/children", encoding: .utf8)) ?? ""
             for child in children.split(separator: " ").compactMap({ Int32($0) }) { kill(child, SIGTERM) }
             for _ in 0..<300 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-            if process.isRunning { process.terminate() }
+            await process.terminate()
             let file = try String(contentsOfFile: "\(data)/root-credentials", encoding: .utf8)
             let secret = try #require(file.split(separator: "\n").first { $0.hasPrefix("secret_key=") }?.dropFirst("secret_key=".count))
             #expect(printed.contains("secret key:    \(secret)"), "\(printed)")

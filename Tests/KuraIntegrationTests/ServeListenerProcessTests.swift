@@ -60,7 +60,7 @@ struct ServeListenerProcessTests {
 
             // New files and SIGHUP: the same process serves the new certificate.
             let second = try TLSListenerTests.certificate("second", into: files, scratch: scratch)
-            let pid = server.process.processIdentifier
+            let pid = server.process.pid
             kill(pid, SIGHUP)
             let status = try await withTLSClient(trusting: [second.copy]) { client in
                 var status: Int?
@@ -71,7 +71,7 @@ struct ServeListenerProcessTests {
                 return status
             }
             #expect(status == 401, "the new certificate is served after SIGHUP")
-            #expect(server.process.isRunning && server.process.processIdentifier == pid, "no restart")
+            #expect(server.process.isRunning && server.process.pid == pid, "no restart")
             #expect(await server.stop() == 0)
         }
     }
@@ -99,7 +99,7 @@ struct ServeListenerProcessTests {
         try await withTemporaryDirectory { scratch in
             let server = try ServeProcessTests.Server(data: "\(scratch)/data", environment: ["KURA_ACCESS_ENABLED": "false"])
             try await server.waitUntilServing()
-            kill(server.process.processIdentifier, SIGHUP)
+            server.process.signal(SIGHUP)
             try await Task.sleep(for: .milliseconds(300))
             #expect(server.process.isRunning, "SIGHUP is trapped, not fatal")
             #expect(try await httpGet(HTTPClient.shared, "http://127.0.0.1:\(server.port)/v2/").status == 200)

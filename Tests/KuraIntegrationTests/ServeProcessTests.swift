@@ -30,7 +30,7 @@ struct ServeProcessTests {
 
     /// A running `kura serve`; stdout and stderr go to files in the data folder's parent.
     final class Server: @unchecked Sendable {
-        let process = Process()
+        let process: ChildProcess
         let port: Int
         let stdoutPath: String
         let dataDirectory: String
@@ -53,14 +53,12 @@ struct ServeProcessTests {
             for path in [stdoutPath, stderrPath] where !FileManager.default.createFile(atPath: path, contents: nil) {
                 throw TestFailure("cannot create \(path)")
             }
-            process.executableURL = URL(fileURLWithPath: ServeProcessTests.executable)
-            process.arguments =
+            process = try ChildProcess.spawn(
+                ServeProcessTests.executable,
                 ["serve", "--data", data, "--log-level", "warning", "--metrics-listen", "127.0.0.1:\(metricsPort)"]
-                + (listen ? ["--listen", "127.0.0.1:\(port)"] : []) + arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-            try process.run()
+                    + (listen ? ["--listen", "127.0.0.1:\(port)"] : []) + arguments,
+                environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                standardOutput: .file(stdoutPath), standardError: .file(stderrPath))
         }
 
         var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
@@ -73,19 +71,16 @@ struct ServeProcessTests {
                     _ = try? await response.body.collect(upTo: 1 << 16)
                     return
                 }
-                guard process.isRunning else { throw TestFailure("kura serve exited with \(process.terminationStatus)") }
+                if let ended = process.termination { throw TestFailure("kura serve \(ended)") }
                 try await Task.sleep(for: .milliseconds(100))
             }
             throw TestFailure("kura serve did not answer within 30 s")
         }
 
-        /// SIGTERM, then waits up to 30 s for the exit (SIGKILL after that).
+        /// SIGTERM, then waits up to 30 s for the exit (SIGKILL after that). Returns the exit
+        /// status, or 128 + the signal that ended it.
         func stop() async -> Int32 {
-            process.terminate()
-            for _ in 0..<300 where process.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-            return process.terminationStatus
+            await process.terminate(grace: .seconds(30)).shellStatus
         }
     }
 

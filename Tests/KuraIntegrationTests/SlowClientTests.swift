@@ -4,6 +4,8 @@ import KuraCore
 import KuraHTTP
 import KuraServe
 import KuraServerTestSupport
+import KuraStorage
+import KuraTestSupport
 import NIOCore
 import Testing
 
@@ -151,13 +153,17 @@ struct SlowClientTests {
     func stalledPatchDoesNotBlockTheRetryOnItsSession() async throws {
         try await withTemporaryDirectory { data in
             // The default body timeout (60 s) is far longer than the test waits: the retry itself frees the session.
-            try await withListeners(Self.configuration(data, ConnectionSettings())) { ports, _, _ in
+            try await withListeners(Self.configuration(data, ConnectionSettings())) { ports, _, services in
                 let port = try #require(ports["main"])
                 let base = "http://127.0.0.1:\(port)"
                 let location = try await Self.startSessionWithFirstChunk(base)
+                let id = try #require(UploadID(location.split(separator: "/").last ?? ""))
                 let stalled = try await Self.stallSecondChunk(location, port: port)
-                // Let the stalled request reach the session first (the retry must then interrupt it).
-                try await Task.sleep(for: .milliseconds(500))
+                // The stalled request holds the session and waits for the rest of its body; the
+                // retry must interrupt it (sent earlier, the retry would simply go first).
+                try await Poll.until("the stalled PATCH to be reading its chunk", timeout: .seconds(30)) {
+                    await services.registry.blobs.isReceivingChunk(id) ? true : nil
+                }
                 let second = testBytes(1000, seed: 2)
                 var retry = HTTPClientRequest(url: base + location)
                 retry.method = .PATCH
@@ -168,6 +174,9 @@ struct SlowClientTests {
                 let response = try await HTTPClient.shared.execute(retry, timeout: .seconds(10))
                 #expect(response.status.code == 202, "the retry got \(response.status)")
                 #expect(response.headers["Range"].first == "0-1999")
+                // The stalled request gave way: 409, nothing of it acknowledged.
+                let interrupted = try await offPool { stalled.readToEnd(timeout: 15) }
+                #expect(interrupted.hasPrefix("HTTP/1.1 409"), "\(interrupted.prefix(300))")
                 let whole = testBytes(1000, seed: 1) + second
                 var put = HTTPClientRequest(url: base + location + "?digest=\(sha256(whole))")
                 put.method = .PUT
@@ -175,7 +184,6 @@ struct SlowClientTests {
                 #expect(committed.status.code == 201)
                 let blob = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/v2/slow/app/blobs/\(sha256(whole))"), timeout: .seconds(10))
                 #expect(Array(try await blob.body.collect(upTo: 1 << 20).readableBytesView) == whole)
-                _ = stalled
             }
         }
     }

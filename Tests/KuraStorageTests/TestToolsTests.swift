@@ -7,7 +7,7 @@ import Testing
 /// them there (issue 19, item 6).
 @Suite("Test tools")
 struct TestToolsTests {
-    @Test func pyPIToolsComeFromTheScriptsVirtualEnvironment() throws {
+    @Test func pyPIToolsComeFromTheScriptsVirtualEnvironment() async throws {
         let venv = TestTools.virtualEnvironment
         let configuration = try String(contentsOfFile: "\(venv)/pyvenv.cfg", encoding: .utf8)
         #expect(configuration.contains("home = /usr/bin"), "made by Debian's python3 -m venv: \(configuration)")
@@ -18,14 +18,9 @@ struct TestToolsTests {
         // install-deps and the tests agree on the folder.
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("scripts/install-deps").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: script)
-        process.arguments = ["--print-venv"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let process = try ChildProcess.spawn(script, ["--print-venv"], standardOutput: .capture, standardError: .inherit)
+        #expect(await process.wait() == .exited(0))
+        let printed = String(decoding: await process.capturedOutput(), as: UTF8.self)
         #expect(printed.trimmingCharacters(in: .whitespacesAndNewlines) == venv)
     }
 
@@ -42,7 +37,7 @@ struct TestToolsTests {
             #expect(await clock.waitForSleepers(1))
             clock.advance(by: .seconds(5))
             let result = try await run
-            #expect(result.status != 0)  // killed, not a ten-minute sleep that ended
+            #expect(result.status == 128 + SIGKILL)  // killed, not a ten-minute sleep that ended
         }
     }
 }

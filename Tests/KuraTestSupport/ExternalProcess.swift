@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 
 /// What an external program left behind.
@@ -30,13 +33,15 @@ public struct ExternalProcessFailure: Error, CustomStringConvertible {
 }
 
 public enum ExternalProcess {
-    /// Runs `executable` with `arguments` (no shell), in `directory` if given. Output goes to
-    /// files in `scratch` (so a chatty program can never fill a pipe and stall); the wait
-    /// happens in the process's termination handler, never on a cooperative thread: a test
-    /// that blocked one (a `go build` with `waitUntilExit`) stalled every in-process server of
-    /// the run on this 2-core machine. `input` is its standard input (else none); past
-    /// `timeout` it is killed (SIGKILL). Throws ``ExternalProcessFailure`` on a non-zero exit
-    /// unless `check` is false.
+    /// Runs `executable` with `arguments` (no shell), in `directory` if given, through
+    /// ``ChildProcess`` (posix_spawn; never Foundation's `Process`, whose `run()` crashed the
+    /// test process at random). Output goes to files in `scratch` (so a chatty program can
+    /// never fill a pipe and stall, and a daemon it leaves behind cannot hold the result
+    /// back); the wait never blocks a cooperative thread: a test that blocked one (a
+    /// `go build` with `waitUntilExit`) stalled every in-process server of the run on this
+    /// 2-core machine. `input` is its standard input (else none); past `timeout` it is killed
+    /// (SIGKILL). The status is the exit status, or 128 + the signal that ended it. Throws
+    /// ``ExternalProcessFailure`` on a non-zero status unless `check` is false.
     @discardableResult
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
@@ -47,56 +52,31 @@ public enum ExternalProcess {
         let outPath = stdoutFile ?? "\(scratch)/\(id).stdout"
         let errPath = "\(scratch)/\(id).stderr"
         let inPath = "\(scratch)/\(id).stdin"
-        for path in [outPath, errPath] where !FileManager.default.createFile(atPath: path, contents: nil) {
-            throw ExternalProcessFailure(command: [executable] + arguments, result: .init(status: -1, stdout: "", stderr: "cannot create \(path)"))
-        }
         defer {
             if stdoutFile == nil { try? FileManager.default.removeItem(atPath: outPath) }
             try? FileManager.default.removeItem(atPath: errPath)
             try? FileManager.default.removeItem(atPath: inPath)
         }
-        let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        if let input {
-            try Data(input.utf8).write(to: URL(fileURLWithPath: inPath))
-            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
-        } else {
-            process.standardInput = FileHandle.nullDevice
+        if let input { try Data(input.utf8).write(to: URL(fileURLWithPath: inPath)) }
+        let child: ChildProcess
+        do {
+            child = try ChildProcess.spawn(
+                executable, arguments, environment: environment, directory: directory,
+                standardInput: input == nil ? .null : .file(inPath), standardOutput: .file(outPath), standardError: .file(errPath))
+        } catch {
+            throw ExternalProcessFailure(command: [executable] + arguments, result: .init(status: -1, stdout: "", stderr: "\(error)"))
         }
-        process.standardOutput = outHandle
-        process.standardError = errHandle
 
         // Killed at the deadline unless it ended before (then the killer is cancelled).
-        var killer: Task<Void, Never>?
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { finished in
-                continuation.resume(returning: finished.terminationStatus)
-            }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-                return
-            }
-            if let timeout {
-                let pid = process.processIdentifier
-                killer = Task {
-                    // A deadline on the given clock, not a wait for something to happen.
-                    try? await clock.sleep(for: timeout)
-                    if !Task.isCancelled { kill(pid, SIGKILL) }
-                }
+        let killer = timeout.map { timeout in
+            Task {
+                // A deadline on the given clock, not a wait for something to happen.
+                try await clock.sleep(for: timeout)
+                child.signal(SIGKILL)
             }
         }
+        let status = await child.wait().shellStatus
         killer?.cancel()
-        try? outHandle.close()
-        try? errHandle.close()
 
         let stdout = stdoutFile == nil ? ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "") : ""
         let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
@@ -107,4 +87,3 @@ public enum ExternalProcess {
         return result
     }
 }
-

@@ -140,50 +140,22 @@ public struct PostgreSQLServer: Sendable {
 
     /// Runs a program to its end (as `postgres` when asked), with its output.
     ///
-    /// posix_spawn and waitpid, not Foundation's `Process`: `pg_ctl` leaves a daemon behind,
-    /// and `Process` was seen never to notice that `runuser` had exited (it stayed a zombie).
+    /// Output goes to a file, not a pipe: `pg_ctl` leaves the server running as a daemon,
+    /// which would hold a pipe open. ``ChildProcess`` closes every other descriptor in the
+    /// child: a daemon holding the test process's sockets (listening sockets of stopped test
+    /// servers, connections they closed) made later tests hang on ports that still accepted
+    /// but nobody answered.
     static func run(_ executable: String, _ arguments: [String], asPostgres: Bool) async throws -> (status: Int32, text: String) {
         let argv = asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--", executable] + arguments : [executable] + arguments
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("kura-pg-out-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: output) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        // Nothing else of this process goes to the child: `pg_ctl` leaves the server running
-        // as a daemon, and a daemon holding the test process's sockets (listening sockets of
-        // stopped test servers, connections they closed) made later tests hang on ports that
-        // still accepted but nobody answered.
-        try closeEverythingFromThree(&actions)
-        var cArguments = argv.map { strdup($0) } + [nil]
-        defer { for pointer in cArguments { free(pointer) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArguments, environ)
-        guard spawned == 0 else { throw Failure.command("posix_spawn \(argv[0]): errno \(spawned)") }
-        var status: Int32 = 0
-        while true {
-            let done = waitpid(pid, &status, WNOHANG)
-            if done == pid { break }
-            if done < 0, errno != EINTR { throw Failure.command("waitpid \(argv[0]): errno \(errno)") }
-            try await Task.sleep(for: .milliseconds(20))
+        let child: ChildProcess
+        do {
+            child = try ChildProcess.spawn(argv[0], Array(argv.dropFirst()), standardOutput: .file(output), standardError: .standardOutput)
+        } catch {
+            throw Failure.command("\(error)")
         }
-        // WIFEXITED/WEXITSTATUS are macros Swift does not import.
-        let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (exitStatus, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
+        let status = await child.wait().shellStatus
+        return (status, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
     }
 }
-
-/// `posix_spawn_file_actions_addclosefrom_np(actions, 3)` (glibc 2.34+), looked up at run
-/// time: Swift's Glibc module does not import it.
-private func closeEverythingFromThree(_ actions: inout posix_spawn_file_actions_t) throws {
-    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
-        throw PostgreSQLServer.Failure.command("posix_spawn_file_actions_addclosefrom_np is missing (glibc 2.34 or later is needed)")
-    }
-    let addCloseFrom = unsafeBitCast(symbol, to: AddCloseFrom.self)
-    let status = addCloseFrom(&actions, 3)
-    guard status == 0 else { throw PostgreSQLServer.Failure.command("posix_spawn_file_actions_addclosefrom_np: errno \(status)") }
-}
-

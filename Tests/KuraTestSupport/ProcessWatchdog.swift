@@ -22,13 +22,15 @@ enum ProcessWatchdog {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw Failure(description: "pipe: errno \(errno)") }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        let watchdog = Process()
-        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
-        watchdog.arguments = ["-c", "read _; \(command)"]
-        watchdog.standardInput = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
-        watchdog.standardOutput = FileHandle.nullDevice
-        watchdog.standardError = FileHandle.nullDevice
-        try watchdog.run()
-        return watchdog.processIdentifier
+        let watchdog: ChildProcess
+        do {
+            watchdog = try ChildProcess.spawn("/bin/sh", ["-c", "read _; \(command)"], standardInput: .fileDescriptor(fds[0]))
+        } catch {
+            close(fds[0])
+            close(fds[1])
+            throw Failure(description: "the watchdog did not start: \(error)")
+        }
+        close(fds[0])
+        return watchdog.pid
     }
 }

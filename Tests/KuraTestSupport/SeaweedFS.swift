@@ -91,7 +91,7 @@ public struct SeaweedFS: Sendable {
         public let seaweed: SeaweedFS
         private let arguments: [String]
         private let executable: String
-        private let process = Mutex<Process?>(nil)
+        private let process = Mutex<ChildProcess?>(nil)
 
         private init(seaweed: SeaweedFS, executable: String, arguments: [String]) {
             self.seaweed = seaweed
@@ -150,41 +150,32 @@ public struct SeaweedFS: Sendable {
         /// Kills the process at once (SIGKILL), as a crash or a pulled plug would. Does not
         /// wait (a test calls it from async code): ``restart()`` waits for the exit.
         public func stop() {
-            guard let running = process.withLock({ $0 }) else { return }
-            kill(running.processIdentifier, SIGKILL)
+            process.withLock { $0 }?.signal(SIGKILL)
         }
 
         /// Kills the process and waits until it is gone.
         public func stopAndWait() async throws {
             guard let running = process.withLock({ $0 }) else { return }
-            kill(running.processIdentifier, SIGKILL)
-            while running.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            running.signal(SIGKILL)
+            await running.wait()
         }
 
         /// Starts the process again over the same data and ports, and waits until it is writable.
         public func restart() async throws {
-            if let running = process.withLock({ p -> Process? in defer { p = nil }; return p }) {
-                kill(running.processIdentifier, SIGKILL)
-                while running.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-                _ = SeaweedFS.pids.withLock { $0.remove(running.processIdentifier) }
+            if let running = process.withLock({ p -> ChildProcess? in defer { p = nil }; return p }) {
+                running.signal(SIGKILL)
+                await running.wait()
+                _ = SeaweedFS.pids.withLock { $0.remove(running.pid) }
             }
             try await run()
         }
 
         private func run() async throws {
             let directory = seaweed.directory
-            let running = Process()
-            running.executableURL = URL(fileURLWithPath: executable)
-            running.arguments = arguments
-            if !FileManager.default.fileExists(atPath: directory + "/weed.log") {
-                _ = FileManager.default.createFile(atPath: directory + "/weed.log", contents: nil)
-            }
-            guard let log = FileHandle(forWritingAtPath: directory + "/weed.log") else { throw Failure.didNotStart("no log file") }
-            log.seekToEndOfFile()
-            running.standardOutput = log
-            running.standardError = log
-            try running.run()
-            let pid = running.processIdentifier
+            // Appended to: a restart keeps the earlier run's log.
+            let running = try ChildProcess.spawn(
+                executable, arguments, standardOutput: .file(directory + "/weed.log", append: true), standardError: .standardOutput)
+            let pid = running.pid
             SeaweedFS.pids.withLock { _ = $0.insert(pid) }
             try SeaweedFS.startWatchdog(for: pid, directory: directory)
             process.withLock { $0 = running }
@@ -223,7 +214,7 @@ public struct SeaweedFS: Sendable {
     /// Ready means: the S3 API answers a signed request, the bucket exists, and an object
     /// PUT into it succeeds (the first PUT makes the master grow the bucket's volume).
     /// Every probe has a short deadline, and the whole wait is bounded.
-    private static func waitUntilWritable(_ seaweed: SeaweedFS, process: Process) async throws {
+    private static func waitUntilWritable(_ seaweed: SeaweedFS, process: ChildProcess) async throws {
         var configuration = seaweed.configuration(keyPrefix: "probe")
         configuration.maxAttempts = 1
         configuration.requestTimeout = .seconds(5)
@@ -233,7 +224,7 @@ public struct SeaweedFS: Sendable {
         let deadline = started + .seconds(90)
         var lastError = "no answer yet"
         while true {
-            if !process.isRunning { throw Failure.didNotStart("weed exited with status \(process.terminationStatus)") }
+            if let ended = process.termination { throw Failure.didNotStart("weed \(ended)") }
             do {
                 try await probe.createBucket()
                 try await probe.put(try ObjectKey("ready"), bytes: ByteBuffer(string: "ready"))
