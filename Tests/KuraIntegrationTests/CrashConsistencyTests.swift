@@ -1,6 +1,7 @@
 import Foundation
 import KuraCore
 import KuraServerTestSupport
+import KuraTestSupport
 import Synchronization
 import Testing
 
@@ -52,12 +53,18 @@ struct CrashConsistencyTests {
                         }
                     }
                 }
-                let moment = Int.random(in: 300...1500, using: &generator)
+                // The kill comes at a random moment after the round's first acknowledged image
+                // (a loaded machine may take seconds for it), so every round crashes pushes in flight.
+                let before = ledger.images.count
+                try await Poll.until("an image acknowledged in round \(round)", timeout: .seconds(120)) {
+                    ledger.images.count > before ? true : nil
+                }
+                let moment = Int.random(in: 0...1200, using: &generator)
                 try await Task.sleep(for: .milliseconds(moment))
                 server.process.signal(SIGKILL)
                 await server.process.wait()
                 for task in pushers { await task.value }
-                print("crash round \(round): kill -9 after \(moment) ms; \(ledger.images.count) images, \(ledger.blobs.count) blobs acknowledged so far")
+                print("crash round \(round): kill -9 \(moment) ms after the round's first image; \(ledger.images.count) images, \(ledger.blobs.count) blobs acknowledged so far")
             }
             // A last start verifies the final round, then scrub checks every stored byte.
             let server = try ServeProcessTests.Server(data: data, environment: ["KURA_ACCESS_ENABLED": "false"])
