@@ -293,16 +293,8 @@ final class RangeReader: Sendable {
         let start = position.withLock { $0 }
         guard start < range.upperBound else { return nil }
         let count = Int(min(Int64(chunkSize), range.upperBound - start))
-        // Allocated here, not on the I/O thread: glibc gives each thread that allocates its
-        // own arena and keeps what is freed there, so chunks allocated across the sixteen I/O
-        // threads left ~35 MiB resident after a few pulls; the few cooperative threads keep few.
-        // Handed over through a box so that the I/O thread holds the only reference (a
-        // captured copy would make the write copy the storage, on the I/O thread).
-        let slot = BufferHandOff(allocator.buffer(capacity: count))
-        let buffer = try await BlockingIO.run { [file, path] in
-            var buffer = slot.take()
-            try POSIXFile.pread(file.fd, into: &buffer, count: count, at: start, path: path)
-            return buffer
+        let buffer = try await BlockingIO.run { [file, path, allocator] in
+            try POSIXFile.pread(file.fd, count: count, at: start, allocator: allocator, path: path)
         }
         guard buffer.readableBytes == count else {
             throw StorageError.backend("\(path) shrank while being read")
@@ -310,15 +302,6 @@ final class RangeReader: Sendable {
         position.withLock { $0 = start + Int64(count) }
         return buffer
     }
-}
-
-/// One buffer passed to another thread, which takes the only reference to it.
-private final class BufferHandOff: Sendable {
-    private let buffer: Mutex<ByteBuffer?>
-
-    init(_ buffer: ByteBuffer) { self.buffer = Mutex(buffer) }
-
-    func take() -> ByteBuffer { buffer.withLock { $0.take() }! }
 }
 
 extension Date {

@@ -53,12 +53,6 @@ enum POSIXFile {
         throws(StorageError) -> ByteBuffer
     {
         var buffer = allocator.buffer(capacity: count)
-        try pread(fd, into: &buffer, count: count, at: offset, path: path)
-        return buffer
-    }
-
-    /// Appends up to `count` bytes read at `offset` to `buffer`; short only at end of file.
-    static func pread(_ fd: CInt, into buffer: inout ByteBuffer, count: Int, at offset: Int64, path: String) throws(StorageError) {
         var failure: Int32 = 0
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw -> Int in
             var done = 0
@@ -75,6 +69,7 @@ enum POSIXFile {
             return done
         }
         if failure != 0 { throw .io(operation: "read", path: path, errno: failure) }
+        return buffer
     }
 
     static func fdatasync(_ fd: CInt, path: String) throws(StorageError) {
