@@ -1,5 +1,6 @@
 import KuraCore
 import KuraTestSupport
+import Synchronization
 import Testing
 
 @testable import KuraStorage
@@ -11,20 +12,31 @@ struct KeyedLockTests {
     /// A body that never ends unless its task is cancelled: a stalled client.
     static func stalledClient() -> (AsyncStream<Int>, AsyncStream<Int>.Continuation) { AsyncStream<Int>.makeStream() }
 
-    /// The retry's result, or nil if it did not get the key within 60 s (a deadline, not a
-    /// wait: the start of a full run starved these trivial steps for 27 s); at the deadline the stalled client is ended, so a holder that never gave way
+    /// The retry's result, or nil if it did not get the key within 60 s (a deadline on a
+    /// polled condition, not a wait: the start of a full run starved these trivial steps for
+    /// 27 s); at the deadline the stalled client is ended, so a holder that never gave way
     /// finishes and the test ends instead of hanging.
     static func outcome(of retry: Task<String, any Error>, stall: AsyncStream<Int>.Continuation) async throws -> String? {
-        try await withThrowingTaskGroup(of: String?.self) { group in
-            group.addTask { try await retry.value }
-            group.addTask {
-                try await Task.sleep(for: .seconds(60))
-                stall.finish()
-                return nil
-            }
-            defer { group.cancelAll() }
-            return try await group.next() ?? nil
+        let finished = Finished()
+        let result = Task {
+            defer { finished.flag.store(true, ordering: .releasing) }
+            return try await retry.value
         }
+        do {
+            try await Poll.until("the retry to get the key", timeout: .seconds(60)) {
+                finished.flag.load(ordering: .acquiring) ? true : nil
+            }
+        } catch is PollTimeout {
+            stall.finish()
+            _ = try? await result.value
+            return nil
+        }
+        return try await result.value
+    }
+
+    /// Set once the retry has its answer.
+    final class Finished: Sendable {
+        let flag = Atomic<Bool>(false)
     }
 
     static func expectInterrupted(_ holder: Task<String, any Error>) async {

@@ -22,9 +22,9 @@ struct S3ReadAheadTests {
         let first = try #require(try await response.stream.next())
         received.append(contentsOf: first.readableBytesView)
         // The reader pauses: the connection goes on reading until the bound, then stops.
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(20)
-        while response.stream.queuedBytes < readAhead, clock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        _ = try? await Poll.until("the connection to read ahead", timeout: .seconds(20), interval: .milliseconds(2)) {
+            response.stream.queuedBytes >= readAhead ? true : nil
+        }
         let queued = response.stream.queuedBytes
         #expect(queued >= readAhead, "the connection did not read ahead: \(queued) bytes queued")
         // One read of the socket may land past the bound, never more.
