@@ -246,10 +246,12 @@ extension SQLiteMetadataStore: GarbageCollectionStore {
     }
 
     public func collectionState(_ digest: Digest) async throws -> BlobCollectionState? {
-        try await dbWriter.read { db in
-            try Int.fetchOne(db, sql: "SELECT state FROM gc_blobs WHERE digest = ?", arguments: [digest.description])
-                .flatMap(BlobCollectionState.init(rawValue:))
-        }
+        try await dbWriter.read { db in try Self.collectionState(db, digest) }
+    }
+
+    static func collectionState(_ db: Database, _ digest: Digest) throws -> BlobCollectionState? {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT state FROM gc_blobs WHERE digest = ?"), arguments: [digest.description])
+            .flatMap(BlobCollectionState.init(rawValue:))
     }
 
     public func reviveCollectedBlob(_ digest: Digest) async throws -> Bool {

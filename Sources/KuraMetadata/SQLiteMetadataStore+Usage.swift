@@ -148,10 +148,8 @@ extension SQLiteMetadataStore: QuotaStore {
         return try await dbWriter.write { db in
             try Self.enforceQuota(db, adding: (digest, size), in: repository)
             try Self.linkBlob(db, digest, size: size, in: repository, now: now)
-            try db.cachedStatement(sql: "DELETE FROM uploads WHERE id = ?").execute(arguments: [upload])
-            return try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT state FROM gc_blobs WHERE digest = ?"), arguments: [digest.description]
-            ).flatMap(BlobCollectionState.init(rawValue:))
+            _ = try Self.deleteUpload(db, upload)
+            return try Self.collectionState(db, digest)
         }
     }
 

@@ -375,10 +375,12 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     @discardableResult
     public func deleteUpload(_ id: String) async throws -> Bool {
-        try await dbWriter.write { db in
-            try db.cachedStatement(sql: "DELETE FROM uploads WHERE id = ?").execute(arguments: [id])
-            return db.changesCount > 0
-        }
+        try await dbWriter.write { db in try Self.deleteUpload(db, id) }
+    }
+
+    static func deleteUpload(_ db: Database, _ id: String) throws -> Bool {
+        try db.cachedStatement(sql: "DELETE FROM uploads WHERE id = ?").execute(arguments: [id])
+        return db.changesCount > 0
     }
 
     // MARK: helpers

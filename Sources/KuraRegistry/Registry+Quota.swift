@@ -34,10 +34,8 @@ extension Registry {
 
     /// Links a blob into the repository within its namespace's quota (`DENIED` when over).
     func linkBlobWithinQuota(_ digest: Digest, size: Int64, in repository: RepositoryName) async throws {
-        do {
+        try await refusingOverQuota(digest, size: size) {
             try await catalog.quotas.linkBlobWithinQuota(digest, size: size, in: repository)
-        } catch let exceeded as QuotaExceeded {
-            throw Self.quotaRefusal(exceeded, storing: digest, size: size)
         }
     }
 
@@ -46,10 +44,8 @@ extension Registry {
     func linkUploadedBlobWithinQuota(_ digest: Digest, size: Int64, in repository: RepositoryName, endingUpload upload: UploadID)
         async throws -> BlobCollectionState?
     {
-        do {
-            return try await catalog.quotas.linkUploadedBlobWithinQuota(digest, size: size, in: repository, endingUpload: upload.value)
-        } catch let exceeded as QuotaExceeded {
-            throw Self.quotaRefusal(exceeded, storing: digest, size: size)
+        try await refusingOverQuota(digest, size: size) {
+            try await catalog.quotas.linkUploadedBlobWithinQuota(digest, size: size, in: repository, endingUpload: upload.value)
         }
     }
 
@@ -57,10 +53,17 @@ extension Registry {
     func putManifestWithinQuota(
         _ record: ManifestRecord, references: [ManifestReference], in repository: RepositoryName, tag: Tag?
     ) async throws {
-        do {
+        try await refusingOverQuota(record.digest, size: record.size) {
             try await catalog.quotas.putManifestWithinQuota(record, references: references, in: repository, tag: tag)
+        }
+    }
+
+    /// Runs a catalog write that enforces the quota, turning its ``QuotaExceeded`` into `DENIED`.
+    private func refusingOverQuota<T>(_ digest: Digest, size: Int64, _ write: () async throws -> T) async throws -> T {
+        do {
+            return try await write()
         } catch let exceeded as QuotaExceeded {
-            throw Self.quotaRefusal(exceeded, storing: record.digest, size: record.size)
+            throw Self.quotaRefusal(exceeded, storing: digest, size: size)
         }
     }
 

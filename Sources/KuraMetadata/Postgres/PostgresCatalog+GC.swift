@@ -233,8 +233,15 @@ extension PostgresCatalog: GarbageCollectionStore {
     }
 
     public func collectionState(_ digest: Digest) async throws -> BlobCollectionState? {
-        try await rows("SELECT state FROM gc_blobs WHERE digest = \(digest.description)")
-            .firstDecoded { BlobCollectionState(rawValue: Int(try $0.decode(Int16.self))) } ?? nil
+        try Self.collectionState(in: try await rows(Self.collectionStateQuery(digest)))
+    }
+
+    static func collectionStateQuery(_ digest: Digest) -> PostgresQuery {
+        "SELECT state FROM gc_blobs WHERE digest = \(digest.description)"
+    }
+
+    static func collectionState(in rows: [PostgresRow]) throws -> BlobCollectionState? {
+        try rows.firstDecoded { BlobCollectionState(rawValue: Int(try $0.decode(Int16.self))) } ?? nil
     }
 
     public func reviveCollectedBlob(_ digest: Digest) async throws -> Bool {

@@ -235,7 +235,11 @@ extension PostgresCatalog: MetadataStore {
 
     @discardableResult
     public func deleteUpload(_ id: String) async throws -> Bool {
-        try await !rows("DELETE FROM uploads WHERE id = \(id) RETURNING 1").isEmpty
+        try await !rows(Self.deleteUploadQuery(id)).isEmpty
+    }
+
+    static func deleteUploadQuery(_ id: String) -> PostgresQuery {
+        "DELETE FROM uploads WHERE id = \(id) RETURNING 1"
     }
 
     // MARK: helpers

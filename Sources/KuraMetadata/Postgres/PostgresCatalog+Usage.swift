@@ -149,10 +149,8 @@ extension PostgresCatalog: QuotaStore {
         return try await transaction { connection in
             try await Self.enforceQuota(connection, adding: (digest, size), in: repository, self.logger)
             try await Self.linkBlob(connection, digest, size: size, in: repository, now: now, self.logger)
-            try await connection.query("DELETE FROM uploads WHERE id = \(upload)", logger: self.logger)
-            let row = try await connection.rows("SELECT state FROM gc_blobs WHERE digest = \(digest.description)", self.logger).first
-            guard let state = try row?.decode(Int16.self) else { return nil }
-            return BlobCollectionState(rawValue: Int(state))
+            _ = try await connection.rows(Self.deleteUploadQuery(upload), self.logger)
+            return try Self.collectionState(in: try await connection.rows(Self.collectionStateQuery(digest), self.logger))
         }
     }
 

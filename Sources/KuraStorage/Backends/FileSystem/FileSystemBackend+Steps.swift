@@ -40,10 +40,8 @@ extension FileSystemBackend {
     }
 
     public func deleteAll(_ keys: [ObjectKey], removingEmptyFolder prefix: String) async throws {
-        let relative = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
-        guard ObjectKey.isValid(relative) else { throw StorageError.invalidKey(prefix) }
+        let folders = try folders(of: prefix)
         let paths = keys.map { path(of: $0) }
-        let folders = ["\(root)/\(relative)", "\(root)/.append/\(relative)"]
         try await BlockingIO.run {
             for path in paths { _ = try POSIXFile.unlink(path) }
             for folder in folders { try POSIXFile.removeEmptyDirectory(folder) }

@@ -221,10 +221,15 @@ public struct FileSystemBackend: ObjectBackend {
     }
 
     public func removeEmptyFolder(prefix: String) async throws {
+        let folders = try folders(of: prefix)
+        try await BlockingIO.run { for folder in folders { try POSIXFile.removeEmptyDirectory(folder) } }
+    }
+
+    /// The folder that holds the keys under `prefix`, and its staging twin under `.append`.
+    func folders(of prefix: String) throws(StorageError) -> [String] {
         let relative = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
         guard ObjectKey.isValid(relative) else { throw StorageError.invalidKey(prefix) }
-        let folders = ["\(root)/\(relative)", "\(root)/.append/\(relative)"]
-        try await BlockingIO.run { for folder in folders { try POSIXFile.removeEmptyDirectory(folder) } }
+        return ["\(root)/\(relative)", "\(root)/.append/\(relative)"]
     }
 
     public func publish(_ staged: ObjectKey, to key: ObjectKey) async throws -> PublishOutcome {
