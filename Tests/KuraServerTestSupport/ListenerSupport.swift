@@ -119,9 +119,10 @@ public func withTLSClient<T: Sendable>(
     }
 }
 
-/// GET `url` with optional headers; the status, headers and body text.
+/// GET `url` with optional headers; the status, headers and body text. The default deadline
+/// is generous: a full run on two cores once took over 15 s to answer one GET here.
 public func httpGet(
-    _ client: HTTPClient, _ url: String, headers: [(String, String)] = [], method: HTTPMethod = .GET, timeout: TimeAmount = .seconds(15)
+    _ client: HTTPClient, _ url: String, headers: [(String, String)] = [], method: HTTPMethod = .GET, timeout: TimeAmount = .seconds(60)
 ) async throws
     -> (status: Int, headers: HTTPHeaders, body: String, version: HTTPVersion)
 {

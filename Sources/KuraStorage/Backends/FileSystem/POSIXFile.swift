@@ -53,6 +53,14 @@ enum POSIXFile {
         throws(StorageError) -> ByteBuffer
     {
         var buffer = allocator.buffer(capacity: count)
+        try pread(fd, count: count, at: offset, into: &buffer, path: path)
+        return buffer
+    }
+
+    /// Reads up to `count` bytes at `offset` onto the end of `buffer` (fewer only at the end
+    /// of the file). Writes in place when `buffer` is the only owner of its storage and has
+    /// room, so a caller that keeps its buffers reads without allocating.
+    static func pread(_ fd: CInt, count: Int, at offset: Int64, into buffer: inout ByteBuffer, path: String) throws(StorageError) {
         var failure: Int32 = 0
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw -> Int in
             var done = 0
@@ -69,7 +77,6 @@ enum POSIXFile {
             return done
         }
         if failure != 0 { throw .io(operation: "read", path: path, errno: failure) }
-        return buffer
     }
 
     static func fdatasync(_ fd: CInt, path: String) throws(StorageError) {
