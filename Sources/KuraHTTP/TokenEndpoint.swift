@@ -99,7 +99,9 @@ struct TokenEndpoint: Sendable {
                 var expires_in: Int
                 var issued_at: String
             }
-            let issued = ISO8601DateFormatter().string(from: Date())
+            // The format style is Swift's own; `ISO8601DateFormatter` set up an ICU calendar
+            // on every token.
+            let issued = Date().formatted(.iso8601)
             let body = try JSONEncoder.stable.encode(
                 Body(token: token, access_token: token, expires_in: Int(access.tokens.lifetime), issued_at: issued))
             return Response(

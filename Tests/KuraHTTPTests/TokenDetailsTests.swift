@@ -93,6 +93,12 @@ import Testing
             for claim in ["iat", "exp", "nbf"] {
                 #expect(payload.firstMatch(of: try Regex("\"\(claim)\":[0-9]+[,}]")) != nil, "\(claim) is a whole number: \(payload)")
             }
+            // `issued_at` is RFC 3339 in UTC, to the second, and now.
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+            let issuedAt = try #require(body["issued_at"] as? String)
+            #expect(issuedAt.wholeMatch(of: /[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z/) != nil, "\(issuedAt)")
+            let issued = try #require(ISO8601DateFormatter().date(from: issuedAt))
+            #expect(abs(issued.timeIntervalSinceNow) < 600, "\(issuedAt)")
             // Error bodies, registry and admin, with sorted keys.
             let registryError = try await client.execute(uri: "/v2/Bad_Name/tags/list", method: .get, headers: root.basic)
             #expect(String(buffer: registryError.body).hasPrefix("{\"errors\":[{\"code\":"), "\(String(buffer: registryError.body))")
