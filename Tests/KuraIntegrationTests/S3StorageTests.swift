@@ -35,8 +35,6 @@ struct S3StorageTests {
         throw TestFailure("the server's storage is \(backend.name), not S3")
     }
 
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-
     @Test("skopeo pushes to and pulls from Kura on S3 with a cache; the bucket holds the data and small markers")
     func skopeoRoundTrip() async throws {
         try #require(SkopeoRunner.isInstalled, "needs /usr/bin/skopeo (scripts/install-deps)")
@@ -45,7 +43,7 @@ struct S3StorageTests {
             // A layer above S3's 5 MiB part minimum, so the upload goes through multipart parts.
             let image = try await TestImage.make(
                 .oci, architecture: "amd64",
-                files: ["big.txt": Self.hex(testBytes(6_000_000, seed: 7)), "hello.txt": "hello from S3\n"], scratch: scratch)
+                files: ["big.txt": Data(testBytes(6_000_000, seed: 7)).base64EncodedString(), "hello.txt": "hello from S3\n"], scratch: scratch)
             #expect(image.layers[0].bytes.count > 5 << 20)
             let source = "\(scratch)/oci-source"
             try OCILayoutBuilder.write(at: source, blobs: image.allBlobs, tagged: image.manifest, tag: "v1")
