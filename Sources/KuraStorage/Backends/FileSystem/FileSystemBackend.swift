@@ -312,7 +312,11 @@ final class RangeReader: Sendable {
         }
         let filled: Int?
         if let pending { filled = try await pending.value } else { filled = try await readChunk() }
-        guard let slot = filled, let buffer = ring.withLock({ $0.slots[slot] }) else { return nil }
+        guard let slot = filled else { return nil }
+        guard let buffer = ring.withLock({ $0.slots[slot] }) else {
+            // Reads never overlap, so a filled slot holds its chunk; never end a body short.
+            throw StorageError.backend("\(path): chunk at slot \(slot) missing")
+        }
         if position.withLock({ $0 }) < range.upperBound {
             readAhead.withLock { $0 = Task { [self] in try await readChunk() } }
         }
