@@ -196,7 +196,10 @@ struct S3BackendTests {
     }
 
     @Test func aClosedPortIsUnavailableWithinBoundedTime() async throws {
-        let port = try SeaweedFS.freePorts(1)[0]
+        // Bound and not listening, held for the whole test: refused, and no other test can
+        // take the port meanwhile (a port found free and let go once answered a HEAD).
+        let (closed, port) = try SeaweedFS.boundLoopbackSocket()
+        defer { close(closed) }
         // async-http-client keeps retrying a refused connection until its connect timeout,
         // so one attempt against a closed port costs that timeout: 1 s here.
         var httpConfiguration = HTTPClient.Configuration()

@@ -248,30 +248,39 @@ public struct SeaweedFS: Sendable {
         defer { for s in sockets { close(s) } }
         var ports: [Int] = []
         while ports.count < count {
-            #if canImport(Glibc)
-            let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            #else
-            let s = socket(AF_INET, SOCK_STREAM, 0)
-            #endif
-            guard s >= 0 else { throw Failure.didNotStart("socket: errno \(errno)") }
+            let (s, port) = try boundLoopbackSocket()
             sockets.append(s)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = 0
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard bound == 0 else { throw Failure.didNotStart("bind: errno \(errno)") }
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &length) }
-            }
-            let port = Int(UInt16(bigEndian: address.sin_port))
             // SeaweedFS may still derive port+10000 for something we did not name; keep clear.
             if port + 10000 < 65536, !ports.contains(port) { ports.append(port) }
         }
         return ports
+    }
+
+    /// A TCP socket bound to a free loopback port, not listening: while it stays open, no one
+    /// else can take the port and a connection to it is refused.
+    public static func boundLoopbackSocket() throws -> (socket: Int32, port: Int) {
+        #if canImport(Glibc)
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let s = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard s >= 0 else { throw Failure.didNotStart("socket: errno \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            close(s)
+            throw Failure.didNotStart("bind: errno \(errno)")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &length) }
+        }
+        return (s, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     public static func findExecutable(_ name: String) -> String? { TestTools.path(name) }
