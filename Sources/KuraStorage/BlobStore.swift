@@ -25,11 +25,18 @@ public final class BlobStore: Sendable {
     public let defaultAlgorithm: DigestAlgorithm
     private let hooks: Hooks
     private let sessionLocks = KeyedLock()
+    /// Shared by every body being written, so many concurrent uploads hold smaller parts.
+    let uploadBuffers: UploadBufferBudget
 
-    public init(backend: any ObjectBackend, defaultAlgorithm: DigestAlgorithm = .sha256, hooks: Hooks = Hooks()) {
+    /// - Parameter uploadBufferBytes: what the part buffers of concurrent uploads should hold
+    ///   between them (see ``UploadBufferBudget``).
+    public init(
+        backend: any ObjectBackend, defaultAlgorithm: DigestAlgorithm = .sha256, hooks: Hooks = Hooks(), uploadBufferBytes: Int = 2 << 20
+    ) {
         self.backend = backend
         self.defaultAlgorithm = defaultAlgorithm
         self.hooks = hooks
+        self.uploadBuffers = UploadBufferBudget(total: uploadBufferBytes)
     }
 
     // MARK: reading
@@ -81,7 +88,8 @@ public final class BlobStore: Sendable {
         let hashAlgorithm = expected?.algorithm ?? algorithm ?? defaultAlgorithm
         let handle = try await backend.beginAppend(UploadState.dataKey(for: UploadID()))
         do {
-            var writer = PartWriter(backend: backend, handle: handle, offset: 0, parts: [], hasher: ContentHasher(hashAlgorithm))
+            var writer = PartWriter(
+                backend: backend, handle: handle, offset: 0, parts: [], hasher: ContentHasher(hashAlgorithm), budget: uploadBuffers)
             for try await chunk in body { try await writer.write(chunk) }
             try await writer.finish()
             if let expectedLength, expectedLength != writer.offset {
@@ -307,7 +315,7 @@ public final class BlobStore: Sendable {
         }
         return PartWriter(
             backend: backend, handle: state.handle, offset: state.partBytes, parts: state.parts,
-            hasher: try state.restoreHasher(), tail: tailBytes)
+            hasher: try state.restoreHasher(), budget: uploadBuffers, tail: tailBytes)
     }
 
     private func load(_ id: UploadID) async throws -> UploadState {

@@ -1,8 +1,9 @@
 import KuraCore
 import NIOCore
 
-/// Streams bytes into an append handle in parts of the backend's preferred size, hashing
-/// each part while the backend writes it (the two overlap on two cores).
+/// Streams bytes into an append handle in parts of the size its ``UploadBufferBudget``
+/// share allows (the backend's preferred size when few uploads run at once), hashing each
+/// part while the backend writes it (the two overlap on two cores).
 ///
 /// A writer can start with a *tail*: bytes of an upload session that were acknowledged and
 /// hashed earlier but not yet sent as a part because they were fewer than the backend's
@@ -10,7 +11,9 @@ import NIOCore
 struct PartWriter {
     let backend: any ObjectBackend
     let handle: AppendHandle
-    let partSize: Int
+    /// The writer's share of the store's part memory, held as long as the writer is.
+    private let lease: UploadBufferBudget.Lease
+    var partSize: Int { lease.partSize }
     /// Bytes handed to the backend as parts.
     private(set) var offset: Int64
     private(set) var parts: [AppendedPart]
@@ -22,11 +25,11 @@ struct PartWriter {
 
     init(
         backend: any ObjectBackend, handle: AppendHandle, offset: Int64, parts: [AppendedPart], hasher: ContentHasher,
-        tail: ByteBuffer? = nil
+        budget: UploadBufferBudget, tail: ByteBuffer? = nil
     ) {
         self.backend = backend
         self.handle = handle
-        self.partSize = max(backend.preferredPartSize, backend.minimumPartSize)
+        self.lease = budget.lease(preferred: backend.preferredPartSize, minimum: backend.minimumPartSize)
         self.offset = offset
         self.parts = parts
         self.hasher = hasher

@@ -1,0 +1,56 @@
+import Synchronization
+
+/// The memory that the part buffers of a store's uploads may hold between them.
+///
+/// A writer alone gets its backend's preferred part (fewer, larger writes cost the least CPU
+/// per byte). When many write at once they share the budget: each new writer halves its part
+/// until its share fits, down to ``floor``, so sixteen concurrent uploads to the filesystem
+/// hold 128 KiB parts instead of 512 KiB, and a thousand do not hold half a GiB. A backend's
+/// minimum part (S3's 5 MiB) is never undercut: the budget only shrinks parts a backend can
+/// take smaller.
+///
+/// A share is fixed when the writer starts (one request's body); a writer that finishes
+/// hands its share back when its ``Lease`` is freed.
+final class UploadBufferBudget: Sendable {
+    /// Bytes the part buffers of all writers together should stay within.
+    let total: Int
+    /// The smallest part the budget hands out.
+    let floor: Int
+    private let writers = Atomic<Int>(0)
+
+    init(total: Int = 2 << 20, floor: Int = 64 << 10) {
+        precondition(total > 0 && floor > 0)
+        self.total = total
+        self.floor = floor
+    }
+
+    /// Writers holding a share now.
+    var activeWriters: Int { writers.load(ordering: .relaxed) }
+
+    /// A share for one more writer: `preferred` halved while the share of the budget per
+    /// writer is smaller (not below ``floor``), and never below `minimum`.
+    func lease(preferred: Int, minimum: Int) -> Lease {
+        let count = writers.add(1, ordering: .relaxed).newValue
+        let share = total / count
+        var size = max(preferred, 1)
+        while size > share, size / 2 >= floor { size /= 2 }
+        return Lease(partSize: max(size, minimum), budget: self)
+    }
+
+    fileprivate func release() {
+        writers.subtract(1, ordering: .relaxed)
+    }
+
+    /// One writer's share; handed back when freed.
+    final class Lease: Sendable {
+        let partSize: Int
+        private let budget: UploadBufferBudget
+
+        fileprivate init(partSize: Int, budget: UploadBufferBudget) {
+            self.partSize = partSize
+            self.budget = budget
+        }
+
+        deinit { budget.release() }
+    }
+}
