@@ -4,7 +4,8 @@ import NIOCore
 /// then reaches the route in half as many pieces, each a trip through the HTTP decoder
 /// and a hop to the request's task; the buffer shrinks again when reads are small. Not more:
 /// the request body stream queues up to four reads per connection (``BoundedHTTP1Channel``),
-/// and each concurrent upload holds that much.
+/// and each concurrent upload holds that much. The smallest upload part (the floor of
+/// `UploadBufferBudget` in KuraStorage) is this maximum, so full reads reach the disk uncopied.
 /// An HTTP/2 stream, whose connection reads for it, is left as it is. Passes everything
 /// through.
 final class LargeReadsHandler: ChannelInboundHandler, RemovableChannelHandler {

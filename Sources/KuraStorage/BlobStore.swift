@@ -31,7 +31,7 @@ public final class BlobStore: Sendable {
     /// - Parameter uploadBufferBytes: what the part buffers of concurrent uploads should hold
     ///   between them (see ``UploadBufferBudget``).
     public init(
-        backend: any ObjectBackend, defaultAlgorithm: DigestAlgorithm = .sha256, hooks: Hooks = Hooks(), uploadBufferBytes: Int = 2 << 20
+        backend: any ObjectBackend, defaultAlgorithm: DigestAlgorithm = .sha256, hooks: Hooks = Hooks(), uploadBufferBytes: Int = 1 << 20
     ) {
         self.backend = backend
         self.defaultAlgorithm = defaultAlgorithm

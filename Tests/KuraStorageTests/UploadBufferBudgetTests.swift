@@ -10,7 +10,7 @@ import Testing
 @Suite("Upload buffer budget")
 struct UploadBufferBudgetTests {
     @Test func partsHalveAsWritersShareTheBudget() {
-        let budget = UploadBufferBudget(total: 2 << 20, floor: 64 << 10)
+        let budget = UploadBufferBudget(total: 1 << 20, floor: 128 << 10)
         var leases: [UploadBufferBudget.Lease] = []
         var sizes: [Int] = []
         for _ in 0..<40 {
@@ -18,10 +18,9 @@ struct UploadBufferBudgetTests {
             leases.append(lease)
             sizes.append(lease.partSize)
         }
-        #expect(Array(sizes[0..<4]) == Array(repeating: 512 << 10, count: 4))  // 4 × 512 KiB fit 2 MiB
-        #expect(Array(sizes[4..<8]) == Array(repeating: 256 << 10, count: 4))
-        #expect(Array(sizes[8..<16]) == Array(repeating: 128 << 10, count: 8))
-        #expect(sizes[16..<40].allSatisfy { $0 == 64 << 10 })  // the floor, however many
+        #expect(Array(sizes[0..<2]) == Array(repeating: 512 << 10, count: 2))  // 2 × 512 KiB fit 1 MiB
+        #expect(Array(sizes[2..<4]) == Array(repeating: 256 << 10, count: 2))
+        #expect(sizes[4..<40].allSatisfy { $0 == 128 << 10 })  // the floor, however many
         #expect(budget.activeWriters == 40)
         leases.removeAll()
         #expect(budget.activeWriters == 0)
@@ -29,10 +28,10 @@ struct UploadBufferBudgetTests {
     }
 
     @Test func aBackendsMinimumPartIsNeverUndercut() {
-        let budget = UploadBufferBudget(total: 1 << 20, floor: 64 << 10)
+        let budget = UploadBufferBudget(total: 1 << 20, floor: 128 << 10)
         let held = (0..<8).map { _ in budget.lease(preferred: 8 << 20, minimum: 5 << 20) }
         #expect(held.allSatisfy { $0.partSize == 5 << 20 })
-        #expect(budget.lease(preferred: 32 << 10, minimum: 1).partSize == 32 << 10)  // below the floor: left as preferred
+        #expect(budget.lease(preferred: 64 << 10, minimum: 1).partSize == 64 << 10)  // below the floor: left as preferred
     }
 
     /// Bodies being written hold their share until they end, whether stored or refused.

@@ -4,10 +4,12 @@ import Synchronization
 ///
 /// A writer alone gets its backend's preferred part (fewer, larger writes cost the least CPU
 /// per byte). When many write at once they share the budget: each new writer halves its part
-/// until its share fits, down to ``floor``, so sixteen concurrent uploads to the filesystem
-/// hold 128 KiB parts instead of 512 KiB, and a thousand do not hold half a GiB. A backend's
-/// minimum part (S3's 5 MiB) is never undercut: the budget only shrinks parts a backend can
-/// take smaller.
+/// until its share fits, down to ``floor``, so five or more concurrent uploads to the
+/// filesystem hold 128 KiB parts instead of 512 KiB, and a thousand do not hold half a GiB.
+/// The floor is the largest read an HTTP connection hands over (``LargeReadsHandler`` in
+/// KuraHTTP): a part is never smaller than a read, so full reads go to the backend as they
+/// are, without a copy. A backend's minimum part (S3's 5 MiB) is never undercut: the budget
+/// only shrinks parts a backend can take smaller.
 ///
 /// A share is fixed when the writer starts (one request's body); a writer that finishes
 /// hands its share back when its ``Lease`` is freed.
@@ -18,7 +20,7 @@ final class UploadBufferBudget: Sendable {
     let floor: Int
     private let writers = Atomic<Int>(0)
 
-    init(total: Int = 2 << 20, floor: Int = 64 << 10) {
+    init(total: Int = 1 << 20, floor: Int = 128 << 10) {
         precondition(total > 0 && floor > 0)
         self.total = total
         self.floor = floor
