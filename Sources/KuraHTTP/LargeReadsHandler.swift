@@ -3,7 +3,7 @@ import NIOCore
 /// Lets a connection read up to 128 KiB at a time (NIO's default stops at 64 KiB). An upload
 /// then reaches the route in half as many pieces, each a trip through the HTTP decoder
 /// and a hop to the request's task; the buffer shrinks again when reads are small. Not more:
-/// the request body stream queues up to four reads per connection (``BoundedHTTP1Channel``),
+/// the request body stream queues up to two reads per connection (``BoundedHTTP1Channel``),
 /// and each concurrent upload holds that much. The smallest upload part (the floor of
 /// `UploadBufferBudget` in KuraStorage) is this maximum, so full reads reach the disk uncopied.
 /// An HTTP/2 stream, whose connection reads for it, is left as it is. Passes everything
