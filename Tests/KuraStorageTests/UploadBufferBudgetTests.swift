@@ -27,11 +27,20 @@ struct UploadBufferBudgetTests {
         #expect(budget.lease(preferred: 512 << 10, minimum: 1).partSize == 512 << 10)
     }
 
-    @Test func aBackendsMinimumPartIsNeverUndercut() {
+    /// S3's parts (5 MiB at least) are a protocol matter: the budget leaves them as preferred.
+    @Test func aBackendWithALargeMinimumPartKeepsItsPreferredPart() {
         let budget = UploadBufferBudget(total: 1 << 20, floor: 128 << 10)
         let held = (0..<8).map { _ in budget.lease(preferred: 8 << 20, minimum: 5 << 20) }
-        #expect(held.allSatisfy { $0.partSize == 5 << 20 })
+        #expect(held.allSatisfy { $0.partSize == 8 << 20 })
         #expect(budget.lease(preferred: 64 << 10, minimum: 1).partSize == 64 << 10)  // below the floor: left as preferred
+    }
+
+    @Test func aWriterAloneGetsItsPreferredPartEvenAboveTheBudget() {
+        let budget = UploadBufferBudget(total: 1 << 20, floor: 128 << 10)
+        let alone = budget.lease(preferred: 4 << 20, minimum: 1)
+        #expect(alone.partSize == 4 << 20)
+        let second = budget.lease(preferred: 4 << 20, minimum: 1)
+        #expect(second.partSize == 2 << 20)  // the budget counts as one preferred part, shared by two
     }
 
     /// Bodies being written hold their share until they end, whether stored or refused.

@@ -91,12 +91,15 @@ public struct SeaweedFS: Sendable {
         public let seaweed: SeaweedFS
         private let arguments: [String]
         private let executable: String
+        /// Every port the process listens on, kept for a restart.
+        private let ports: [Int]
         private let process = Mutex<ChildProcess?>(nil)
 
-        private init(seaweed: SeaweedFS, executable: String, arguments: [String]) {
+        private init(seaweed: SeaweedFS, executable: String, arguments: [String], ports: [Int]) {
             self.seaweed = seaweed
             self.executable = executable
             self.arguments = arguments
+            self.ports = ports
         }
 
         /// Free ports are found before weed binds them, and weed also binds port+10000 for
@@ -139,7 +142,7 @@ public struct SeaweedFS: Sendable {
                 bucket: "kura-tests")
             SeaweedFS.cleanupDirectories.withLock { $0.append(directory) }
             SeaweedFS.installExitHandler()
-            let server = Server(seaweed: seaweed, executable: weed, arguments: arguments)
+            let server = Server(seaweed: seaweed, executable: weed, arguments: arguments, ports: ports)
             try await server.run()
             return server
         }
@@ -161,13 +164,27 @@ public struct SeaweedFS: Sendable {
         }
 
         /// Starts the process again over the same data and ports, and waits until it is writable.
+        ///
+        /// While the process was down, another test's outgoing connection can have been given
+        /// one of its ports as its local port (they come from the same ephemeral range), and
+        /// weed then fails to listen there. A failed start waits until every port can be bound
+        /// again and tries again (twice at most).
         public func restart() async throws {
             if let running = process.withLock({ p -> ChildProcess? in defer { p = nil }; return p }) {
                 running.signal(SIGKILL)
                 await running.wait()
                 _ = SeaweedFS.pids.withLock { $0.remove(running.pid) }
             }
-            try await run()
+            var attempt = 1
+            while true {
+                do { return try await run() } catch Failure.didNotStart where attempt < 3 {
+                    attempt += 1
+                    let ports = self.ports
+                    try await Poll.until("SeaweedFS's ports free again", timeout: .seconds(120), interval: .milliseconds(200)) {
+                        ports.allSatisfy(SeaweedFS.canListen(on:)) ? true : nil
+                    }
+                }
+            }
         }
 
         private func run() async throws {
@@ -254,6 +271,27 @@ public struct SeaweedFS: Sendable {
             if port + 10000 < 65536, !ports.contains(port) { ports.append(port) }
         }
         return ports
+    }
+
+    /// Whether a listener could bind 127.0.0.1:`port` now (with `SO_REUSEADDR`, as weed's
+    /// listeners do, so closed connections in TIME_WAIT do not count).
+    static func canListen(on port: Int) -> Bool {
+        #if canImport(Glibc)
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let s = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard s >= 0 else { return false }
+        defer { close(s) }
+        var yes: Int32 = 1
+        _ = setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 
     /// A TCP socket bound to a free loopback port, not listening: while it stays open, no one

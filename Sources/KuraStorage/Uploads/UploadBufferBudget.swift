@@ -8,8 +8,9 @@ import Synchronization
 /// filesystem hold 128 KiB parts instead of 512 KiB, and a thousand do not hold half a GiB.
 /// The floor is the largest read an HTTP connection hands over (``LargeReadsHandler`` in
 /// KuraHTTP): a part is never smaller than a read, so full reads go to the backend as they
-/// are, without a copy. A backend's minimum part (S3's 5 MiB) is never undercut: the budget
-/// only shrinks parts a backend can take smaller.
+/// are, without a copy. A backend whose minimum part is above the floor (S3: 5 MiB) keeps its
+/// preferred part whatever the budget: there the part size is a protocol matter (and decides
+/// which bytes of a chunked upload wait as a tail), not a buffer to trim.
 ///
 /// A share is fixed when the writer starts (one request's body); a writer that finishes
 /// hands its share back when its ``Lease`` is freed.
@@ -30,13 +31,15 @@ final class UploadBufferBudget: Sendable {
     var activeWriters: Int { writers.load(ordering: .relaxed) }
 
     /// A share for one more writer: `preferred` halved while the share of the budget per
-    /// writer is smaller (not below ``floor``), and never below `minimum`.
+    /// writer is smaller, not below ``floor``; `preferred` as it is when `minimum` is above
+    /// the floor. A writer alone always gets `preferred`.
     func lease(preferred: Int, minimum: Int) -> Lease {
         let count = writers.add(1, ordering: .relaxed).newValue
-        let share = total / count
-        var size = max(preferred, 1)
+        var size = max(preferred, minimum, 1)
+        guard minimum <= floor else { return Lease(partSize: size, budget: self) }
+        let share = max(total, size) / count
         while size > share, size / 2 >= floor { size /= 2 }
-        return Lease(partSize: max(size, minimum), budget: self)
+        return Lease(partSize: size, budget: self)
     }
 
     fileprivate func release() {
