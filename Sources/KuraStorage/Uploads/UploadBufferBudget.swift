@@ -5,8 +5,8 @@ import Synchronization
 /// A writer alone gets its backend's preferred part (fewer, larger writes cost the least CPU
 /// per byte). When many write at once they share the budget: each new writer halves its part
 /// until its share fits, down to ``floor``, so five or more concurrent uploads to the
-/// filesystem hold 128 KiB parts instead of 512 KiB, and a thousand do not hold half a GiB.
-/// The floor is the largest read an HTTP connection hands over (``LargeReadsHandler`` in
+/// filesystem hold 128 KiB parts instead of 512 KiB (a thousand hold 128 MiB, not half a
+/// GiB). The floor is the largest read an HTTP connection hands over (`LargeReadsHandler` in
 /// KuraHTTP): a part is never smaller than a read, so full reads go to the backend as they
 /// are, without a copy. A backend whose minimum part is above the floor (S3: 5 MiB) keeps its
 /// preferred part whatever the budget: there the part size is a protocol matter (and decides
@@ -22,9 +22,8 @@ final class UploadBufferBudget: Sendable {
     private let writers = Atomic<Int>(0)
 
     init(total: Int = 1 << 20, floor: Int = 128 << 10) {
-        precondition(total > 0 && floor > 0)
-        self.total = total
-        self.floor = floor
+        self.total = max(total, 1)
+        self.floor = max(floor, 1)
     }
 
     /// Writers holding a share now.
