@@ -16,6 +16,10 @@ import Testing
 /// test computes from what it sent.
 @Suite struct UsageMeteringTests {
     @Test func reportMatchesWhatWasSent() async throws {
+        // Usage is kept per hour and a report counts the hours that start in its range: a
+        // range from an hour before the first request holds that request's hour, even when
+        // the test crosses the hour (from "an hour before the report" did not, once, at 08:00).
+        let testStart = Date()
         try await withTemporaryDirectory { dir in
             try await withMeteredServer(dataDirectory: dir) { client, _, root in
                 try await client.makeNamespace("team", root: root)
@@ -60,7 +64,7 @@ import Testing
                 // Root lists the catalog: metered outside any namespace, on root's key.
                 #expect(try await client.v2(.get, "_catalog", as: root).status == .ok)
 
-                let from = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-3600))
+                let from = ISO8601DateFormatter().string(from: testStart.addingTimeInterval(-3600))
                 let to = ISO8601DateFormatter().string(from: Date().addingTimeInterval(3600))
                 let report = try await client.admin(.get, "usage?namespace=team&from=\(from)&to=\(to)", as: ci)
                 #expect(report.status == .ok)
@@ -122,6 +126,10 @@ import Testing
     /// A client that leaves mid-download is metered for the bytes written to it, not for the
     /// blob's declared length.
     @Test func bytesOutCountsWhatWasWrittenWhenTheClientLeaves() async throws {
+        // Usage is kept per hour and a report counts the hours that start in its range: a
+        // range from an hour before the first request holds that request's hour, even when
+        // the test crosses the hour (from "an hour before the report" did not, once, at 08:00).
+        let testStart = Date()
         try await withTemporaryDirectory { dir in
             try await withMeteredServer(dataDirectory: dir) { client, services, root in
                 try await client.makeNamespace("team", root: root)
@@ -147,7 +155,7 @@ import Testing
                 }
 
                 // The server reports once its next write fails; the report flushes the meter.
-                let from = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-3600))
+                let from = ISO8601DateFormatter().string(from: testStart.addingTimeInterval(-3600))
                 let to = ISO8601DateFormatter().string(from: Date().addingTimeInterval(3600))
                 var pull: [String: Any]?
                 for _ in 0..<100 where pull == nil {
