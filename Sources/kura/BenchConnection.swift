@@ -96,14 +96,16 @@ struct BenchConnection {
 
     private mutating func readResponse(keepBody: Bool) async throws -> Response {
         var searched = 0
-        var headLength = Self.headLength(in: pending, from: 0)
-        while headLength == nil {
+        var found = Self.headLength(in: pending, from: 0)
+        while found == nil {
             searched = max(0, pending.readableBytes - 3)
             try await receive()
-            headLength = Self.headLength(in: pending, from: searched)
+            found = Self.headLength(in: pending, from: searched)
         }
-        let head = pending.readSlice(length: headLength! + 4)!
-        let parsed = try head.withUnsafeReadableBytes { try Self.parseHead($0[..<headLength!]) }
+        guard let headLength = found, let head = pending.readSlice(length: headLength + 4) else {
+            throw BenchClient.Failure(description: "response head not found")
+        }
+        let parsed = try head.withUnsafeReadableBytes { try Self.parseHead($0[..<headLength]) }
         var response = parsed.response
         let status = response.status
         if (100..<200).contains(status) || status == 204 || status == 304 { return response }

@@ -276,49 +276,48 @@ public struct SeaweedFS: Sendable {
     /// Whether a listener could bind 127.0.0.1:`port` now (with `SO_REUSEADDR`, as weed's
     /// listeners do, so closed connections in TIME_WAIT do not count).
     static func canListen(on port: Int) -> Bool {
-        #if canImport(Glibc)
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let s = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard s >= 0 else { return false }
-        defer { close(s) }
-        var yes: Int32 = 1
-        _ = setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
+        guard let s = try? bindLoopback(port: UInt16(truncatingIfNeeded: port), reuseAddress: true) else { return false }
+        close(s)
+        return true
     }
 
     /// A TCP socket bound to a free loopback port, not listening: while it stays open, no one
     /// else can take the port and a connection to it is refused.
     public static func boundLoopbackSocket() throws -> (socket: Int32, port: Int) {
+        let s = try bindLoopback(port: 0, reuseAddress: false)
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &length) }
+        }
+        return (s, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    /// A TCP socket bound to 127.0.0.1:`port` (0: any free port); closed again if it cannot bind.
+    private static func bindLoopback(port: UInt16, reuseAddress: Bool) throws -> Int32 {
         #if canImport(Glibc)
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
         let s = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard s >= 0 else { throw Failure.didNotStart("socket: errno \(errno)") }
+        if reuseAddress {
+            var yes: Int32 = 1
+            _ = setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = in_port_t(port.bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard bound == 0 else {
+            let error = errno
             close(s)
-            throw Failure.didNotStart("bind: errno \(errno)")
+            throw Failure.didNotStart("bind: errno \(error)")
         }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &length) }
-        }
-        return (s, Int(UInt16(bigEndian: address.sin_port)))
+        return s
     }
 
     public static func findExecutable(_ name: String) -> String? { TestTools.path(name) }
