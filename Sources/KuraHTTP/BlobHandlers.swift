@@ -5,8 +5,9 @@ import KuraRegistry
 import NIOCore
 
 extension RegistryAPI {
-    /// GET/HEAD `/v2/<name>/blobs/<digest>`, with `Range` support on GET.
-    func getBlob(_ request: Request, _ name: RepositoryName, _ digestText: String) async throws -> Response {
+    /// GET/HEAD `/v2/<name>/blobs/<digest>`, with `Range` support on GET; a stored blob's body
+    /// is written from `eventLoop`.
+    func getBlob(_ request: Request, _ name: RepositoryName, _ digestText: String, writingOn eventLoop: any EventLoop) async throws -> Response {
         let digest = try parseDigest(digestText)
         if let proxy, proxy.covers(name), let response = try await proxiedBlob(proxy, request, name, digest) { return response }
         let info = try await registry.blobInfo(digest, in: name)
@@ -35,12 +36,12 @@ extension RegistryAPI {
         case .whole:
             let read = try await registry.readBlob(info, range: nil)
             headers[.contentLength] = String(read.size)
-            return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: read.body))
+            return Response(status: .ok, headers: headers, body: .streaming(read.body, writingOn: eventLoop))
         case .partial(let range):
             let read = try await registry.readBlob(info, range: range)
             headers[.contentLength] = String(range.count)
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(read.size)"
-            return Response(status: .partialContent, headers: headers, body: ResponseBody(asyncSequence: read.body))
+            return Response(status: .partialContent, headers: headers, body: .streaming(read.body, writingOn: eventLoop))
         }
     }
 

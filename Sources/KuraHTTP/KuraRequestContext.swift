@@ -10,10 +10,14 @@ public struct KuraRequestContext: RequestContext, RemoteAddressRequestContext {
     /// Set by ``ListenerMiddleware``: the client's view of the endpoint, with trusted
     /// `X-Forwarded-*` applied.
     public var resolvedOrigin: RequestOrigin?
+    /// The loop of the connection's channel; blob bodies are written from it
+    /// (``ResponseBody/streaming(_:writingOn:)``).
+    package let eventLoop: any EventLoop
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        eventLoop = source.channel.eventLoop
     }
 
     /// The client's IP address as text (from a trusted proxy's `X-Forwarded-For`).

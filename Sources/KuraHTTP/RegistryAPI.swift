@@ -35,14 +35,16 @@ public struct RegistryAPI: Sendable {
         for path in ["/v2", "/v2/**"] {
             for method in methods {
                 router.on(RouterPath(path), method: method) { request, context in
-                    await self.respond(to: request, logger: context.logger, origin: context.origin(of: request))
+                    await self.respond(
+                        to: request, logger: context.logger, origin: context.origin(of: request), eventLoop: context.eventLoop)
                 }
             }
         }
     }
 
-    /// Answers one request; never throws (errors become error responses).
-    func respond(to request: Request, logger: Logger, origin: RequestOrigin) async -> Response {
+    /// Answers one request; never throws (errors become error responses). Blob bodies are
+    /// written from `eventLoop`, the connection's.
+    func respond(to request: Request, logger: Logger, origin: RequestOrigin, eventLoop: any EventLoop) async -> Response {
         let isHead = request.method == .head
         var response: Response
         do {
@@ -58,7 +60,7 @@ public struct RegistryAPI: Sendable {
             if let observation { observe(endpoint, request: request, caller: caller, into: observation) }
             // What the registry does for this request is announced as the caller's doing.
             response = try await RegistryEvents.withActor(caller.eventActor) {
-                try await dispatch(endpoint, request: request, caller: caller, logger: logger)
+                try await dispatch(endpoint, request: request, caller: caller, logger: logger, eventLoop: eventLoop)
             }
         } catch let failure as AuthorizationFailure {
             response = failure.response(isHead: isHead)
@@ -73,7 +75,9 @@ public struct RegistryAPI: Sendable {
         return response
     }
 
-    private func dispatch(_ endpoint: V2Endpoint, request: Request, caller: Caller, logger: Logger) async throws -> Response {
+    private func dispatch(
+        _ endpoint: V2Endpoint, request: Request, caller: Caller, logger: Logger, eventLoop: any EventLoop
+    ) async throws -> Response {
         let method = request.method
         switch (endpoint, method) {
         case (.base, .get), (.base, .head):
@@ -89,7 +93,7 @@ public struct RegistryAPI: Sendable {
         case (.manifest(let name, let reference), .delete):
             return try await deleteManifest(name, reference)
         case (.blob(let name, let digest), .get), (.blob(let name, let digest), .head):
-            return try await getBlob(request, name, digest)
+            return try await getBlob(request, name, digest, writingOn: eventLoop)
         case (.blob(let name, let digest), .delete):
             return try await deleteBlob(name, digest)
         case (.uploads(let name), .post):

@@ -1,4 +1,5 @@
 import Foundation
+import KuraHTTP
 import NIOCore
 import NIOPosix
 import NIOSSL

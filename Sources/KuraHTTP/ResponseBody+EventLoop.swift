@@ -1,0 +1,25 @@
+package import Hummingbird
+package import NIOCore
+
+extension ResponseBody {
+    /// A body streamed from `sequence`, written from a task that prefers the connection's
+    /// event loop.
+    ///
+    /// Each write then goes to the channel without a hop to the loop, and the task resumes on
+    /// the loop when the channel takes more, instead of waking a pool thread for each buffer.
+    /// Measured on a 64 MiB pull: 1–9 % faster and ~9 % less server CPU (docs/benchmarks.md).
+    /// The sequence must not compute or block on the loop: the file reader's `pread`s run on
+    /// its own thread pool and its read-ahead in a task of its own (an unstructured task does
+    /// not inherit the preference).
+    package static func streaming<Buffers: AsyncSequence & Sendable>(
+        _ sequence: Buffers, writingOn eventLoop: any EventLoop
+    ) -> ResponseBody where Buffers.Element == ByteBuffer {
+        let executor = EventLoopExecutor(eventLoop)
+        return ResponseBody { writer in
+            try await withTaskExecutorPreference(executor) {
+                try await writer.write(sequence)
+                try await writer.finish(nil)
+            }
+        }
+    }
+}
