@@ -162,6 +162,33 @@ struct TieredBackendTests {
 
 @Suite("TieredBackend: damaged cache")
 struct TieredBackendDamageTests {
+    /// A cached copy is re-hashed beside the stream as it leaves the cache (the reader may be
+    /// a connection's event loop): a copy of several chunks damaged on disk still never
+    /// reaches the reader whole, and a good one is served exactly.
+    @Test func aLargeCorruptedCacheFileFailsBeforeItsLastByte() async throws {
+        try await withTemporaryDirectory { base in
+            let remote = try FileSystemBackend(root: "\(base)/remote")
+            let tiered = try await TieredBackend(remote: remote, cacheDirectory: "\(base)/cache", maxBytes: 16 << 20)
+            let bytes = testBytes(3 << 20 + 7, seed: 9)
+            let key = ObjectKey(blob: sha256(bytes))
+            try await remote.put(key, bytes: ByteBuffer(bytes: bytes))
+            #expect(try await collect(tiered.get(key, range: nil).body) == bytes)  // fills the cache
+            #expect(try await collect(tiered.get(key, range: nil).body) == bytes)  // a hit, checked beside the stream
+            #expect(tiered.statistics.hits == 1 && tiered.statistics.corruptCopies == 0)
+            let path = "\(base)/cache/\(key.value)"
+            var damaged = try Data(contentsOf: URL(fileURLWithPath: path))
+            damaged[(3 << 20) / 2] ^= 0x01
+            try damaged.write(to: URL(fileURLWithPath: path))
+            var received = 0
+            await #expect(throws: StorageError.self) {
+                for try await chunk in try await tiered.get(key, range: nil).body { received += chunk.readableBytes }
+            }
+            #expect(received < bytes.count)
+            #expect(!tiered.isCached(key))
+            #expect(tiered.statistics.corruptCopies == 1)
+        }
+    }
+
     @Test func aCorruptedCacheFileIsDetectedDroppedAndRefetched() async throws {
         try await withTemporaryDirectory { base in
             let remote = try FileSystemBackend(root: "\(base)/remote")

@@ -1,10 +1,11 @@
 public import KuraCore
 public import NIOCore
 
-/// Bytes on their way somewhere, hashed as they pass, with the last buffer held back until
-/// the whole content has been checked against its digest (and its size, when given). A
-/// source that sends other bytes than the digest names, or too few or too many, makes the
-/// sequence fail before its end, so whoever consumes it never receives a complete body.
+/// Bytes on their way somewhere, hashed as they pass (or beside them, on a task of their
+/// own), with the last buffer held back until the whole content has been checked against its
+/// digest (and its size, when given). A source that sends other bytes than the digest names,
+/// or too few or too many, makes the sequence fail before its end, so whoever consumes it
+/// never receives a complete body.
 ///
 /// Used wherever bytes arrive from somewhere that could lie or break: the cache tier's fills
 /// and cached reads, the mirror's blob copies and the pull-through cache's fills. Their
@@ -40,12 +41,20 @@ public struct DigestVerifyingSequence<Base: AsyncSequence & Sendable>: AsyncSequ
     let digest: Digest?
     let size: Int64?
     let hooks: Hooks
+    /// When set, the bytes are hashed on a task of their own (``SideHasher``, at most this
+    /// many bytes behind) instead of in `next()`: for a reader that runs on an event loop.
+    let hashBesideLag: Int?
 
     public init(_ base: Base, digest: Digest?, size: Int64? = nil, hooks: Hooks = Hooks()) {
+        self.init(base, digest: digest, size: size, hooks: hooks, hashBesideLag: nil)
+    }
+
+    init(_ base: Base, digest: Digest?, size: Int64? = nil, hooks: Hooks = Hooks(), hashBesideLag: Int?) {
         self.base = base
         self.digest = digest
         self.size = size
         self.hooks = hooks
+        self.hashBesideLag = hashBesideLag
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
@@ -54,6 +63,7 @@ public struct DigestVerifyingSequence<Base: AsyncSequence & Sendable>: AsyncSequ
         let size: Int64?
         let hooks: Hooks
         var hasher: ContentHasher?
+        let sideHasher: SideHasher?
         var received: Int64 = 0
         var held: ByteBuffer?
         var finished = false
@@ -64,7 +74,7 @@ public struct DigestVerifyingSequence<Base: AsyncSequence & Sendable>: AsyncSequ
                 while true {
                     guard let buffer = try await base.next() else {
                         finished = true
-                        try check()
+                        try await check()
                         try await hooks.verified?()
                         return try await handOn(held)
                     }
@@ -74,7 +84,7 @@ public struct DigestVerifyingSequence<Base: AsyncSequence & Sendable>: AsyncSequ
                         throw DigestVerificationError.sizeMismatch(digest: digest, expected: size, actual: received)
                     }
                     await hooks.received?(buffer)
-                    hasher?.update(buffer)
+                    if let sideHasher { await sideHasher.add([buffer]) } else { hasher?.update(buffer) }
                     // Each buffer takes the hold-back slot and releases the one before it.
                     let previous = held
                     held = buffer
@@ -82,19 +92,26 @@ public struct DigestVerifyingSequence<Base: AsyncSequence & Sendable>: AsyncSequ
                 }
             } catch {
                 finished = true
+                sideHasher?.cancel()
                 if let replacement = await hooks.failed?(error) { throw replacement }
                 throw error
             }
         }
 
-        private mutating func check() throws {
+        private func check() async throws {
             if let size, received != size {
                 throw DigestVerificationError.sizeMismatch(digest: digest, expected: size, actual: received)
             }
-            if let digest, let hasher {
-                let actual = hasher.finalize()
-                guard actual == digest else { throw DigestVerificationError.digestMismatch(expected: digest, actual: actual) }
+            guard let digest else { return }
+            let actual: Digest
+            if let sideHasher {
+                actual = await sideHasher.finish()
+            } else if let hasher {
+                actual = hasher.finalize()
+            } else {
+                return
             }
+            guard actual == digest else { throw DigestVerificationError.digestMismatch(expected: digest, actual: actual) }
         }
 
         private func handOn(_ buffer: ByteBuffer?) async throws -> ByteBuffer? {
@@ -105,6 +122,9 @@ public struct DigestVerifyingSequence<Base: AsyncSequence & Sendable>: AsyncSequ
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: base.makeAsyncIterator(), digest: digest, size: size, hooks: hooks, hasher: digest.map { ContentHasher($0.algorithm) })
+        let beside = digest.flatMap { digest in hashBesideLag.map { SideHasher(digest.algorithm, maxLag: $0) } }
+        return AsyncIterator(
+            base: base.makeAsyncIterator(), digest: digest, size: size, hooks: hooks,
+            hasher: beside == nil ? digest.map { ContentHasher($0.algorithm) } : nil, sideHasher: beside)
     }
 }

@@ -121,16 +121,20 @@ public final class TieredBackend: ObjectBackend {
                 Counter(label: "kura_cache_hits_total").increment()
                 Counter(label: "kura_cache_bytes_total", dimensions: [("source", "cache")]).increment(by: read.range.count)
                 // Whole blobs are re-hashed as they leave the cache: a copy damaged on disk is
-                // dropped (the next read refetches it) and never reaches a client whole.
+                // dropped (the next read refetches it) and never reaches a client whole. The
+                // hash runs beside the stream, as a fill's does: the reader may be a client
+                // connection's event loop (a blob GET's body), which must not spend a
+                // millisecond per chunk hashing while its other connections wait.
                 if range == nil, let digest = Self.digest(of: key) {
-                    let checked = DigestVerifyingSequence(read.body, digest: digest, hooks: .init(failed: { [self] error in
+                    let hooks = DigestVerifyingSequence<ObjectBody>.Hooks(failed: { [self] error in
                         guard error is DigestVerificationError else { return nil }
                         forget(key)
                         _ = try? await cache.delete(key)
                         state.withLock { $0.statistics.corruptCopies += 1 }
                         Counter(label: "kura_cache_corrupt_total").increment()
                         return StorageError.backend("cached copy of \(key) is corrupt; dropped")
-                    }))
+                    })
+                    let checked = DigestVerifyingSequence(read.body, digest: digest, hooks: hooks, hashBesideLag: Self.fillHashLagBytes)
                     return ObjectRead(size: read.size, range: read.range, body: Self.body(checked))
                 }
                 return read
