@@ -9,7 +9,7 @@ package import NIOCore
 /// that computes — hashing, JSON, a handler's rules — stays on the global pool: on the loop it
 /// would delay every other connection the loop serves.
 package final class EventLoopExecutor: TaskExecutor {
-    package let eventLoop: any EventLoop
+    private let eventLoop: any EventLoop
 
     package init(_ eventLoop: any EventLoop) {
         self.eventLoop = eventLoop

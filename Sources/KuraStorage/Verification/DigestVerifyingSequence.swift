@@ -62,8 +62,7 @@ public struct DigestVerifyingSequence<Base: AsyncSequence & Sendable>: AsyncSequ
         let digest: Digest?
         let size: Int64?
         let hooks: Hooks
-        var hasher: ContentHasher?
-        let sideHasher: SideHasher?
+        var hashing: Hashing
         var received: Int64 = 0
         var held: ByteBuffer?
         var finished = false
@@ -84,7 +83,13 @@ public struct DigestVerifyingSequence<Base: AsyncSequence & Sendable>: AsyncSequ
                         throw DigestVerificationError.sizeMismatch(digest: digest, expected: size, actual: received)
                     }
                     await hooks.received?(buffer)
-                    if let sideHasher { await sideHasher.add([buffer]) } else { hasher?.update(buffer) }
+                    switch hashing {
+                    case .none: break
+                    case .inline(var hasher):
+                        hasher.update(buffer)
+                        hashing = .inline(hasher)
+                    case .beside(let sideHasher): await sideHasher.add([buffer])
+                    }
                     // Each buffer takes the hold-back slot and releases the one before it.
                     let previous = held
                     held = buffer
@@ -92,7 +97,7 @@ public struct DigestVerifyingSequence<Base: AsyncSequence & Sendable>: AsyncSequ
                 }
             } catch {
                 finished = true
-                sideHasher?.cancel()
+                if case .beside(let sideHasher) = hashing { sideHasher.cancel() }
                 if let replacement = await hooks.failed?(error) { throw replacement }
                 throw error
             }
@@ -104,12 +109,10 @@ public struct DigestVerifyingSequence<Base: AsyncSequence & Sendable>: AsyncSequ
             }
             guard let digest else { return }
             let actual: Digest
-            if let sideHasher {
-                actual = await sideHasher.finish()
-            } else if let hasher {
-                actual = hasher.finalize()
-            } else {
-                return
+            switch hashing {
+            case .none: return
+            case .inline(let hasher): actual = hasher.finalize()
+            case .beside(let sideHasher): actual = await sideHasher.finish()
             }
             guard actual == digest else { throw DigestVerificationError.digestMismatch(expected: digest, actual: actual) }
         }
@@ -122,9 +125,20 @@ public struct DigestVerifyingSequence<Base: AsyncSequence & Sendable>: AsyncSequ
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        let beside = digest.flatMap { digest in hashBesideLag.map { SideHasher(digest.algorithm, maxLag: $0) } }
-        return AsyncIterator(
-            base: base.makeAsyncIterator(), digest: digest, size: size, hooks: hooks,
-            hasher: beside == nil ? digest.map { ContentHasher($0.algorithm) } : nil, sideHasher: beside)
+        let hashing: Hashing
+        switch (digest, hashBesideLag) {
+        case (nil, _): hashing = .none
+        case (let digest?, nil): hashing = .inline(ContentHasher(digest.algorithm))
+        case (let digest?, let lag?): hashing = .beside(SideHasher(digest.algorithm, maxLag: lag))
+        }
+        return AsyncIterator(base: base.makeAsyncIterator(), digest: digest, size: size, hooks: hooks, hashing: hashing)
+    }
+
+    /// Where the bytes are hashed: nowhere (no digest to check), in `next()`, or on a task
+    /// of their own.
+    enum Hashing: Sendable {
+        case none
+        case inline(ContentHasher)
+        case beside(SideHasher)
     }
 }
