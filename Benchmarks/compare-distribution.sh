@@ -27,36 +27,6 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-wait_ready() {
-    for _ in $(seq 1 200); do
-        if curl -s -o /dev/null "http://127.0.0.1:$1/v2/"; then return 0; fi
-        sleep 0.05
-    done
-    log "server on port $1 did not start"; return 1
-}
-
-# start_server kura|dist ROOT -> sets SERVER_PID
-start_server() {
-    local kind=$1 root=$2
-    rm -rf "$root"; mkdir -p "$root"
-    if [ "$kind" = kura ]; then
-        KURA_ACCESS_ENABLED=false KURA_GC_ENABLED=false KURA_USAGE_ENABLED=false \
-            "$KURA" serve --listen "127.0.0.1:$KURA_PORT" --data "$root" --metrics-listen off --log-level warning \
-            >"$root.log" 2>&1 &
-        SERVER_PID=$!; PIDS+=("$SERVER_PID"); wait_ready "$KURA_PORT"
-    else
-        cat >"$root.yml" <<EOF
-version: 0.1
-log: {level: warn, accesslog: {disabled: true}}
-storage: {filesystem: {rootdirectory: $root}, delete: {enabled: true}}
-http: {addr: 127.0.0.1:$DIST_PORT}
-EOF
-        OTEL_TRACES_EXPORTER=none "$REGISTRY" serve "$root.yml" >"$root.log" 2>&1 &
-        SERVER_PID=$!; PIDS+=("$SERVER_PID"); wait_ready "$DIST_PORT"
-    fi
-}
-
-stop_server() { kill "$1"; wait "$1" 2>/dev/null || true; }
 peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
@@ -95,7 +65,7 @@ measure_server() {
     url="http://127.0.0.1:$port"
 
     if wants push-shm || wants pull || wants manifests || wants parallel || wants expect; then
-        start_server "$kind" "$SHM/$kind"
+        start_server "$kind" "$SHM/$kind" "$port"
         local pid=$SERVER_PID
         if wants push-shm; then
             # CPU per GiB of the server and of the client in the same run: on two cores they
@@ -165,7 +135,7 @@ measure_server() {
     fi
 
     if wants push-disk; then
-        start_server "$kind" "$DISK/$kind"
+        start_server "$kind" "$DISK/$kind" "$port"
         local pid=$SERVER_PID
         emit push-disk "$kind" "$("$KURA" bench push --url "$url" --size "${SIZE_MB}MiB" --count 8 --patch --json | json_field '["megabytesPerSecond"]')"
         local dd_out; dd_out=$(dd if=/dev/zero of="$DISK/dd.$kind" bs=1M count="$SIZE_MB" conv=fdatasync 2>&1 | tail -1)

@@ -1,8 +1,42 @@
-# Shared by the compare-*.sh benchmarks: progress on stderr, one "TAG SERVER VALUE" line per
+# Shared by the benchmark scripts (compare-*.sh, server-cost.sh): starting a server, progress on stderr, one "TAG SERVER VALUE" line per
 # measurement on stdout, and the medians of a run's lines (each server's against `dist`,
 # distribution, the reference, when it was measured).
 log() { echo "$*" >&2; }
 emit() { echo "$1 $2 $3"; }     # TAG SERVER VALUE
+
+# wait_ready PORT: until a registry answers /v2/ on 127.0.0.1:PORT (10 s at most).
+wait_ready() {
+    for _ in $(seq 1 200); do
+        if curl -s -o /dev/null "http://127.0.0.1:$1/v2/"; then return 0; fi
+        sleep 0.05
+    done
+    log "server on port $1 did not start"; return 1
+}
+
+# start_server kura|dist ROOT PORT: a fresh server on 127.0.0.1:PORT with its data in ROOT
+# (ROOT.yml and ROOT.log beside it): `$KURA serve` with access control, GC and usage metering
+# off, or distribution's `$REGISTRY` with the filesystem driver; both log warnings only. Sets
+# SERVER_PID and adds it to PIDS (the caller's clean-up kills what is left).
+start_server() {
+    local kind=$1 root=$2 port=$3
+    rm -rf "$root"; mkdir -p "$root"
+    if [ "$kind" = kura ]; then
+        KURA_ACCESS_ENABLED=false KURA_GC_ENABLED=false KURA_USAGE_ENABLED=false \
+            "$KURA" serve --listen "127.0.0.1:$port" --data "$root" --metrics-listen off --log-level warning \
+            >"$root.log" 2>&1 &
+    else
+        cat >"$root.yml" <<EOF
+version: 0.1
+log: {level: warn, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $root}, delete: {enabled: true}}
+http: {addr: 127.0.0.1:$port}
+EOF
+        OTEL_TRACES_EXPORTER=none "$REGISTRY" serve "$root.yml" >"$root.log" 2>&1 &
+    fi
+    SERVER_PID=$!; PIDS+=("$SERVER_PID"); wait_ready "$port"
+}
+
+stop_server() { kill "$1"; wait "$1" 2>/dev/null || true; }
 
 # medians FILE: per tag, in the order first measured: each server's median, its values, and
 # its ratio to distribution's median; "machine" lines (limits, load) as they are.

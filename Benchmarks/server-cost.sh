@@ -25,48 +25,32 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$SHM"; }
 trap cleanup EXIT
 
-# start SERVER: a fresh server on $PORT with its data in $SHM; sets SERVER_PID.
-start() {
-    rm -rf "$SHM"; mkdir -p "$SHM/data"
-    if [ "$1" = kura ]; then
-        KURA_ACCESS_ENABLED=false KURA_GC_ENABLED=false KURA_USAGE_ENABLED=false \
-            "$KURA" serve --listen "127.0.0.1:$PORT" --data "$SHM/data" --metrics-listen off --log-level warning \
-            >"$SHM/server.log" 2>&1 &
-    else
-        printf 'version: 0.1\nlog: {level: warn, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
-            "$SHM/data" "$PORT" >"$SHM/config.yml"
-        OTEL_TRACES_EXPORTER=none "$REGISTRY" serve "$SHM/config.yml" >"$SHM/server.log" 2>&1 &
-    fi
-    SERVER_PID=$!; PIDS+=("$SERVER_PID")
-    for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$PORT/v2/" && return 0; sleep 0.05; done
-    log "$1 did not start"; return 1
-}
-
 ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }   # user, system
 switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 
-# measure SERVER TAG SIZE COUNT PARALLEL: emits TAG-ms-per-blob (user + system), TAG-kernel-share
-# (system / all), TAG-switches-per-blob, TAG-mbps and TAG-cores (server CPU seconds per wall
-# second).
+# measure SERVER TAG SIZE COUNT PARALLEL: emits TAG-ms-per-blob (user + system),
+# TAG-kernel-share (system / all), TAG-switches-per-blob, TAG-mbps, TAG-blobs-per-s and
+# TAG-cores (server CPU seconds per wall second). The server's data is removed after it.
 measure() {
     local server=$1 tag=$2 size=$3 count=$4 parallel=$5
-    start "$server"
+    mkdir -p "$SHM"; start_server "$server" "$SHM/$server" "$PORT"
     local t0 s0 t1 s1 json
     t0=$(ticks "$SERVER_PID"); s0=$(switches "$SERVER_PID")
     json=$("$KURA" bench push --url "http://127.0.0.1:$PORT" --size "$size" --count "$count" --parallel "$parallel" \
         --patch --expect-continue --repository "cost/$tag" --json)
     t1=$(ticks "$SERVER_PID"); s1=$(switches "$SERVER_PID")
-    kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+    stop_server "$SERVER_PID"; rm -rf "$SHM/$server"
     python3 - "$server" "$tag" "$count" "$t0" "$t1" "$((s1 - s0))" "$(getconf CLK_TCK)" "$json" <<'PY'
 import json, sys
 server, tag, count, t0, t1, switches, hz, raw = sys.argv[1:]
-(u0, s0), (u1, s1) = map(int, t0.split()), map(int, t1.split())
-user, system = (u1 - u0) / int(hz), (s1 - s0) / int(hz)
+(user0, system0), (user1, system1) = map(int, t0.split()), map(int, t1.split())
+user, system = (user1 - user0) / int(hz), (system1 - system0) / int(hz)
 count, cpu, result = int(count), user + system, json.loads(raw)
 print(f"{tag}-ms-per-blob {server} {cpu * 1000 / count:.3f}")
 print(f"{tag}-kernel-share {server} {system / cpu if cpu else 0:.2f}")
 print(f"{tag}-switches-per-blob {server} {int(switches) / count:.1f}")
 print(f"{tag}-mbps {server} {result['megabytesPerSecond']:.0f}")
+print(f"{tag}-blobs-per-s {server} {result['blobsPerSecond']:.1f}")
 print(f"{tag}-cores {server} {cpu / result['seconds']:.2f}")
 PY
 }

@@ -83,13 +83,7 @@ public struct DigestVerifyingSequence<Base: AsyncSequence & Sendable>: AsyncSequ
                         throw DigestVerificationError.sizeMismatch(digest: digest, expected: size, actual: received)
                     }
                     await hooks.received?(buffer)
-                    switch hashing {
-                    case .none: break
-                    case .inline(var hasher):
-                        hasher.update(buffer)
-                        hashing = .inline(hasher)
-                    case .beside(let sideHasher): await sideHasher.add([buffer])
-                    }
+                    await hashing.add(buffer)
                     // Each buffer takes the hold-back slot and releases the one before it.
                     let previous = held
                     held = buffer
@@ -97,7 +91,7 @@ public struct DigestVerifyingSequence<Base: AsyncSequence & Sendable>: AsyncSequ
                 }
             } catch {
                 finished = true
-                if case .beside(let sideHasher) = hashing { sideHasher.cancel() }
+                hashing.cancel()
                 if let replacement = await hooks.failed?(error) { throw replacement }
                 throw error
             }
@@ -107,13 +101,7 @@ public struct DigestVerifyingSequence<Base: AsyncSequence & Sendable>: AsyncSequ
             if let size, received != size {
                 throw DigestVerificationError.sizeMismatch(digest: digest, expected: size, actual: received)
             }
-            guard let digest else { return }
-            let actual: Digest
-            switch hashing {
-            case .none: return
-            case .inline(let hasher): actual = hasher.finalize()
-            case .beside(let sideHasher): actual = await sideHasher.finish()
-            }
+            guard let digest, let actual = await hashing.finish() else { return }
             guard actual == digest else { throw DigestVerificationError.digestMismatch(expected: digest, actual: actual) }
         }
 
@@ -125,13 +113,9 @@ public struct DigestVerifyingSequence<Base: AsyncSequence & Sendable>: AsyncSequ
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        let hashing: Hashing
-        switch (digest, hashBesideLag) {
-        case (nil, _): hashing = .none
-        case (let digest?, nil): hashing = .inline(ContentHasher(digest.algorithm))
-        case (let digest?, let lag?): hashing = .beside(SideHasher(digest.algorithm, maxLag: lag))
-        }
-        return AsyncIterator(base: base.makeAsyncIterator(), digest: digest, size: size, hooks: hooks, hashing: hashing)
+        AsyncIterator(
+            base: base.makeAsyncIterator(), digest: digest, size: size, hooks: hooks,
+            hashing: Hashing(digest: digest, besideLag: hashBesideLag))
     }
 
     /// Where the bytes are hashed: nowhere (no digest to check), in `next()`, or on a task
@@ -140,5 +124,38 @@ public struct DigestVerifyingSequence<Base: AsyncSequence & Sendable>: AsyncSequ
         case none
         case inline(ContentHasher)
         case beside(SideHasher)
+
+        init(digest: Digest?, besideLag: Int?) {
+            switch (digest, besideLag) {
+            case (nil, _): self = .none
+            case (let digest?, nil): self = .inline(ContentHasher(digest.algorithm))
+            case (let digest?, let lag?): self = .beside(SideHasher(digest.algorithm, maxLag: lag))
+            }
+        }
+
+        /// Hashes one buffer, or queues it for the side task (waiting while it lags too far).
+        mutating func add(_ buffer: ByteBuffer) async {
+            switch self {
+            case .none: break
+            case .inline(var hasher):
+                hasher.update(buffer)
+                self = .inline(hasher)
+            case .beside(let sideHasher): await sideHasher.add([buffer])
+            }
+        }
+
+        /// The digest of everything added; `nil` when nothing is hashed.
+        func finish() async -> Digest? {
+            switch self {
+            case .none: nil
+            case .inline(let hasher): hasher.finalize()
+            case .beside(let sideHasher): await sideHasher.finish()
+            }
+        }
+
+        /// Stops a side task's hashing (the bytes will not be checked).
+        func cancel() {
+            if case .beside(let sideHasher) = self { sideHasher.cancel() }
+        }
     }
 }
