@@ -22,14 +22,6 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-wait_url() {
-    for _ in $(seq 1 600); do
-        if curl -s -o /dev/null "$1"; then return 0; fi
-        sleep 0.1
-    done
-    log "$1 did not answer"; return 1
-}
-
 rm -rf "$DISK"; mkdir -p "$DISK/weed"
 "$WEED" server -dir="$DISK/weed" -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.port=5641 -master.port.grpc=5642 \
     -volume.port=5643 -volume.port.grpc=5644 -filer.port=5645 -filer.port.grpc=5646 -s3 -s3.port=$S3_PORT \
@@ -71,7 +63,7 @@ http: {addr: 127.0.0.1:$DIST_PORT}
 EOF
     OTEL_TRACES_EXPORTER=none "$REGISTRY" serve "$DISK/dist.yml" >"$DISK/dist.log" 2>&1 &
     DIST_PID=$!; PIDS+=($DIST_PID)
-    wait_url "http://127.0.0.1:$KURA_PORT/v2/"; wait_url "http://127.0.0.1:$CACHE_PORT/v2/"; wait_url "http://127.0.0.1:$DIST_PORT/v2/"
+    wait_ready "$KURA_PORT" 60; wait_ready "$CACHE_PORT" 60; wait_ready "$DIST_PORT" 60
 }
 
 measure() {  # TAG-PREFIX SERVER PORT

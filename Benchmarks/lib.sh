@@ -4,9 +4,10 @@
 log() { echo "$*" >&2; }
 emit() { echo "$1 $2 $3"; }     # TAG SERVER VALUE
 
-# wait_ready PORT: until a registry answers /v2/ on 127.0.0.1:PORT (10 s at most).
+# wait_ready PORT [SECONDS]: until a registry answers /v2/ on 127.0.0.1:PORT (10 s at most,
+# or SECONDS).
 wait_ready() {
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 $((${2:-10} * 20))); do
         if curl -s -o /dev/null "http://127.0.0.1:$1/v2/"; then return 0; fi
         sleep 0.05
     done
