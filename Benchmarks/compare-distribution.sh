@@ -111,11 +111,15 @@ measure_server() {
             local pull; pull=$("$KURA" bench pull --url "$url" --size "${SIZE_MB}MiB" --requests 11 --json)
             emit pull "$kind" "$(echo "$pull" | json_field '["megabytesPerSecond"]')"
             curl_push "$url" "pull/$kind" "$SHM/blobs/1" "$(cat "$SHM/blobs/1.digest")"
-            local speeds=()
+            local speeds=() ticks0 ticks1
+            ticks0=$(cpu_ticks "$pid")
             for _ in 1 2 3 4 5; do
                 speeds+=("$(curl -s -o /dev/null -w '%{speed_download}' "$url/v2/pull/$kind/blobs/$(cat "$SHM/blobs/1.digest")")")
             done
+            ticks1=$(cpu_ticks "$pid")
             emit pull-curl "$kind" "$(printf '%s\n' "${speeds[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]/1e6}')"
+            # What serving the bytes costs the server, whatever the client reaches.
+            emit pull-server-cpu-s-per-gib "$kind" "$(python3 -c "print(round(($ticks1-$ticks0)/$(getconf CLK_TCK)/(5*$SIZE_MB/1024),3))")"
         fi
         if wants manifests; then
             local ticks0 ticks1 result

@@ -2,12 +2,13 @@ import Hummingbird
 import KuraCore
 import KuraMirror
 import KuraRegistry
+import KuraStorage
 import NIOCore
 
 extension RegistryAPI {
     /// GET/HEAD `/v2/<name>/blobs/<digest>`, with `Range` support on GET; a stored blob's body
-    /// is written from `eventLoop`.
-    func getBlob(_ request: Request, _ name: RepositoryName, _ digestText: String, writingOn eventLoop: any EventLoop) async throws -> Response {
+    /// is written on `channel`, the connection's.
+    func getBlob(_ request: Request, _ name: RepositoryName, _ digestText: String, on channel: any Channel) async throws -> Response {
         let digest = try parseDigest(digestText)
         if let proxy, proxy.covers(name), let response = try await proxiedBlob(proxy, request, name, digest) { return response }
         let info = try await registry.blobInfo(digest, in: name)
@@ -36,13 +37,20 @@ extension RegistryAPI {
         case .whole:
             let read = try await registry.readBlob(info, range: nil)
             headers[.contentLength] = String(read.size)
-            return Response(status: .ok, headers: headers, body: .streaming(read.body, writingOn: eventLoop))
+            return Response(status: .ok, headers: headers, body: body(of: read, on: channel))
         case .partial(let range):
             let read = try await registry.readBlob(info, range: range)
             headers[.contentLength] = String(range.count)
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(read.size)"
-            return Response(status: .partialContent, headers: headers, body: .streaming(read.body, writingOn: eventLoop))
+            return Response(status: .partialContent, headers: headers, body: body(of: read, on: channel))
         }
+    }
+
+    /// The body of a stored blob's read: sent from its file by the kernel where both allow
+    /// it (a filesystem backend, a plain HTTP/1.1 connection), otherwise streamed.
+    private func body(of read: BlobRead, on channel: any Channel) -> ResponseBody {
+        guard let file = read.file else { return .streaming(read.body, writingOn: channel.eventLoop) }
+        return .sendingFile(file, orStreaming: read.body, on: channel)
     }
 
     /// DELETE `/v2/<name>/blobs/<digest>`.

@@ -38,6 +38,7 @@ package struct BoundedHTTP1Channel: ServerChildChannel {
                 withOutboundHeaderValidation: false,  // HTTPTypes validated the fields
                 withEncoderConfiguration: .init(),
                 withDecoderLimitConfiguration: limits)
+            try pipeline.addHandler(FileRegionSender())  // below the codec: body parts there may be files
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try pipeline.addHandlers(configuration.additionalChannelHandlers())
             try pipeline.addHandler(

@@ -10,14 +10,17 @@ public struct KuraRequestContext: RequestContext, RemoteAddressRequestContext {
     /// Set by ``ListenerMiddleware``: the client's view of the endpoint, with trusted
     /// `X-Forwarded-*` applied.
     public var resolvedOrigin: RequestOrigin?
-    /// The loop of the connection's channel; blob bodies are written from it
-    /// (``ResponseBody/streaming(_:writingOn:)``).
-    package let eventLoop: any EventLoop
+    /// The connection's channel; blob bodies are written from its loop
+    /// (``ResponseBody/streaming(_:writingOn:)``), or sent from files by its
+    /// ``FileRegionSender``.
+    package let channel: any Channel
+    /// The loop of the connection's channel.
+    package var eventLoop: any EventLoop { channel.eventLoop }
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
-        eventLoop = source.channel.eventLoop
+        channel = source.channel
     }
 
     /// The client's IP address as text (from a trusted proxy's `X-Forwarded-For`).

@@ -36,15 +36,15 @@ public struct RegistryAPI: Sendable {
             for method in methods {
                 router.on(RouterPath(path), method: method) { request, context in
                     await self.respond(
-                        to: request, logger: context.logger, origin: context.origin(of: request), eventLoop: context.eventLoop)
+                        to: request, logger: context.logger, origin: context.origin(of: request), channel: context.channel)
                 }
             }
         }
     }
 
     /// Answers one request; never throws (errors become error responses). Blob bodies are
-    /// written from `eventLoop`, the connection's.
-    func respond(to request: Request, logger: Logger, origin: RequestOrigin, eventLoop: any EventLoop) async -> Response {
+    /// written on `channel`, the connection's.
+    func respond(to request: Request, logger: Logger, origin: RequestOrigin, channel: any Channel) async -> Response {
         let isHead = request.method == .head
         var response: Response
         do {
@@ -60,7 +60,7 @@ public struct RegistryAPI: Sendable {
             if let observation { observe(endpoint, request: request, caller: caller, into: observation) }
             // What the registry does for this request is announced as the caller's doing.
             response = try await RegistryEvents.withActor(caller.eventActor) {
-                try await dispatch(endpoint, request: request, caller: caller, logger: logger, eventLoop: eventLoop)
+                try await dispatch(endpoint, request: request, caller: caller, logger: logger, channel: channel)
             }
         } catch let failure as AuthorizationFailure {
             response = failure.response(isHead: isHead)
@@ -76,7 +76,7 @@ public struct RegistryAPI: Sendable {
     }
 
     private func dispatch(
-        _ endpoint: V2Endpoint, request: Request, caller: Caller, logger: Logger, eventLoop: any EventLoop
+        _ endpoint: V2Endpoint, request: Request, caller: Caller, logger: Logger, channel: any Channel
     ) async throws -> Response {
         let method = request.method
         switch (endpoint, method) {
@@ -93,7 +93,7 @@ public struct RegistryAPI: Sendable {
         case (.manifest(let name, let reference), .delete):
             return try await deleteManifest(name, reference)
         case (.blob(let name, let digest), .get), (.blob(let name, let digest), .head):
-            return try await getBlob(request, name, digest, writingOn: eventLoop)
+            return try await getBlob(request, name, digest, on: channel)
         case (.blob(let name, let digest), .delete):
             return try await deleteBlob(name, digest)
         case (.uploads(let name), .post):

@@ -114,9 +114,13 @@ extension ResponseBody {
 /// the buffer (with backpressure), so when a client disconnects the count can exceed what it
 /// received by what sat in the channel's and the kernel's send buffers at that moment (a few
 /// MiB on loopback), but never by the rest of the body.
-struct CountingResponseBodyWriter: ResponseBodyWriter {
+struct CountingResponseBodyWriter: ResponseBodyWriter, SentAsideCounting {
     var base: any ResponseBodyWriter
     let observation: RequestObservation
+
+    func countSentAside(_ bytes: Int64) {
+        observation.update { $0.countedBytesOut += bytes }
+    }
 
     mutating func write(_ buffer: ByteBuffer) async throws {
         let count = Int64(buffer.readableBytes)
@@ -127,4 +131,10 @@ struct CountingResponseBodyWriter: ResponseBodyWriter {
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
         try await base.finish(trailingHeaders)
     }
+}
+
+/// A response body writer that counts bytes sent to the connection without passing through
+/// it (a file the kernel sent, ``ResponseBody/sendingFile(_:orStreaming:on:)``).
+protocol SentAsideCounting {
+    func countSentAside(_ bytes: Int64)
 }

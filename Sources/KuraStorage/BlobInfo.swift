@@ -18,4 +18,6 @@ public struct BlobRead: Sendable {
     /// The bytes being sent.
     public var range: Range<Int64>
     public var body: ObjectBody
+    /// The same bytes as a range of an open local file (see ``ObjectRead/file``), or `nil`.
+    public var file: OpenFileRange?
 }

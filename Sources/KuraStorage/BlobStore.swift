@@ -52,7 +52,7 @@ public final class BlobStore: Sendable {
     public func read(_ digest: Digest, range: Range<Int64>? = nil) async throws -> BlobRead {
         do {
             let read = try await backend.get(ObjectKey(blob: digest), range: range)
-            return BlobRead(size: read.size, range: read.range, body: read.body)
+            return BlobRead(size: read.size, range: read.range, body: read.body, file: read.file)
         } catch StorageError.notFound {
             throw RegistryError(.blobUnknown, detail: digest.description)
         } catch StorageError.rangeNotSatisfiable(let size) {

@@ -35,11 +35,17 @@ public struct ObjectRead: Sendable {
     public var size: Int64
     public var range: Range<Int64>
     public var body: ObjectBody
+    /// The same bytes as a range of an open local file, when the backend reads them as they
+    /// are from one (the filesystem), for a caller that can have the kernel send them
+    /// (`sendfile`) instead of streaming ``body``; `nil` when the bytes are fetched, verified
+    /// or decoded on the way.
+    public var file: OpenFileRange?
 
-    public init(size: Int64, range: Range<Int64>, body: ObjectBody) {
+    public init(size: Int64, range: Range<Int64>, body: ObjectBody, file: OpenFileRange? = nil) {
         self.size = size
         self.range = range
         self.body = body
+        self.file = file
     }
 }
 

@@ -99,6 +99,14 @@ struct RawHTTPConnection {
         }
     }
 
+    /// The status of the next response, leaving its body unread.
+    mutating func readStatus() async throws -> Int {
+        while Self.headEnd(pending) == nil { try await receive() }
+        let line = String(decoding: pending.prefix { $0 != 13 }, as: UTF8.self).split(separator: " ")
+        guard line.count >= 2, let status = Int(line[1]) else { throw Timeout(description: "bad status line") }
+        return status
+    }
+
     /// Whether the server closes the connection, with nothing more sent, before the deadline.
     mutating func serverCloses() async throws -> Bool {
         while !closedByServer {

@@ -109,7 +109,9 @@ public struct FileSystemBackend: ObjectBackend {
             effective.lowerBound < effective.upperBound || (effective.isEmpty && effective.lowerBound == 0 && range == nil)
         else { throw StorageError.rangeNotSatisfiable(size: size) }
         let reader = RangeReader(file: file, path: path, range: effective, chunkSize: readChunkSize, allocator: allocator)
-        return ObjectRead(size: size, range: effective, body: ObjectBody(unfolding: { try await reader.next() }))
+        return ObjectRead(
+            size: size, range: effective, body: ObjectBody(unfolding: { try await reader.next() }),
+            file: OpenFileRange(file: file, path: path, range: effective))
     }
 
     public func stat(_ key: ObjectKey) async throws -> ObjectInfo? {
@@ -246,13 +248,6 @@ public struct FileSystemBackend: ObjectBackend {
             return .created
         }
     }
-}
-
-/// A file descriptor closed when the last reference goes away.
-final class OwnedDescriptor: Sendable {
-    let fd: CInt
-    init(_ fd: CInt) { self.fd = fd }
-    deinit { POSIXFile.close(fd) }
 }
 
 /// Pulls one range of an open file in chunks, on the blocking-I/O pool, reading the next
