@@ -120,6 +120,15 @@ measure_server() {
             emit pull-curl "$kind" "$(printf '%s\n' "${speeds[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]/1e6}')"
             # What serving the bytes costs the server, whatever the client reaches.
             emit pull-server-cpu-s-per-gib "$kind" "$(python3 -c "print(round(($ticks1-$ticks0)/$(getconf CLK_TCK)/(5*$SIZE_MB/1024),3))")"
+            # Many smaller pulls at once (4 MiB layers, 32 connections), by wrk.
+            curl_push "$url" "small/$kind" "$SHM/small/1" "$(cat "$SHM/small/1.digest")"
+            local wrk_out requests
+            ticks0=$(cpu_ticks "$pid")
+            wrk_out=$(wrk -t2 -c32 -d8s "$url/v2/small/$kind/blobs/$(cat "$SHM/small/1.digest")")
+            ticks1=$(cpu_ticks "$pid")
+            requests=$(echo "$wrk_out" | awk '/requests in/ {print $1}')
+            emit pull-4m-wrk "$kind" "$(echo "$wrk_out" | awk '/Requests\/sec/ {print $2}')"
+            emit pull-4m-server-cpu-ms "$kind" "$(python3 -c "print(round(($ticks1-$ticks0)*1000/$(getconf CLK_TCK)/$requests,3))")"
         fi
         if wants manifests; then
             local ticks0 ticks1 result

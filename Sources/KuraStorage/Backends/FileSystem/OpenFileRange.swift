@@ -22,11 +22,24 @@ public struct OpenFileRange: Sendable {
         self.range = range
     }
 
-    /// A new descriptor for the same open file (`F_DUPFD_CLOEXEC`, so the same file even if its path
-    /// was replaced or removed since), owned by the caller, who must close it.
+    /// A new descriptor for the same open file (`F_DUPFD_CLOEXEC`, so the same file even if
+    /// its path was replaced or removed since), owned by the caller, who must close it.
+    ///
+    /// Throws if the file no longer holds the range: `sendfile` past the end of a file sends
+    /// nothing and reports no error, and a sender waiting for the rest would wait forever.
+    /// (Blobs are written once and never change; a shorter file means damage on disk.)
     public func duplicateDescriptor() throws -> CInt {
         let duplicate = fcntl(file.fd, F_DUPFD_CLOEXEC, 0)
         guard duplicate >= 0 else { throw StorageError.io(operation: "dup", path: path, errno: errno) }
+        let size: Int64
+        do { size = Int64(try POSIXFile.fstat(duplicate, path: path).st_size) } catch {
+            POSIXFile.close(duplicate)
+            throw error
+        }
+        guard size >= range.upperBound else {
+            POSIXFile.close(duplicate)
+            throw StorageError.backend("\(path) holds \(size) bytes, fewer than the \(range.upperBound) being read")
+        }
         return duplicate
     }
 }
