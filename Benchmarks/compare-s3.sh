@@ -26,7 +26,7 @@ rm -rf "$DISK"; mkdir -p "$DISK/weed"
 "$WEED" server -dir="$DISK/weed" -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.port=5641 -master.port.grpc=5642 \
     -volume.port=5643 -volume.port.grpc=5644 -filer.port=5645 -filer.port.grpc=5646 -s3 -s3.port=$S3_PORT \
     -s3.port.grpc=5647 -s3.port.iceberg=0 -s3.port.lance=0 -master.telemetry=false -volume.max=64 >"$DISK/weed.log" 2>&1 &
-PIDS+=($!)
+WEED_PID=$!; PIDS+=($WEED_PID)
 # One bucket (SeaweedFS gives each bucket volumes of its own); each server under its own prefix.
 for _ in $(seq 1 600); do
     if curl -s -o /dev/null -w '%{http_code}' -X PUT "http://127.0.0.1:$S3_PORT/bench" | grep -q '^200$' \
@@ -66,7 +66,10 @@ EOF
     wait_ready "$KURA_PORT" 60; wait_ready "$CACHE_PORT" 60; wait_ready "$DIST_PORT" 60
 }
 
-measure() {  # TAG-PREFIX SERVER PORT
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+per_gib() { python3 -c "print(round($1/$(getconf CLK_TCK)/(64/1024),2))"; }  # TICKS for one 64 MiB read
+
+measure() {  # TAG-PREFIX SERVER PORT PID
     local url="http://127.0.0.1:$3"
     emit "s3-push" "$2" "$("$KURA" bench push --url "$url" --size "$SIZE" --count 4 --patch --json | json_field '["megabytesPerSecond"]')"
     local pull; pull=$("$KURA" bench pull --url "$url" --size "$SIZE" --requests 4 --json)
@@ -78,7 +81,13 @@ measure() {  # TAG-PREFIX SERVER PORT
     head -c 16 /dev/urandom | dd of="$file" conv=notrunc status=none   # a new digest each time
     digest="sha256:$(sha256sum "$file" | awk '{print $1}')"
     curl_push "$url" curl "$file" "$digest"
+    # The first read's CPU, the server's and SeaweedFS's, per GiB: on two cores they share
+    # with the client, the sum bounds the speed.
+    local server_pid=$4 s0 w0
+    s0=$(cpu_ticks "$server_pid"); w0=$(cpu_ticks "$WEED_PID")
     emit "s3-pull-first-curl" "$2" "$(curl -s -o /dev/null -w '%{speed_download}' "$url/v2/curl/blobs/$digest" | awk '{printf "%.0f", $1/1e6}')"
+    emit "s3-pull-first-server-cpu-s-per-gib" "$2" "$(per_gib $(( $(cpu_ticks "$server_pid") - s0 )))"
+    emit "s3-pull-first-weed-cpu-s-per-gib" "$2" "$(per_gib $(( $(cpu_ticks "$WEED_PID") - w0 )))"
     emit "s3-pull-repeat-curl" "$2" "$(curl -s -o /dev/null -w '%{speed_download}' "$url/v2/curl/blobs/$digest" | awk '{printf "%.0f", $1/1e6}')"
 }
 
@@ -105,9 +114,9 @@ OUT=${OUT:-$(mktemp)}
         if [ $((round % 2)) = 1 ]; then order="kura cache dist"; else order="dist cache kura"; fi
         for server in $order; do
             case $server in
-                kura) measure s3 kura $KURA_PORT ;;
-                cache) measure s3 kura-cache $CACHE_PORT ;;
-                dist) measure s3 dist $DIST_PORT ;;
+                kura) measure s3 kura $KURA_PORT $KURA_PID ;;
+                cache) measure s3 kura-cache $CACHE_PORT $CACHE_PID ;;
+                dist) measure s3 dist $DIST_PORT $DIST_PID ;;
             esac
         done
         emit s3-peak-rss-mib kura "$(awk '/VmHWM/ {printf "%.1f", $2/1024}' /proc/$KURA_PID/status)"
