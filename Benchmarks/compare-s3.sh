@@ -67,7 +67,8 @@ EOF
 }
 
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-per_gib() { python3 -c "print(round($1/$(getconf CLK_TCK)/(64/1024),2))"; }  # TICKS for one 64 MiB read
+CURL_MB=64  # the blob curl pushes and reads
+per_gib() { python3 -c "print(round($1/$(getconf CLK_TCK)/($CURL_MB/1024),2))"; }  # TICKS for one read of it
 
 measure() {  # TAG-PREFIX SERVER PORT PID
     local url="http://127.0.0.1:$3"
@@ -77,7 +78,7 @@ measure() {  # TAG-PREFIX SERVER PORT PID
     emit "s3-pull-repeat" "$2" "$(echo "$pull" | json_field '["megabytesPerSecond"]')"
     # curl: a blob pushed by curl, read once cold and once more.
     local file="$DISK/blob" digest location
-    [ -f "$file" ] || head -c $((64 << 20)) /dev/urandom >"$file"
+    [ -f "$file" ] || head -c $((CURL_MB << 20)) /dev/urandom >"$file"
     head -c 16 /dev/urandom | dd of="$file" conv=notrunc status=none   # a new digest each time
     digest="sha256:$(sha256sum "$file" | awk '{print $1}')"
     curl_push "$url" curl "$file" "$digest"

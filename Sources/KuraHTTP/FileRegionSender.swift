@@ -58,7 +58,7 @@ final class FileRegionSender: ChannelOutboundHandler, RemovableChannelHandler {
     /// Writes `region` as body bytes of the response being sent, and flushes. The future
     /// succeeds once the kernel has taken every byte, and fails if the connection closes
     /// first.
-    private func send(_ region: FileRegion, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+    func send(_ region: FileRegion, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         guard let context else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
         let promise = eventLoop.makePromise(of: Void.self)
         if responseOpen {

@@ -14,8 +14,6 @@ public struct KuraRequestContext: RequestContext, RemoteAddressRequestContext {
     /// (``ResponseBody/streaming(_:writingOn:)``), or sent from files by its
     /// ``FileRegionSender``.
     package let channel: any Channel
-    /// The loop of the connection's channel.
-    package var eventLoop: any EventLoop { channel.eventLoop }
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

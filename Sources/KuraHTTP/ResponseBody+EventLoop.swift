@@ -17,12 +17,19 @@ extension ResponseBody {
     package static func streaming<Buffers: AsyncSequence & Sendable>(
         _ sequence: Buffers, writingOn eventLoop: any EventLoop
     ) -> ResponseBody where Buffers.Element == ByteBuffer {
+        writtenOn(eventLoop) { writer in
+            try await writer.write(sequence)
+            try await writer.finish(nil)
+        }
+    }
+
+    /// A body whose `write` runs in a task that prefers `eventLoop` (``EventLoopExecutor``).
+    static func writtenOn(
+        _ eventLoop: any EventLoop, _ write: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
+    ) -> ResponseBody {
         let executor = EventLoopExecutor(eventLoop)
         return ResponseBody { writer in
-            try await withTaskExecutorPreference(executor) {
-                try await writer.write(sequence)
-                try await writer.finish(nil)
-            }
+            try await withTaskExecutorPreference(executor) { try await write(&writer) }
         }
     }
 }

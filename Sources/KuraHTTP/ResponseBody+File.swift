@@ -13,14 +13,11 @@ extension ResponseBody {
     package static func sendingFile<Buffers: AsyncSequence & Sendable>(
         _ file: OpenFileRange, orStreaming sequence: Buffers, on channel: any Channel
     ) -> ResponseBody where Buffers.Element == ByteBuffer {
-        let executor = EventLoopExecutor(channel.eventLoop)
-        return ResponseBody { writer in
-            try await withTaskExecutorPreference(executor) {
-                let counter = writer as? any SentAsideCounting
-                let sent = try await FileRegionSender.send(file, on: channel) { counter?.countSentAside($0) }
-                if !sent { try await writer.write(sequence) }
-                try await writer.finish(nil)
-            }
+        writtenOn(channel.eventLoop) { writer in
+            let counter = writer as? any SentAsideCounting
+            let sent = try await FileRegionSender.send(file, on: channel) { counter?.countSentAside($0) }
+            if !sent { try await writer.write(sequence) }
+            try await writer.finish(nil)
         }
     }
 }

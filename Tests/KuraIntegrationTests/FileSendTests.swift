@@ -24,7 +24,8 @@ struct FileSendTests {
     static let content = testBytes((9 << 20) + 5, seed: 77)
 
     @Test func plainHTTPSendsTheFileWholeAndByRangeWithoutStreaming() async throws {
-        try await withFileServer(tls: false) { port, streamed, _ in
+        try await withFileServer(tls: false) { server in
+            let (port, streamed) = (server.port, server.streamed)
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/file")
             let whole = try await Self.get(request)
             #expect(whole == Self.content)
@@ -38,7 +39,8 @@ struct FileSendTests {
     /// Requests sent back to back on one connection (pipelining): each file goes out after
     /// its own head and before the next response's, so the bodies arrive whole and in order.
     @Test func pipelinedRequestsGetTheirOwnBytesInOrder() async throws {
-        try await withFileServer(tls: false) { port, streamed, _ in
+        try await withFileServer(tls: false) { server in
+            let (port, streamed) = (server.port, server.streamed)
             try await RawHTTPConnection.with(port: port, timeout: .seconds(60)) { connection in
                 try await connection.sendHead("GET", "/file?from=0&to=10", headers: [])
                 try await connection.sendHead("GET", "/file", headers: [])
@@ -57,7 +59,8 @@ struct FileSendTests {
     /// A client that leaves mid-body: the server fails the send, closes the file it
     /// duplicated, and keeps serving.
     @Test func aClientLeavingMidBodyLeavesTheServerServing() async throws {
-        try await withFileServer(tls: false) { port, _, path in
+        try await withFileServer(tls: false) { server in
+            let port = server.port
             for _ in 0..<3 {
                 try await RawHTTPConnection.with(port: port) { connection in
                     try await connection.sendHead("GET", "/file", headers: [])
@@ -68,12 +71,16 @@ struct FileSendTests {
             let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/file")
             let whole = try await Self.get(request)
             #expect(whole == Self.content)
-            // Every descriptor of the file (the read's and the one duplicated for sending) is
-            // closed once its sends failed or finished. Only this test opens this file.
-            var open = openDescriptors(of: path)
-            for _ in 0..<200 where open > 0 {
-                try await Task.sleep(for: .milliseconds(25))
-                open = openDescriptors(of: path)
+            // Every descriptor of the file (the one duplicated for sending, closed before the
+            // body's write returns, and the read's own, let go with the response just after)
+            // is closed once the four responses are done. Only this test opens this file.
+            var finished = server.finishedResponses.makeAsyncIterator()
+            for _ in 0..<4 { _ = await finished.next() }
+            let deadline = ContinuousClock.now + .seconds(30)
+            var open = openDescriptors(of: server.path)
+            while open > 0, ContinuousClock.now < deadline {
+                await Task.yield()
+                open = openDescriptors(of: server.path)
             }
             #expect(open == 0, "\(open) descriptors of the file still open")
         }
@@ -82,8 +89,9 @@ struct FileSendTests {
     /// Over TLS the bytes must be encrypted in user space: the body streams, over HTTP/1.1
     /// and HTTP/2 alike.
     @Test func tlsStreamsTheBodyOverHTTP1AndHTTP2() async throws {
-        try await withFileServer(tls: true) { port, streamed, path in
-            let certificate = URL(fileURLWithPath: path).deletingLastPathComponent().deletingLastPathComponent().path + "/tls/server.crt"
+        try await withFileServer(tls: true) { server in
+            let (port, streamed) = (server.port, server.streamed)
+            let certificate = try #require(server.certificatePath)
             try await withTLSClient(trusting: [certificate]) { client in
                 let request = HTTPClientRequest(url: "https://127.0.0.1:\(port)/file")
                 let whole = try await Self.get(request, client: client)
@@ -108,28 +116,42 @@ struct FileSendTests {
     }
 }
 
+/// A running listener of ``withFileServer(tls:_:)``.
+private struct FileServer: Sendable {
+    let port: Int
+    /// Counts the responses that read the streamed alternative.
+    let streamed: StreamCount
+    /// The file the route answers from.
+    let path: String
+    /// The certificate the client must trust (TLS only).
+    let certificatePath: String?
+    /// One element each time a response's body is done (sent, or failed with its client).
+    let finishedResponses: AsyncStream<Void>
+}
+
 /// Runs one listener built as `kura serve` builds it, plain or TLS, with a route `/file`
-/// answering `content` (or `?from=&to=` of it) from a file on a ``FileSystemBackend``, and
-/// hands `body` its port, the count of responses that read the streamed alternative, and the
-/// file's path (its TLS certificate is `../tls/server.crt` from the store's folder).
-private func withFileServer(
-    tls: Bool, _ body: @Sendable (Int, StreamCount, String) async throws -> Void
-) async throws {
+/// answering `content` (or `?from=&to=` of it) from a file on a ``FileSystemBackend``, hands
+/// it to `body`, and shuts it down.
+private func withFileServer(tls: Bool, _ body: @Sendable (FileServer) async throws -> Void) async throws {
     try await withTemporaryDirectory { dir in
         let backend = try FileSystemBackend(root: "\(dir)/store")
         let key = try ObjectKey("file")
         _ = try await backend.put(key, bytes: ByteBuffer(bytes: FileSendTests.content))
         let streamed = StreamCount()
+        let (finishedResponses, finished) = AsyncStream<Void>.makeStream()
         let router = Router(context: KuraRequestContext.self)
         router.get("file") { request, context -> Response in
             let from = request.uri.queryParameters.get("from", as: Int64.self)
             let to = request.uri.queryParameters.get("to", as: Int64.self)
             let read = try await backend.get(key, range: from.flatMap { from in to.map { from..<$0 } })
             let file = try #require(read.file, "a filesystem read offers its file")
-            let recorded = RecordingBody(base: read.body, streamed: streamed)
+            let sent = ResponseBody.sendingFile(file, orStreaming: RecordingBody(base: read.body, streamed: streamed), on: context.channel)
             return Response(
                 status: .ok, headers: [.contentLength: String(read.range.count)],
-                body: .sendingFile(file, orStreaming: recorded, on: context.channel))
+                body: ResponseBody { writer in
+                    defer { finished.yield() }
+                    try await sent.write(writer)
+                })
         }
         var listener = ListenerConfiguration(name: "files", host: "127.0.0.1", port: 0)
         var store: TLSCertificateStore?
@@ -142,22 +164,26 @@ private func withFileServer(
         }
         var logger = Logger(label: "kura-test")
         logger.logLevel = .critical
-        let port = Mutex<Int?>(nil)
+        let (ports, bound) = AsyncStream<Int?>.makeStream()
         let application = Application(
             router: router, server: ListenerChannels.serverBuilder(for: listener, certificate: store, logger: logger),
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } }, logger: logger)
+            onServerRunning: { channel in bound.yield(channel.localAddress?.port) }, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            defer { tasks.cancelAll() }
-            var bound: Int?
-            for _ in 0..<500 where bound == nil {
-                bound = port.withLock { $0 }
-                if bound == nil { try await Task.sleep(for: .milliseconds(20)) }
+            tasks.addTask {
+                // A server that stops (or never starts) ends the wait for its port.
+                defer { bound.finish() }
+                try await group.run()
             }
+            defer { tasks.cancelAll() }
+            var waiting = ports.makeAsyncIterator()
+            let port = try #require(await waiting.next() ?? nil, "the listener did not start")
+            let server = FileServer(
+                port: port, streamed: streamed, path: backend.path(of: key), certificatePath: listener.tls?.certificatePath,
+                finishedResponses: finishedResponses)
             do {
-                try await body(try #require(bound), streamed, backend.path(of: key))
+                try await body(server)
                 await group.triggerGracefulShutdown()
             } catch {
                 await group.triggerGracefulShutdown()
