@@ -63,6 +63,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -217,7 +219,10 @@ let package = Package(
         // Shared by the test targets: real servers the tests start (SeaweedFS).
         .target(
             name: "KuraTestSupport",
-            dependencies: ["KuraStorage", "KuraRegistry", "KuraCore", "CKuraSpawn", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "KuraStorage", "KuraRegistry", "KuraCore", "CKuraSpawn", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             path: "Tests/KuraTestSupport",
             swiftSettings: strict
         ),
@@ -230,7 +235,7 @@ let package = Package(
             name: "KuraStorageTests",
             dependencies: [
                 "KuraStorage", "KuraCore", "KuraTestSupport", .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),

@@ -28,7 +28,7 @@ struct S3ReadAheadTests {
         let queued = response.stream.queuedBytes
         #expect(queued >= readAhead, "the connection did not read ahead: \(queued) bytes queued")
         // One read of the socket may land past the bound, never more.
-        #expect(queued < readAhead + (256 << 10), "\(queued) bytes queued, bound \(readAhead)")
+        #expect(queued < readAhead + S3ReadConnections.maximumRead, "\(queued) bytes queued, bound \(readAhead)")
         while let buffer = try await response.stream.next() { received.append(contentsOf: buffer.readableBytesView) }
         #expect(received == bytes)
     }

@@ -4,8 +4,9 @@ public import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// An ``ObjectBackend`` over an S3-compatible bucket (AWS S3, SeaweedFS, MinIO…), on
-/// async-http-client with AWS Signature Version 4.
+/// An ``ObjectBackend`` over an S3-compatible bucket (AWS S3, SeaweedFS, MinIO…), with AWS
+/// Signature Version 4: streamed GETs on connections of its own (``S3ReadConnections``),
+/// every other call on async-http-client.
 ///
 /// ## Layout
 ///

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// One signed HTTP exchange with the bucket, below ``S3Backend``: URL building (path-style
 /// or virtual-host), SigV4 signing, error decoding and retries.
@@ -30,6 +31,8 @@ struct S3Client: Sendable {
 
     let configuration: S3Configuration
     let http: HTTPClient
+    /// Connections of their own for streamed GETs (``S3ReadConnections``).
+    let reads: S3ReadConnections
     let signer: S3Signer
     let retry: S3RetryPolicy
     let statistics: S3RequestStatistics
@@ -38,6 +41,12 @@ struct S3Client: Sendable {
         self.configuration = configuration
         self.http = http
         self.statistics = statistics
+        let endpoint = configuration.endpoint
+        let secure = endpoint.scheme == "https"
+        var connectHost = endpoint.host ?? "localhost"
+        if configuration.addressing == .virtualHost { connectHost = "\(configuration.bucket).\(connectHost)" }
+        self.reads = S3ReadConnections(
+            host: connectHost, port: endpoint.port ?? (secure ? 443 : 80), tls: secure ? .makeClientConfiguration() : nil)
         self.signer = S3Signer(credentials: configuration.credentials, region: configuration.region)
         self.retry = S3RetryPolicy(
             maxAttempts: configuration.maxAttempts, baseBackoff: configuration.baseBackoff,
@@ -65,8 +74,12 @@ struct S3Client: Sendable {
 
     func url(_ key: String?, query: [(String, String)] = []) -> String {
         let scheme = configuration.endpoint.scheme ?? "http"
-        let q = query.isEmpty ? "" : "?" + S3Signer.canonicalQuery(query)
-        return "\(scheme)://\(host)\(encodedPath(key))\(q)"
+        return "\(scheme)://\(host)\(requestTarget(key, query: query))"
+    }
+
+    /// The path and query of a request line.
+    func requestTarget(_ key: String?, query: [(String, String)] = []) -> String {
+        encodedPath(key) + (query.isEmpty ? "" : "?" + S3Signer.canonicalQuery(query))
     }
 
     /// The headers of a signed call: the call's own, `host`, `x-amz-content-sha256` and the
@@ -127,27 +140,21 @@ struct S3Client: Sendable {
         throw Self.responseError(status: status, body: body, operation: operation)
     }
 
-    /// Sends a bodiless call (a GET) with retries until the response head arrives, and returns
-    /// the response with its body read ahead by up to `readAhead` bytes (``S3ObjectStream``);
-    /// the body itself is not retried.
+    /// Sends a GET with retries until the response head arrives, and returns the response with
+    /// its body read ahead by up to `readAhead` bytes (``S3ObjectStream``) on a connection of
+    /// ``reads``; the body itself is not retried.
     func openStream(_ operation: String, _ call: Call, accept: Set<Int>, readAhead: Int) async throws -> S3ObjectResponse {
         try await retry.run(operation) {
-            var headers = HTTPHeaders()
-            for (name, value) in signedHeaders(call, payloadHash: S3Signer.emptyPayloadHash) { headers.add(name: name, value: value) }
-            let request = try HTTPClient.Request(url: url(call.key, query: call.query), method: call.method, headers: headers)
-            record(operation, bytesSent: 0)
-            let stream = S3ObjectStream(readAhead: readAhead)
-            let task = http.execute(
-                request: request, delegate: stream, deadline: .now() + .nanoseconds(configuration.transferTimeout.nanoseconds))
-            let head = try await withTaskCancellationHandler {
-                try await stream.head()
-            } onCancel: {
-                task.cancel()
+            var head = HTTPRequestHead(version: .http1_1, method: call.method, uri: requestTarget(call.key, query: call.query))
+            for (name, value) in signedHeaders(call, payloadHash: S3Signer.emptyPayloadHash) {
+                head.headers.add(name: name, value: value)
             }
-            let response = S3ObjectResponse(head: head, stream: stream, task: task)
-            let status = Int(head.status.code)
+            record(operation, bytesSent: 0)
+            let response = try await reads.open(
+                head, readAhead: readAhead, deadline: .now() + .nanoseconds(configuration.transferTimeout.nanoseconds))
+            let status = Int(response.status.code)
             if (200..<300).contains(status) || accept.contains(status) { return response }
-            let body = (try? await stream.collect(upTo: 1 << 16)) ?? ByteBuffer()
+            let body = (try? await response.stream.collect(upTo: 1 << 16)) ?? ByteBuffer()
             throw Self.responseError(status: status, body: body, operation: operation)
         }
     }

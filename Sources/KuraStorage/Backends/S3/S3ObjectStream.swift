@@ -1,19 +1,15 @@
-import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import Synchronization
 
 /// The response to a streamed GET, read ahead on the connection's event loop.
 ///
-/// async-http-client's own response body lets one buffer wait at a time: each piece then
-/// costs a round of hops between the event loop and the reader. This delegate keeps reading
-/// while less than ``readAhead`` bytes wait, so a reader that keeps up takes queued buffers
-/// without suspending and the connection reads without waiting for it; past ``readAhead`` the
-/// connection pauses until the reader has taken half. Pieces that wait are handed over
-/// joined, up to ``mergeLimit`` bytes at a time.
-final class S3ObjectStream: HTTPClientResponseDelegate, Sendable {
-    typealias Response = Void
-
+/// The connection (``S3ReadHandler``) keeps reading while less than ``readAhead`` bytes
+/// wait, so a reader that keeps up takes queued buffers without suspending and the
+/// connection reads without waiting for it; past ``readAhead`` the connection pauses until the
+/// reader has taken half. Pieces that wait are handed over joined, up to ``mergeLimit`` bytes
+/// at a time.
+final class S3ObjectStream: Sendable {
     private struct State {
         var head: HTTPResponseHead?
         var headWaiter: CheckedContinuation<HTTPResponseHead, any Error>?
@@ -33,19 +29,23 @@ final class S3ObjectStream: HTTPClientResponseDelegate, Sendable {
     /// Bytes received and not yet taken by the reader.
     var queuedBytes: Int { state.withLock { $0.queuedBytes } }
 
-    // MARK: the event loop's side
+    /// Whether the response has ended, whole or broken off.
+    var isFinished: Bool { state.withLock { $0.finished } }
 
-    func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+    // MARK: the connection's side
+
+    func receive(head: HTTPResponseHead) {
         let waiter = state.withLock { state in
             state.head = head
             defer { state.headWaiter = nil }
             return state.headWaiter
         }
         waiter?.resume(returning: head)
-        return task.eventLoop.makeSucceededVoidFuture()
     }
 
-    func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+    /// Takes a piece of the body. Returns a future to wait for before reading more when the
+    /// read-ahead is full, `nil` to go on reading.
+    func receive(_ buffer: ByteBuffer, on eventLoop: any EventLoop) -> EventLoopFuture<Void>? {
         enum Next {
             case handed(CheckedContinuation<ByteBuffer?, any Error>)
             case queued
@@ -59,30 +59,23 @@ final class S3ObjectStream: HTTPClientResponseDelegate, Sendable {
             state.queue.append(buffer)
             state.queuedBytes += buffer.readableBytes
             guard state.queuedBytes >= readAhead else { return .queued }
-            let promise = task.eventLoop.makePromise(of: Void.self)
+            let promise = eventLoop.makePromise(of: Void.self)
             state.paused = promise
             return .pause(promise)
         }
         switch next {
         case .handed(let waiter):
             waiter.resume(returning: buffer)
-            return task.eventLoop.makeSucceededVoidFuture()
+            return nil
         case .queued:
-            return task.eventLoop.makeSucceededVoidFuture()
+            return nil
         case .pause(let promise):
             return promise.futureResult
         }
     }
 
-    func didReceiveError(task: HTTPClient.Task<Void>, _ error: any Error) {
-        end(error)
-    }
-
-    func didFinishRequest(task: HTTPClient.Task<Void>) throws {
-        end(nil)
-    }
-
-    private func end(_ error: (any Error)?) {
+    /// The response ended: whole when `error` is `nil`, else broken off by it.
+    func end(_ error: (any Error)?) {
         let (headWaiter, bodyWaiter, paused) = state.withLock { state in
             state.finished = true
             if state.error == nil { state.error = error }
@@ -93,7 +86,7 @@ final class S3ObjectStream: HTTPClientResponseDelegate, Sendable {
             headWaiter?.resume(throwing: error)
             bodyWaiter?.resume(throwing: error)
         } else {
-            headWaiter?.resume(throwing: HTTPClientError.remoteConnectionClosed)  // a response without a head
+            headWaiter?.resume(throwing: S3ReadError.connectionClosed)  // a response without a head
             bodyWaiter?.resume(returning: nil)
         }
         paused?.succeed()
@@ -111,7 +104,7 @@ final class S3ObjectStream: HTTPClientResponseDelegate, Sendable {
             }
             let now: Now = state.withLock { state in
                 if let head = state.head { return .head(head) }
-                if state.finished { return .failed(state.error ?? HTTPClientError.remoteConnectionClosed) }
+                if state.finished { return .failed(state.error ?? S3ReadError.connectionClosed) }
                 state.headWaiter = continuation
                 return .wait
             }
@@ -219,21 +212,24 @@ enum S3StreamError: Error, CustomStringConvertible {
     }
 }
 
-/// A streamed GET in flight: its head, its body, and the request, which is cancelled when
-/// the reader lets go of it before the end (a client that went away stops the transfer).
+/// A streamed GET in flight: its head, its body, and the connection carrying it, which is
+/// closed when the reader lets go of the response before its end (a client that went away
+/// stops the transfer; a connection with half a body left cannot carry another request).
 final class S3ObjectResponse: Sendable {
     let head: HTTPResponseHead
     let stream: S3ObjectStream
-    private let task: HTTPClient.Task<Void>
+    private let channel: any Channel
 
-    init(head: HTTPResponseHead, stream: S3ObjectStream, task: HTTPClient.Task<Void>) {
+    init(head: HTTPResponseHead, stream: S3ObjectStream, channel: any Channel) {
         self.head = head
         self.stream = stream
-        self.task = task
+        self.channel = channel
     }
 
     var status: HTTPResponseStatus { head.status }
     var headers: HTTPHeaders { head.headers }
 
-    deinit { task.cancel() }
+    deinit {
+        if !stream.isFinished { channel.triggerUserOutboundEvent(S3ReadHandler.Abandon(stream: stream), promise: nil) }
+    }
 }
