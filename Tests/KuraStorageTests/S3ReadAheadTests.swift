@@ -2,6 +2,7 @@ import Foundation
 import KuraCore
 import KuraTestSupport
 import NIOCore
+import NIOPosix
 import Testing
 
 @testable import KuraStorage
@@ -31,6 +32,21 @@ struct S3ReadAheadTests {
         #expect(queued < readAhead + S3ReadConnections.maximumRead, "\(queued) bytes queued, bound \(readAhead)")
         while let buffer = try await response.stream.next() { received.append(contentsOf: buffer.readableBytesView) }
         #expect(received == bytes)
+    }
+
+    @Test func piecesArrivingAfterThePauseWaitForTheSameResume() async throws {
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let stream = S3ObjectStream(readAhead: 8)
+        // One socket read may hold several pieces: the ones after the pause must wait too,
+        // and every wait must end when the reader catches up.
+        let first = try #require(stream.receive(ByteBuffer(bytes: Array(repeating: 1, count: 8)), on: loop))
+        let second = try #require(stream.receive(ByteBuffer(bytes: Array(repeating: 2, count: 8)), on: loop))
+        #expect(stream.queuedBytes == 16)
+        var taken: [UInt8] = []
+        while stream.queuedBytes > 0, let buffer = try await stream.next() { taken += buffer.readableBytesView }
+        try await first.get()
+        try await second.get()
+        #expect(taken == Array(repeating: 1, count: 8) + Array(repeating: 2, count: 8))
     }
 
     @Test func wholeAndRangedReadsAroundTheReadAheadBoundAreExact() async throws {

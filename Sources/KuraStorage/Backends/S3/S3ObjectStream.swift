@@ -59,6 +59,8 @@ final class S3ObjectStream: Sendable {
             state.queue.append(buffer)
             state.queuedBytes += buffer.readableBytes
             guard state.queuedBytes >= readAhead else { return .queued }
+            // Pieces of a read already under way still arrive after the pause: same wait.
+            if let paused = state.paused { return .pause(paused) }
             let promise = eventLoop.makePromise(of: Void.self)
             state.paused = promise
             return .pause(promise)

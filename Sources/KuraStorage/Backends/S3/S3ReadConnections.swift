@@ -58,7 +58,7 @@ final class S3ReadConnections: Sendable {
         while let channel = takeIdle() {
             do {
                 return try await exchange(head, readAhead: readAhead, deadline: deadline, on: channel)
-            } catch S3ReadError.connectionClosed {
+            } catch S3ReadError.connectionClosed where !Task.isCancelled {
                 continue
             }
         }
