@@ -259,19 +259,40 @@ public struct SeaweedFS: Sendable {
         }
     }
 
-    /// `count` distinct free TCP ports: all bound to port 0 at once, then released.
+    /// `count` distinct free TCP ports, all bound at once, then released for a server to bind.
+    ///
+    /// They are picked below the kernel's ephemeral range (`ip_local_port_range`), with
+    /// port+10000 (which SeaweedFS may derive for something we did not name) below it too: a
+    /// port from that range could be taken by another test's outgoing connection between this
+    /// check and the server's bind, and the server would fail with "address already in use".
     public static func freePorts(_ count: Int) throws -> [Int] {
         var sockets: [Int32] = []
         defer { for s in sockets { close(s) } }
         var ports: [Int] = []
+        let candidates = 10_000..<max(10_001, ephemeralPortsStart - 10_000)
+        var attempts = 0
         while ports.count < count {
-            let (s, port) = try boundLoopbackSocket()
+            attempts += 1
+            if candidates.count < 1000 || attempts > 10_000 {
+                // No room below the ephemeral range: any free port.
+                let (s, port) = try boundLoopbackSocket()
+                sockets.append(s)
+                if port + 10000 < 65536, !ports.contains(port) { ports.append(port) }
+                continue
+            }
+            let port = Int.random(in: candidates)
+            guard !ports.contains(port), let s = try? bindLoopback(port: UInt16(port), reuseAddress: false) else { continue }
             sockets.append(s)
-            // SeaweedFS may still derive port+10000 for something we did not name; keep clear.
-            if port + 10000 < 65536, !ports.contains(port) { ports.append(port) }
+            ports.append(port)
         }
         return ports
     }
+
+    /// The first port the kernel hands out to outgoing connections (32768 if unreadable).
+    static let ephemeralPortsStart: Int = {
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        return range.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
+    }()
 
     /// Whether a listener could bind 127.0.0.1:`port` now (with `SO_REUSEADDR`, as weed's
     /// listeners do, so closed connections in TIME_WAIT do not count).
