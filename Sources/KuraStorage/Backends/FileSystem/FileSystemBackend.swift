@@ -183,23 +183,6 @@ public struct FileSystemBackend: ObjectBackend {
         return AppendedPart(number: number, offset: offset, size: Int64(data.readableBytes), etag: "")
     }
 
-    /// Writes `pieces` one after another from `offset`, in one trip to the blocking pool and
-    /// without joining them first (the cache tier's fill hands over the remote's read buffers).
-    func appendPieces(_ handle: AppendHandle, offset: Int64, pieces: [ByteBuffer]) async throws {
-        let staging = stagingPath(of: handle.key)
-        let durability = self.durability
-        try await BlockingIO.run {
-            guard let fd = try POSIXFile.openIfExists(staging, O_WRONLY) else { throw StorageError.notFound(handle.key) }
-            defer { POSIXFile.close(fd) }
-            var at = offset
-            for piece in pieces {
-                try POSIXFile.pwriteAll(fd, piece, at: at, path: staging)
-                at += Int64(piece.readableBytes)
-            }
-            if durability == .fsync { POSIXFile.startWriteback(fd, offset: offset, length: at - offset) }
-        }
-    }
-
     public func syncAppend(_ handle: AppendHandle) async throws {
         guard durability == .fsync else { return }
         let staging = stagingPath(of: handle.key)

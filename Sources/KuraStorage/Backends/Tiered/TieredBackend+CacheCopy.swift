@@ -8,9 +8,9 @@ extension TieredBackend {
     /// The cache's copy of one fill in progress, and the check of its bytes. The client's
     /// stream only hands chunks over (in batches of ``TieredBackend/fillHandOffBytes``): a
     /// ``SideHasher`` hashes them and a writer task writes the copy in batches of
-    /// ``TieredBackend/fillBatchBytes`` (the stream's own buffers, not joined), both beside
-    /// the stream. The stream's last chunk waits for ``verifyAndKeep()``, so the client never
-    /// gets the last byte of content that does not hash to its digest. When the copy falls more than ``TieredBackend/fillLagBytes``
+    /// ``TieredBackend/fillBatchBytes``, both beside the stream. The stream's last chunk waits
+    /// for ``verifyAndKeep()``, so the client never gets the last byte of content that does
+    /// not hash to its digest. When the copy falls more than ``TieredBackend/fillLagBytes``
     /// behind (a cache disk slower than the remote), it is given up rather than slowing the
     /// client (the next read fills again); the hash is never given up.
     /// The hooks call in one at a time, hence the unchecked state.
@@ -72,31 +72,25 @@ extension TieredBackend {
                     progress.givenUp.store(true, ordering: .relaxed)  // no copy this time; the read goes on
                     return nil
                 }
-                // The stream's own buffers, written as they are (no copy to join them).
-                var pending: [ByteBuffer] = []
-                var pendingBytes = 0
+                var pending = ByteBuffer()
                 var written: Int64 = 0
                 // A failed write costs the copy, never the read.
                 func flush() async -> Bool {
-                    guard pendingBytes > 0 else { return true }
+                    guard pending.readableBytes > 0 else { return true }
                     do {
-                        try await owner.cache.appendPieces(handle, offset: written, pieces: pending)
+                        _ = try await owner.cache.appendPart(handle, number: 1, offset: written, data: pending)
                     } catch {
                         return false
                     }
-                    written += Int64(pendingBytes)
-                    progress.behind.subtract(pendingBytes, ordering: .relaxed)
-                    pending.removeAll(keepingCapacity: true)
-                    pendingBytes = 0
+                    written += Int64(pending.readableBytes)
+                    progress.behind.subtract(pending.readableBytes, ordering: .relaxed)
+                    pending.clear()
                     return true
                 }
                 for await batch in stream {
                     if progress.givenUp.load(ordering: .relaxed) { break }
-                    for chunk in batch where chunk.readableBytes > 0 {
-                        pending.append(chunk)
-                        pendingBytes += chunk.readableBytes
-                    }
-                    if pendingBytes >= TieredBackend.fillBatchBytes, !(await flush()) {
+                    for chunk in batch { pending.writeImmutableBuffer(chunk) }
+                    if pending.readableBytes >= TieredBackend.fillBatchBytes, !(await flush()) {
                         progress.givenUp.store(true, ordering: .relaxed)
                         break
                     }
