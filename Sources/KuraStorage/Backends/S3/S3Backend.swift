@@ -54,7 +54,7 @@ public final class S3Backend: ObjectBackend {
     /// concurrent read may hold.
     static let readAheadBytes = 2 << 20
 
-    /// A client shared by every backend that is not given one: connect timeout 10 s, read
+    /// A client shared by every backend that is not given one: connect timeout 3 s, read
     /// (idle) timeout 60 s, no redirects. Never shut down, like `HTTPClient.shared`.
     public static let sharedHTTPClient: HTTPClient = {
         var configuration = HTTPClient.Configuration()
@@ -62,7 +62,7 @@ public final class S3Backend: ObjectBackend {
         // so with five attempts a dead endpoint is reported in seconds, not minutes.
         configuration.timeout = .init(connect: .seconds(3), read: .seconds(60))
         configuration.redirectConfiguration = .disallow
-        // Many uploads and pulls run at once; each holds a connection.
+        // Many uploads run at once; each holds a connection (reads have their own, S3ReadConnections).
         configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
