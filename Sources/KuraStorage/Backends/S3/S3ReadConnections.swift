@@ -10,7 +10,10 @@ import Synchronization
 /// They exist for one setting async-http-client does not offer: how much a read of the socket
 /// may take. NIO's default stops at 64 KiB, and each piece of a body then costs a trip
 /// through the HTTP parser, the read-ahead's lock and a hand-over to the reader; reading up to
-/// ``maximumRead`` at a time halves the server's CPU per GiB read from S3 on this machine.
+/// ``maximumRead`` at a time took the server's CPU per GiB read from S3 down by 35–45 % in
+/// docs/benchmarks.md's runs. Connections in use are not capped (async-http-client made reads
+/// past 64 wait for one): each concurrent read holds one, and the listeners' connection caps
+/// bound how many reads run at once.
 final class S3ReadConnections: Sendable {
     /// How much one read of the socket may take; the buffer shrinks again when reads are small.
     static let maximumRead = 1 << 20
