@@ -41,23 +41,27 @@ struct S3Client: Sendable {
         self.configuration = configuration
         self.http = http
         self.statistics = statistics
-        let endpoint = configuration.endpoint
-        let secure = endpoint.scheme == "https"
-        var connectHost = endpoint.host ?? "localhost"
-        if configuration.addressing == .virtualHost { connectHost = "\(configuration.bucket).\(connectHost)" }
+        let secure = configuration.endpoint.scheme == "https"
         self.reads = S3ReadConnections(
-            host: connectHost, port: endpoint.port ?? (secure ? 443 : 80), tls: secure ? .makeClientConfiguration() : nil)
+            host: Self.hostName(configuration), port: configuration.endpoint.port ?? (secure ? 443 : 80),
+            tls: secure ? .makeClientConfiguration() : nil)
         self.signer = S3Signer(credentials: configuration.credentials, region: configuration.region)
         self.retry = S3RetryPolicy(
             maxAttempts: configuration.maxAttempts, baseBackoff: configuration.baseBackoff,
             maxBackoff: configuration.maxBackoff)
     }
 
+    /// The name requests for the bucket go to: the endpoint's host, with the bucket in front
+    /// for virtual-host addressing.
+    static func hostName(_ configuration: S3Configuration) -> String {
+        let host = configuration.endpoint.host ?? "localhost"
+        return configuration.addressing == .virtualHost ? "\(configuration.bucket).\(host)" : host
+    }
+
     /// `host[:port]` of requests for `bucket`.
     var host: String {
         let endpoint = configuration.endpoint
-        var host = endpoint.host ?? "localhost"
-        if configuration.addressing == .virtualHost { host = "\(configuration.bucket).\(host)" }
+        var host = Self.hostName(configuration)
         if let port = endpoint.port, !(endpoint.scheme == "http" && port == 80), !(endpoint.scheme == "https" && port == 443) {
             host += ":\(port)"
         }

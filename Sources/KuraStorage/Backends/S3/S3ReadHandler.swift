@@ -49,8 +49,8 @@ final class S3ReadHandler: ChannelDuplexHandler {
     private let ready: EventLoopPromise<Void>
     private let secure: Bool
     private var current: S3ReadRequest?
-    /// Requests sent so far: a connection that never carried one is not idle in the pool.
-    private var carried = 0
+    /// Whether a request was ever sent: a connection that never carried one is not idle in the pool.
+    private var hasCarried = false
     private var keepAlive = false
     private var deadline: Scheduled<Void>?
     /// The stream's read-ahead is full: reads wait for the reader.
@@ -76,7 +76,7 @@ final class S3ReadHandler: ChannelDuplexHandler {
             return
         }
         current = request
-        carried += 1
+        hasCarried = true
         keepAlive = false
         let stream = request.stream
         deadline = context.eventLoop.assumeIsolated().scheduleTask(deadline: request.deadline) { [weak self] in
@@ -147,7 +147,7 @@ final class S3ReadHandler: ChannelDuplexHandler {
         // Quiet while the reader is behind is the reader's doing, not the server's.
         if let current, !paused {
             fail(current.stream, S3ReadError.readTimeout, context: context)
-        } else if current == nil, carried > 0 {
+        } else if current == nil, hasCarried {
             context.close(promise: nil)  // idle in the pool this long: let it go
         }
     }
