@@ -1,3 +1,5 @@
+import KuraCore
+import KuraStorage
 import NIOCore
 
 /// One blob on its way from an upstream into the local store, shared by every client that
@@ -11,8 +13,10 @@ import NIOCore
 /// memory growing. A client that takes nothing for `stallTimeout` while the window is full
 /// is cut off, so one stalled client cannot hold the others forever.
 ///
-/// The last buffer reaches clients only once the whole blob hashed to its digest (see
-/// ``DigestVerifyingSequence``), so a lying upstream never delivers a complete body.
+/// The buffer that completes the blob reaches clients only once the store has found the
+/// whole blob's digest right and kept it (``withhold(_:)``, ``finish(_:)``), so a lying
+/// upstream never delivers a complete body. The store's own hash is the check: the bytes are
+/// hashed once, not once for the clients and again for the store.
 actor BlobFill {
     struct StalledReader: Error, CustomStringConvertible {
         var description: String { "the client read nothing while the fill waited for it; cut off" }
@@ -26,6 +30,8 @@ actor BlobFill {
     /// Buffers still held; `buffers[0]` is buffer number `firstIndex` of the blob.
     private var buffers: [ByteBuffer] = []
     private var bufferedBytes = 0
+    /// The buffer that completes the blob, until the blob is stored.
+    private var withheld: ByteBuffer?
     private var firstIndex = 0
     private var endIndex: Int { firstIndex + buffers.count }
     /// Each reader's next buffer number.
@@ -66,8 +72,21 @@ actor BlobFill {
         }
     }
 
-    /// The fill ended: stored, or failed (upstream broke, lied, or storage refused).
+    /// The buffer that completes the blob: readers get it only if the blob is stored.
+    func withhold(_ buffer: ByteBuffer) {
+        withheld = buffer
+    }
+
+    /// The fill ended: stored (readers get the withheld last buffer), or failed (upstream
+    /// broke, lied, or storage refused; the last buffer is dropped).
     func finish(_ result: Result<Void, any Error>) {
+        if case .success = result, let last = withheld {
+            // Past the window by one buffer at most, as while a buffer arrives.
+            buffers.append(last)
+            bufferedBytes += last.readableBytes
+            gauge.add(last.readableBytes)
+        }
+        withheld = nil
         outcome = result
         wakeReaders()
         releaseIfUnread()
@@ -201,22 +220,38 @@ private final class ReaderLease: Sendable {
     }
 }
 
-/// A byte stream that shows each buffer to a ``BlobFill`` on its way to the store.
+/// A byte stream that shows each buffer to a ``BlobFill`` on its way to the store, except
+/// the one that completes the blob's declared `size`: that one the fill withholds until the
+/// store has verified and kept the blob. A byte past `size` fails the stream.
 struct FillTee<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
     typealias Element = ByteBuffer
     let base: Base
     let fill: BlobFill
+    let size: Int64
+    let digest: Digest
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: Base.AsyncIterator
         let fill: BlobFill
+        let size: Int64
+        let digest: Digest
+        var passed: Int64 = 0
 
         mutating func next() async throws -> ByteBuffer? {
             guard let buffer = try await base.next() else { return nil }
-            await fill.deliver(buffer)
+            passed += Int64(buffer.readableBytes)
+            if passed < size {
+                await fill.deliver(buffer)
+            } else if passed == size {
+                await fill.withhold(buffer)
+            } else {
+                throw DigestVerificationError.sizeMismatch(digest: digest, expected: size, actual: passed)
+            }
             return buffer
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), fill: fill) }
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: base.makeAsyncIterator(), fill: fill, size: size, digest: digest)
+    }
 }

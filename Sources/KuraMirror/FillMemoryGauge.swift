@@ -7,8 +7,14 @@ import Synchronization
 /// `kura_proxy_fill_memory_bytes`.
 public final class FillMemoryGauge: Sendable {
     private let state = Mutex<(current: Int, peak: Int)>((0, 0))
+    /// Made once: the fill records every buffer, and making a gauge looks its label up in
+    /// the metrics registry (it cost more than the buffer's other bookkeeping).
+    private let metric: Gauge
 
-    public init() {}
+    /// Call after the metrics system is bootstrapped: the gauge reports where it was then.
+    public init() {
+        metric = Gauge(label: "kura_proxy_fill_memory_bytes")
+    }
 
     /// Bytes held now.
     public var current: Int { state.withLock { $0.current } }
@@ -21,6 +27,6 @@ public final class FillMemoryGauge: Sendable {
             state.peak = Swift.max(state.peak, state.current)
             return state.current
         }
-        Gauge(label: "kura_proxy_fill_memory_bytes").record(current)
+        metric.record(current)
     }
 }

@@ -189,8 +189,10 @@ public final class PullThroughCache: Sendable {
                         throw MirrorError.invalidManifest("upstream sent \(digest) without a length")
                     }
                     await fill.started(size: size)
-                    let verified = DigestVerifyingSequence(response.body, digest: digest, size: size)
-                    _ = try await registry.uploadBlob(FillTee(base: verified, fill: fill), digest: digest, length: size, into: repository)
+                    // The store hashes the bytes and refuses them unless they match the digest
+                    // and the size; the tee holds the last buffer back from clients until then.
+                    let tee = FillTee(base: response.body, fill: fill, size: size, digest: digest)
+                    _ = try await registry.uploadBlob(tee, digest: digest, length: size, into: repository)
                     await fill.finish(.success(()))
                 } catch {
                     logger.warning("fetching a proxied blob failed", metadata: ["digest": "\(digest)", "error": "\(error)"])
