@@ -45,12 +45,8 @@ start_servers() {
     local round=$1
     kura_config "kura$round" >"$DISK/kura.yml"
     kura_config "cache$round" "$DISK/cache$round" >"$DISK/cache.yml"
-    KURA_ACCESS_ENABLED=false KURA_GC_ENABLED=false KURA_USAGE_ENABLED=false "$KURA" serve --config "$DISK/kura.yml" \
-        --listen 127.0.0.1:$KURA_PORT --data "$DISK/kura-data$round" --metrics-listen off --log-level warning >"$DISK/kura.log" 2>&1 &
-    KURA_PID=$!; PIDS+=($KURA_PID)
-    KURA_ACCESS_ENABLED=false KURA_GC_ENABLED=false KURA_USAGE_ENABLED=false "$KURA" serve --config "$DISK/cache.yml" \
-        --listen 127.0.0.1:$CACHE_PORT --data "$DISK/cache-data$round" --metrics-listen off --log-level warning >"$DISK/cache.log" 2>&1 &
-    CACHE_PID=$!; PIDS+=($CACHE_PID)
+    start_kura "$DISK/kura.yml" "$DISK/kura-data$round" $KURA_PORT; KURA_PID=$SERVER_PID
+    start_kura "$DISK/cache.yml" "$DISK/cache-data$round" $CACHE_PORT; CACHE_PID=$SERVER_PID
     cat >"$DISK/dist.yml" <<EOF
 version: 0.1
 log: {level: warn, accesslog: {disabled: true}}

@@ -22,9 +22,7 @@ start_server() {
     local kind=$1 root=$2 port=$3
     rm -rf "$root"; mkdir -p "$root"
     if [ "$kind" = kura ]; then
-        KURA_ACCESS_ENABLED=false KURA_GC_ENABLED=false KURA_USAGE_ENABLED=false \
-            "$KURA" serve --listen "127.0.0.1:$port" --data "$root" --metrics-listen off --log-level warning \
-            >"$root.log" 2>&1 &
+        start_kura "" "$root" "$port"
     else
         cat >"$root.yml" <<EOF
 version: 0.1
@@ -35,6 +33,18 @@ EOF
         OTEL_TRACES_EXPORTER=none "$REGISTRY" serve "$root.yml" >"$root.log" 2>&1 &
     fi
     SERVER_PID=$!; PIDS+=("$SERVER_PID"); wait_ready "$port"
+}
+
+# start_kura CONFIG ROOT PORT: `$KURA serve` on 127.0.0.1:PORT with its data in ROOT, the YAML
+# file CONFIG (none when empty) and access control, GC and usage metering off, logging warnings
+# to ROOT.log; does not wait for it. Sets SERVER_PID and adds it to PIDS.
+start_kura() {
+    local config=() root=$2 port=$3
+    [ -n "$1" ] && config=(--config "$1")
+    KURA_ACCESS_ENABLED=false KURA_GC_ENABLED=false KURA_USAGE_ENABLED=false \
+        "$KURA" serve "${config[@]}" --listen "127.0.0.1:$port" --data "$root" --metrics-listen off --log-level warning \
+        >"$root.log" 2>&1 &
+    SERVER_PID=$!; PIDS+=("$SERVER_PID")
 }
 
 stop_server() { kill "$1"; wait "$1" 2>/dev/null || true; }
