@@ -324,7 +324,10 @@ let package = Package(
         ),
         .testTarget(
             name: "KuraMirrorTests",
-            dependencies: ["KuraMirror", "KuraCore", .product(name: "NIOHTTP1", package: "swift-nio")],
+            dependencies: [
+                "KuraMirror", "KuraCore", "KuraStorage",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
