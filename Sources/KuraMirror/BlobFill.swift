@@ -239,6 +239,8 @@ struct FillTee<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Ba
 
         mutating func next() async throws -> ByteBuffer? {
             guard let buffer = try await base.next() else { return nil }
+            // An empty buffer after the last one must not take its place.
+            guard buffer.readableBytes > 0 else { return buffer }
             passed += Int64(buffer.readableBytes)
             if passed < size {
                 await fill.deliver(buffer)
