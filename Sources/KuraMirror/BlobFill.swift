@@ -14,9 +14,10 @@ import NIOCore
 /// is cut off, so one stalled client cannot hold the others forever.
 ///
 /// The buffer that completes the blob reaches clients only once the store has found the
-/// whole blob's digest right and kept it (``withhold(_:)``, ``finish(_:)``), so a lying
-/// upstream never delivers a complete body. The store's own hash is the check: the bytes are
-/// hashed once, not once for the clients and again for the store.
+/// whole blob's digest and size right (``withhold(_:)``, ``release()``), so a lying upstream
+/// never delivers a complete body. The store's own hash is the check: the bytes are hashed
+/// once, not once for the clients and again for the store. Clients do not wait for the store
+/// to make the blob durable.
 actor BlobFill {
     struct StalledReader: Error, CustomStringConvertible {
         var description: String { "the client read nothing while the fill waited for it; cut off" }
@@ -30,8 +31,10 @@ actor BlobFill {
     /// Buffers still held; `buffers[0]` is buffer number `firstIndex` of the blob.
     private var buffers: [ByteBuffer] = []
     private var bufferedBytes = 0
-    /// The buffer that completes the blob, until the blob is stored.
+    /// The buffer that completes the blob, until the store has verified the blob.
     private var withheld: ByteBuffer?
+    /// The store verified the blob and every buffer is here: readers end at the last one.
+    private var complete = false
     private var firstIndex = 0
     private var endIndex: Int { firstIndex + buffers.count }
     /// Each reader's next buffer number.
@@ -72,20 +75,28 @@ actor BlobFill {
         }
     }
 
-    /// The buffer that completes the blob: readers get it only if the blob is stored.
+    /// The buffer that completes the blob: readers get it only after ``release()``.
     func withhold(_ buffer: ByteBuffer) {
         withheld = buffer
     }
 
-    /// The fill ended: stored (readers get the withheld last buffer), or failed (upstream
-    /// broke, lied, or storage refused; the last buffer is dropped).
-    func finish(_ result: Result<Void, any Error>) {
-        if case .success = result, let last = withheld {
+    /// The store found the blob's digest and size right: readers get the withheld buffer,
+    /// then the end of the blob, without waiting for the store to keep it.
+    func release() {
+        if let last = withheld {
             // Past the window by one buffer at most, as while a buffer arrives.
             buffers.append(last)
             bufferedBytes += last.readableBytes
             gauge.add(last.readableBytes)
+            withheld = nil
         }
+        complete = true
+        wakeReaders()
+    }
+
+    /// The fill ended: stored, or failed (upstream broke, lied, or storage refused; a
+    /// withheld last buffer is dropped).
+    func finish(_ result: Result<Void, any Error>) {
         withheld = nil
         outcome = result
         wakeReaders()
@@ -131,6 +142,10 @@ actor BlobFill {
                 readers[id] = position + 1
                 if position == firstIndex, !readers.values.contains(firstIndex) { slowestReaderMoved() }
                 return buffers[position - firstIndex]
+            }
+            if complete {
+                leave(id)
+                return nil
             }
             if let outcome {
                 leave(id)
@@ -222,7 +237,7 @@ private final class ReaderLease: Sendable {
 
 /// A byte stream that shows each buffer to a ``BlobFill`` on its way to the store, except
 /// the one that completes the blob's declared `size`: that one the fill withholds until the
-/// store has verified and kept the blob. A byte past `size` fails the stream.
+/// store has verified the blob (``BlobFill/release()``). A byte past `size` fails the stream.
 struct FillTee<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
     typealias Element = ByteBuffer
     let base: Base

@@ -192,7 +192,7 @@ public final class PullThroughCache: Sendable {
                     // The store hashes the bytes and refuses them unless they match the digest
                     // and the size; the tee holds the last buffer back from clients until then.
                     let tee = FillTee(base: response.body, fill: fill, size: size, digest: digest)
-                    _ = try await registry.uploadBlob(tee, digest: digest, length: size, into: repository)
+                    _ = try await registry.uploadBlob(tee, digest: digest, length: size, into: repository, verified: { await fill.release() })
                     await fill.finish(.success(()))
                 } catch {
                     logger.warning("fetching a proxied blob failed", metadata: ["digest": "\(digest)", "error": "\(error)"])

@@ -121,14 +121,15 @@ public final class Registry: Sendable {
 
     // MARK: uploads
 
-    /// Stores a whole blob sent in one request (`POST ?digest=`).
+    /// Stores a whole blob sent in one request (`POST ?digest=`). `verified` runs once the
+    /// bytes match the digest and the length, before the blob is kept (``BlobStore/ingest(_:expected:expectedLength:algorithm:verified:)``).
     public func uploadBlob<Body: AsyncSequence & Sendable>(
-        _ body: Body, digest: Digest, length: Int64?, into repository: RepositoryName
+        _ body: Body, digest: Digest, length: Int64?, into repository: RepositoryName, verified: (@Sendable () async -> Void)? = nil
     ) async throws -> BlobInfo where Body.Element == ByteBuffer {
         try checkBlobLength(length)
         // With the length known, an upload over the quota is refused before any byte is stored.
         if let length { try await checkQuota(storing: digest, size: length, in: repository) }
-        let info = try await blobs.ingest(limited(body), expected: digest, expectedLength: length)
+        let info = try await blobs.ingest(limited(body), expected: digest, expectedLength: length, verified: verified)
         // Refused over the quota when linked: the object, stored but never linked, is removed
         // by garbage collection.
         try await linkUploadedBlob(info, in: repository)

@@ -80,10 +80,14 @@ public final class BlobStore: Sendable {
     ///   - expected: the digest the content must have; `nil` to accept whatever arrives
     ///     (hashed with `algorithm`).
     ///   - expectedLength: the length the stream must have, when the caller knows it.
+    ///   - verified: runs once the content is known to match `expected` and `expectedLength`,
+    ///     before the blob is made durable and published (for a caller that holds the last
+    ///     bytes back from someone until they are checked, without hashing them again).
     /// - Throws: `DIGEST_INVALID` on a mismatch and `SIZE_INVALID` on a length mismatch;
     ///   in both cases nothing is stored.
     public func ingest<Body: AsyncSequence & Sendable>(
-        _ body: Body, expected: Digest? = nil, expectedLength: Int64? = nil, algorithm: DigestAlgorithm? = nil
+        _ body: Body, expected: Digest? = nil, expectedLength: Int64? = nil, algorithm: DigestAlgorithm? = nil,
+        verified: (@Sendable () async -> Void)? = nil
     ) async throws -> BlobInfo where Body.Element == ByteBuffer {
         let hashAlgorithm = expected?.algorithm ?? algorithm ?? defaultAlgorithm
         let handle = try await backend.beginAppend(UploadState.dataKey(for: UploadID()))
@@ -99,6 +103,7 @@ public final class BlobStore: Sendable {
             if let expected, expected != digest {
                 throw RegistryError(.digestInvalid, detail: "content has digest \(digest), not \(expected)")
             }
+            await verified?()
             return try await publish(handle: handle, parts: writer.parts, size: writer.offset, digest: digest)
         } catch {
             try? await backend.abortAppend(handle)
