@@ -8,8 +8,9 @@ public import NIOCore
 /// never receives a complete body.
 ///
 /// Used wherever bytes arrive from somewhere that could lie or break: the cache tier's fills
-/// and cached reads, the mirror's blob copies and the pull-through cache's fills. Their
-/// differences are ``Hooks``.
+/// and cached reads and the mirror's blob copies. Their differences are ``Hooks``. (The
+/// pull-through cache's fills go into the store, whose own hash checks them: see
+/// ``BlobStore/ingest(_:expected:expectedLength:algorithm:verified:)``.)
 public struct DigestVerifyingSequence<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
     public typealias Element = ByteBuffer
 
