@@ -32,21 +32,6 @@ cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
 json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d'+sys.argv[1]))" "$1"; }
 
-# curl_push URL REPO FILE [expect]: POST, one PATCH with the file, PUT ?digest=, as docker does.
-curl_push() {
-    local url=$1 repo=$2 file=$3 digest=$4 expect=${5:-}
-    local headers=(-H "Content-Type: application/octet-stream")
-    [ "$expect" = expect ] || headers+=(-H "Expect:")
-    local location
-    location=$(curl -sS -D - -o /dev/null -X POST "$url/v2/$repo/blobs/uploads/" | awk 'tolower($1)=="location:" {print $2}' | tr -d '\r')
-    case $location in http*) ;; *) location="$url$location" ;; esac
-    location=$(curl -sS -D - -o /dev/null -X PATCH "${headers[@]}" --data-binary "@$file" "$location" | awk 'tolower($1)=="location:" {print $2}' | tr -d '\r')
-    case $location in http*) ;; *) location="$url$location" ;; esac
-    local sep='?'; [[ $location == *\?* ]] && sep='&'
-    local code; code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT "$location${sep}digest=$digest")
-    [ "$code" = 201 ] || { log "curl push answered $code"; return 1; }
-}
-
 # One file per blob: different digests, so nothing is deduplicated.
 make_blobs() {
     local dir=$1 count=$2 size_mb=$3

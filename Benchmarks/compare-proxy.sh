@@ -28,17 +28,12 @@ start_server dist "$DISK/upstream" $UPSTREAM_PORT
 upstream="http://127.0.0.1:$UPSTREAM_PORT"
 head -c $((MB << 20)) /dev/urandom >"$DISK/blob"
 
-# new_blob: changes the blob's first bytes, pushes it to the upstream (POST, PUT with the
-# body), prints its digest.
+# new_blob: changes the blob's first bytes, pushes it to the upstream, prints its digest.
 new_blob() {
     head -c 16 /dev/urandom | dd of="$DISK/blob" conv=notrunc status=none
-    local digest location sep
+    local digest
     digest="sha256:$(sha256sum "$DISK/blob" | awk '{print $1}')"
-    location=$(curl -sS -D - -o /dev/null -X POST "$upstream/v2/library/big/blobs/uploads/" | awk 'tolower($1)=="location:" {print $2}' | tr -d '\r')
-    case $location in http*) ;; *) location="$upstream$location" ;; esac
-    sep='?'; [[ $location == *\?* ]] && sep='&'
-    [ "$(curl -sS -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' \
-        --data-binary "@$DISK/blob" "$location${sep}digest=$digest")" = 201 ] || { log "upstream push failed"; return 1; }
+    curl_push "$upstream" library/big "$DISK/blob" "$digest" >&2
     echo "$digest"
 }
 

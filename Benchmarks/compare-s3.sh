@@ -88,21 +88,6 @@ measure() {  # TAG-PREFIX SERVER PORT PID
     emit "s3-pull-repeat-curl" "$2" "$(curl -s -o /dev/null -w '%{speed_download}' "$url/v2/curl/blobs/$digest" | awk '{printf "%.0f", $1/1e6}')"
 }
 
-# curl_push URL REPO FILE [expect]: POST, one PATCH with the file, PUT ?digest=, as docker does.
-curl_push() {
-    local url=$1 repo=$2 file=$3 digest=$4 expect=${5:-}
-    local headers=(-H "Content-Type: application/octet-stream")
-    [ "$expect" = expect ] || headers+=(-H "Expect:")
-    local location
-    location=$(curl -sS -D - -o /dev/null -X POST "$url/v2/$repo/blobs/uploads/" | awk 'tolower($1)=="location:" {print $2}' | tr -d '\r')
-    case $location in http*) ;; *) location="$url$location" ;; esac
-    location=$(curl -sS -D - -o /dev/null -X PATCH "${headers[@]}" --data-binary "@$file" "$location" | awk 'tolower($1)=="location:" {print $2}' | tr -d '\r')
-    case $location in http*) ;; *) location="$url$location" ;; esac
-    local sep='?'; [[ $location == *\?* ]] && sep='&'
-    local code; code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT "$location${sep}digest=$digest")
-    [ "$code" = 201 ] || { log "curl push answered $code"; return 1; }
-}
-
 OUT=${OUT:-$(mktemp)}
 {
     for round in $(seq 1 "$ROUNDS"); do

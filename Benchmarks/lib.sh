@@ -47,6 +47,22 @@ start_kura() {
     SERVER_PID=$!; PIDS+=("$SERVER_PID")
 }
 
+# curl_push URL REPO FILE DIGEST [expect]: POST, one PATCH with the file, PUT ?digest=, as docker does
+# (with curl's `Expect: 100-continue` when the fifth argument is `expect`).
+curl_push() {
+    local url=$1 repo=$2 file=$3 digest=$4 expect=${5:-}
+    local headers=(-H "Content-Type: application/octet-stream")
+    [ "$expect" = expect ] || headers+=(-H "Expect:")
+    local location
+    location=$(curl -sS -D - -o /dev/null -X POST "$url/v2/$repo/blobs/uploads/" | awk 'tolower($1)=="location:" {print $2}' | tr -d '\r')
+    case $location in http*) ;; *) location="$url$location" ;; esac
+    location=$(curl -sS -D - -o /dev/null -X PATCH "${headers[@]}" --data-binary "@$file" "$location" | awk 'tolower($1)=="location:" {print $2}' | tr -d '\r')
+    case $location in http*) ;; *) location="$url$location" ;; esac
+    local sep='?'; [[ $location == *\?* ]] && sep='&'
+    local code; code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT "$location${sep}digest=$digest")
+    [ "$code" = 201 ] || { log "curl push answered $code"; return 1; }
+}
+
 stop_server() { kill "$1"; wait "$1" 2>/dev/null || true; }
 
 # medians FILE: per tag, in the order first measured: each server's median, its values, and

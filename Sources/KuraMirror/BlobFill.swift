@@ -64,9 +64,7 @@ actor BlobFill {
     /// A buffer passed verification so far: hold it for the readers. Returns once the window
     /// has room again (at once, unless a reader lags a full window behind).
     func deliver(_ buffer: ByteBuffer) async {
-        buffers.append(buffer)
-        bufferedBytes += buffer.readableBytes
-        gauge.add(buffer.readableBytes)
+        hold(buffer)
         wakeReaders()
         dropReadBuffers()
         while bufferedBytes > window, outcome == nil {
@@ -85,9 +83,7 @@ actor BlobFill {
     func release() {
         if let last = withheld {
             // Past the window by one buffer at most, as while a buffer arrives.
-            buffers.append(last)
-            bufferedBytes += last.readableBytes
-            gauge.add(last.readableBytes)
+            hold(last)
             withheld = nil
         }
         complete = true
@@ -162,6 +158,13 @@ actor BlobFill {
         readerWaiters.removeValue(forKey: id)?.resume()
         slowestReaderMoved()
         releaseIfUnread()
+    }
+
+    /// Keeps `buffer` for the readers, counted against the window.
+    private func hold(_ buffer: ByteBuffer) {
+        buffers.append(buffer)
+        bufferedBytes += buffer.readableBytes
+        gauge.add(buffer.readableBytes)
     }
 
     /// Drops the oldest buffers every reader has read, while the window is over its size.
