@@ -156,13 +156,13 @@ struct MirrorRun: Sendable {
         let mounted = try await source.retry.run { () async throws -> Bool in
             let start = try await target.startUpload(route.target, digest: digest, mountFrom: mountFrom)
             guard case .session(let location, let minimumChunk) = start else { return true }
-            let response = try await source.openBlob(route.source, digest)
-            if let length = response.headers.first(name: "Content-Length").flatMap(Int64.init), length != blob.size {
+            let download = try await source.openBlob(route.source, digest)
+            if let length = download.length, length != blob.size {
                 throw MirrorError.sizeMismatch(digest: digest.description, expected: blob.size, actual: length)
             }
             var pacing: (@Sendable (ByteBuffer) async throws -> Void)?
             if let limiter { pacing = { try await limiter.take($0.readableBytes) } }
-            let bytes = DigestVerifyingSequence(response.body, digest: digest, size: blob.size, hooks: .init(handingOn: pacing))
+            let bytes = DigestVerifyingSequence(download.body, digest: digest, size: blob.size, hooks: .init(handingOn: pacing))
             try await target.upload(bytes, size: blob.size, digest: digest, repository: route.target, location: location, minimumChunk: minimumChunk)
             return false
         }

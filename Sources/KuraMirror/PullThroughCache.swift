@@ -184,14 +184,14 @@ public final class PullThroughCache: Sendable {
             Task {
                 do {
                     let remote = upstream.settings.upstreamRepository(repository.value)
-                    let response = try await upstream.client.openBlob(remote, digest)
-                    guard let size = response.headers.first(name: "Content-Length").flatMap(Int64.init) else {
+                    let download = try await upstream.client.openBlob(remote, digest)
+                    guard let size = download.length else {
                         throw MirrorError.invalidManifest("upstream sent \(digest) without a length")
                     }
                     await fill.started(size: size)
                     // The store hashes the bytes and refuses them unless they match the digest
                     // and the size; the tee holds the last buffer back from clients until then.
-                    let tee = FillTee(base: response.body, fill: fill, size: size, digest: digest)
+                    let tee = FillTee(base: download.body, fill: fill, size: size, digest: digest)
                     _ = try await registry.uploadBlob(tee, digest: digest, length: size, into: repository, verified: { await fill.release() })
                     await fill.finish(.success(()))
                 } catch {

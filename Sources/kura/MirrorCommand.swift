@@ -78,12 +78,14 @@ struct MirrorCommand: AsyncParsableCommand {
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
         configuration.decompression = .disabled
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: Swift.max(8, parallel * 2))
-        configuration = try tls.clientConfiguration(configuration)
+        let tlsConfiguration = try tls.tlsConfiguration()
+        configuration.tlsConfiguration = tlsConfiguration
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let retry = RetryPolicy(attempts: attempts)
         let mirror = Mirror(
-            source: RegistryClient(endpoint: source, httpClient: http, retry: retry),
-            target: RegistryClient(endpoint: target, httpClient: http, retry: retry, uploadChunkSize: chunkSize.map { Int($0.bytes) }),
+            source: RegistryClient(endpoint: source, httpClient: http, retry: retry, tls: tlsConfiguration),
+            target: RegistryClient(
+                endpoint: target, httpClient: http, retry: retry, uploadChunkSize: chunkSize.map { Int($0.bytes) }, tls: tlsConfiguration),
             options: options)
         let summary: MirrorSummary
         do {

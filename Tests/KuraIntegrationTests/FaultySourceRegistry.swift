@@ -21,6 +21,8 @@ final class FaultySourceRegistry: Sendable {
         case slow
         /// Honest, the first byte half a second after the headers.
         case lateFirstByte
+        /// A `307` to `/elsewhere/<digest>`, which serves the layer honestly.
+        case redirected
     }
 
     static let repository = "bad/app"
@@ -100,12 +102,19 @@ final class FaultySourceRegistry: Sendable {
                     try await writer.write(ByteBuffer(bytes: layer))
                     try await writer.finish(nil)
                 })
+            case .redirected:
+                return Response(status: .temporaryRedirect, headers: [.location: "/elsewhere/\(digest)"])
             case .diesMidLayer:
                 return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: layer.count) { writer in
                     try await writer.write(ByteBuffer(bytes: layer[..<(layer.count / 2)]))
                     throw Dropped()
                 })
             }
+        }
+        router.get("/elsewhere/:digest") { _, context in
+            guard context.parameters.get("digest") == sha256(self.layer).description else { return Response(status: .notFound) }
+            let headers: HTTPFields = [.contentType: "application/octet-stream", .contentLength: String(self.layer.count)]
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: self.layer)))
         }
         var logger = Logger(label: "faulty-source")
         logger.logLevel = .critical

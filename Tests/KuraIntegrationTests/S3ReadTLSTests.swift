@@ -9,7 +9,7 @@ import Testing
 
 @testable import KuraStorage
 
-/// Streamed S3 GETs over https (``S3ReadConnections`` with TLS): the server's certificate is
+/// Streamed S3 GETs over https (``StreamedReadConnections`` with TLS): the server's certificate is
 /// verified, its name too, and a verified connection is kept for the next read.
 @Suite("S3 reads over TLS", .timeLimit(.minutes(1)))
 struct S3ReadTLSTests {
@@ -25,21 +25,21 @@ struct S3ReadTLSTests {
             var trusting = TLSConfiguration.makeClientConfiguration()
             trusting.trustRoots = .file(certificate)
 
-            let reads = S3ReadConnections(host: "localhost", port: peer.port, tls: trusting)
+            let reads = StreamedReadConnections(host: "localhost", port: peer.port, tls: trusting)
             #expect(try await Self.read(reads) == "c0r0")
             #expect(try await Self.read(reads) == "c0r1")
             #expect(reads.openedCount == 1)
 
             // The system's roots do not hold the certificate; the address is not a name it carries.
-            let untrusted = S3ReadConnections(host: "localhost", port: peer.port, tls: .makeClientConfiguration())
+            let untrusted = StreamedReadConnections(host: "localhost", port: peer.port, tls: .makeClientConfiguration())
             await #expect(throws: NIOSSLError.self) { try await Self.read(untrusted) }
-            let otherName = S3ReadConnections(host: "127.0.0.1", port: peer.port, tls: trusting)
+            let otherName = StreamedReadConnections(host: "127.0.0.1", port: peer.port, tls: trusting)
             await #expect(throws: NIOSSLExtraError.failedToValidateHostname) { try await Self.read(otherName) }
             #expect(peer.requests.count == 2, "a request reached a server that was not verified")
         }
     }
 
-    static func read(_ reads: S3ReadConnections) async throws -> String {
+    static func read(_ reads: StreamedReadConnections) async throws -> String {
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/a", headers: ["host": "localhost"])
         let response = try await reads.open(head, readAhead: 1 << 20, deadline: .now() + .seconds(20))
         return String(buffer: try await response.stream.collect(upTo: 1 << 20))

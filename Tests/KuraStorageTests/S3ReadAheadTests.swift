@@ -7,7 +7,7 @@ import Testing
 
 @testable import KuraStorage
 
-/// Streamed reads from a real SeaweedFS through ``S3ObjectStream``: the connection reads ahead
+/// Streamed reads from a real SeaweedFS through ``StreamedBody``: the connection reads ahead
 /// of the reader up to a bound, and every byte arrives, for sizes and ranges around the bound.
 @Suite("S3 read-ahead on SeaweedFS", .timeLimit(.minutes(3)))
 struct S3ReadAheadTests {
@@ -29,14 +29,14 @@ struct S3ReadAheadTests {
         let queued = response.stream.queuedBytes
         #expect(queued >= readAhead, "the connection did not read ahead: \(queued) bytes queued")
         // One read of the socket may land past the bound, never more.
-        #expect(queued < readAhead + S3ReadConnections.maximumRead, "\(queued) bytes queued, bound \(readAhead)")
+        #expect(queued < readAhead + StreamedReadConnections.maximumRead, "\(queued) bytes queued, bound \(readAhead)")
         while let buffer = try await response.stream.next() { received.append(contentsOf: buffer.readableBytesView) }
         #expect(received == bytes)
     }
 
     @Test func piecesArrivingAfterThePauseWaitForTheSameResume() async throws {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let stream = S3ObjectStream(readAhead: 8)
+        let stream = StreamedBody(readAhead: 8)
         // One socket read may hold several pieces: the ones after the pause must wait too,
         // and every wait must end when the reader catches up.
         let first = try #require(stream.receive(ByteBuffer(bytes: Array(repeating: 1, count: 8)), on: loop))

@@ -5,7 +5,7 @@ import NIOHTTP1
 import Synchronization
 
 /// An ``ObjectBackend`` over an S3-compatible bucket (AWS S3, SeaweedFS, MinIO…), with AWS
-/// Signature Version 4: streamed GETs on connections of its own (``S3ReadConnections``),
+/// Signature Version 4: streamed GETs on connections of its own (``StreamedReadConnections``),
 /// every other call on async-http-client.
 ///
 /// ## Layout
@@ -50,7 +50,7 @@ import Synchronization
 public final class S3Backend: ObjectBackend {
     /// S3's smallest part except the last.
     public static let minimumPartSize = 5 << 20
-    /// How far a streamed read runs ahead of its reader (``S3ObjectStream``): the memory each
+    /// How far a streamed read runs ahead of its reader (``StreamedBody``): the memory each
     /// concurrent read may hold.
     static let readAheadBytes = 2 << 20
 
@@ -62,7 +62,7 @@ public final class S3Backend: ObjectBackend {
         // so with five attempts a dead endpoint is reported in seconds, not minutes.
         configuration.timeout = .init(connect: .seconds(3), read: .seconds(60))
         configuration.redirectConfiguration = .disallow
-        // Many uploads run at once; each holds a connection (reads have their own, S3ReadConnections).
+        // Many uploads run at once; each holds a connection (reads have their own, StreamedReadConnections).
         configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
@@ -426,7 +426,7 @@ public final class S3Backend: ObjectBackend {
 
     /// Wraps a GET response as an ``ObjectRead``, checking the range against the object's
     /// size and counting the bytes so that a cut-off body fails instead of ending early.
-    private static func objectRead(_ response: S3ObjectResponse, range: Range<Int64>?, key: String) throws -> ObjectRead {
+    private static func objectRead(_ response: StreamedResponse, range: Range<Int64>?, key: String) throws -> ObjectRead {
         let length = response.headers.first(name: "content-length").flatMap { Int64($0) }
         var size: Int64
         if response.status.code == 206, let contentRange = response.headers.first(name: "content-range"),
@@ -526,12 +526,12 @@ public final class S3Backend: ObjectBackend {
 final class ResponseReader: @unchecked Sendable {
     // Only touched by `next()`, which the stream calls serially. Holding the response keeps
     // the request alive; letting go of it cancels the request.
-    private let response: S3ObjectResponse
+    private let response: StreamedResponse
     private var skip: Int64
     private var remaining: Int64
     private let key: String
 
-    init(_ response: S3ObjectResponse, skip: Int64, expected: Int64, key: String) {
+    init(_ response: StreamedResponse, skip: Int64, expected: Int64, key: String) {
         self.response = response
         self.skip = skip
         self.remaining = expected

@@ -31,8 +31,8 @@ struct S3Client: Sendable {
 
     let configuration: S3Configuration
     let http: HTTPClient
-    /// Connections of their own for streamed GETs (``S3ReadConnections``).
-    let reads: S3ReadConnections
+    /// Connections of their own for streamed GETs (``StreamedReadConnections``).
+    let reads: StreamedReadConnections
     let signer: S3Signer
     let retry: S3RetryPolicy
     let statistics: S3RequestStatistics
@@ -42,7 +42,7 @@ struct S3Client: Sendable {
         self.http = http
         self.statistics = statistics
         let secure = configuration.endpoint.scheme == "https"
-        self.reads = S3ReadConnections(
+        self.reads = StreamedReadConnections(
             host: Self.hostName(configuration), port: configuration.endpoint.port ?? (secure ? 443 : 80),
             tls: secure ? .makeClientConfiguration() : nil)
         self.signer = S3Signer(credentials: configuration.credentials, region: configuration.region)
@@ -145,9 +145,9 @@ struct S3Client: Sendable {
     }
 
     /// Sends a GET with retries until the response head arrives, and returns the response with
-    /// its body read ahead by up to `readAhead` bytes (``S3ObjectStream``) on a connection of
+    /// its body read ahead by up to `readAhead` bytes (``StreamedBody``) on a connection of
     /// ``reads``; the body itself is not retried.
-    func openStream(_ operation: String, _ call: Call, accept: Set<Int>, readAhead: Int) async throws -> S3ObjectResponse {
+    func openStream(_ operation: String, _ call: Call, accept: Set<Int>, readAhead: Int) async throws -> StreamedResponse {
         try await retry.run(operation) {
             var head = HTTPRequestHead(version: .http1_1, method: call.method, uri: requestTarget(call.key, query: call.query))
             for (name, value) in signedHeaders(call, payloadHash: S3Signer.emptyPayloadHash) {

@@ -1,20 +1,22 @@
-import NIOCore
-import NIOHTTP1
-import NIOPosix
-import NIOSSL
+public import NIOCore
+public import NIOHTTP1
+public import NIOPosix
+public import NIOSSL
 import Synchronization
 
-/// Keep-alive connections to the bucket's endpoint for streamed GETs, apart from
-/// async-http-client (which carries every other call).
+/// Keep-alive connections to one HTTP server for streamed GETs of large bodies, apart from
+/// async-http-client (which carries every other call): S3 GetObject, and the blobs a
+/// pull-through cache or a mirror reads from another registry.
 ///
 /// They exist for one setting async-http-client does not offer: how much a read of the socket
 /// may take. NIO's default stops at 64 KiB, and each piece of a body then costs a trip
 /// through the HTTP parser, the read-ahead's lock and a hand-over to the reader; reading up to
 /// ``maximumRead`` at a time took the server's CPU per GiB read from S3 down by 35–45 % in
-/// docs/benchmarks.md's runs. Connections in use are not capped (async-http-client made reads
+/// docs/benchmarks.md's runs. They send what they are given and follow nothing: redirects,
+/// authentication challenges and retries are the caller's. Connections in use are not capped (async-http-client made reads
 /// past 64 wait for one): each concurrent read holds one, and the listeners' connection caps
 /// bound how many reads run at once.
-final class S3ReadConnections: Sendable {
+public final class StreamedReadConnections: Sendable {
     /// How much one read of the socket may take; the buffer shrinks again when reads are small.
     static let maximumRead = 1 << 20
     static let allocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 64 << 10, maximum: maximumRead)
@@ -34,7 +36,7 @@ final class S3ReadConnections: Sendable {
     /// Connections to `host:port`, over TLS when `tls` is given (S3Client gives
     /// `.makeClientConfiguration()`: the system's roots and `host` verified, as
     /// async-http-client's defaults do).
-    init(
+    public init(
         host: String, port: Int, tls: TLSConfiguration?, connectTimeout: TimeAmount = .seconds(3),
         readTimeout: TimeAmount = .seconds(60), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
@@ -53,15 +55,15 @@ final class S3ReadConnections: Sendable {
     }
 
     /// Connections opened so far (reused ones count once).
-    var openedCount: Int { opened.load(ordering: .relaxed) }
+    public var openedCount: Int { opened.load(ordering: .relaxed) }
 
     /// Sends a GET and waits for its response head. A kept connection that the server closed
     /// while it was idle fails before any response; the request then goes again on a new one.
-    func open(_ head: HTTPRequestHead, readAhead: Int, deadline: NIODeadline) async throws -> S3ObjectResponse {
+    public func open(_ head: HTTPRequestHead, readAhead: Int, deadline: NIODeadline) async throws -> StreamedResponse {
         while let channel = takeIdle() {
             do {
                 return try await exchange(head, readAhead: readAhead, deadline: deadline, on: channel)
-            } catch S3ReadError.connectionClosed where !Task.isCancelled {
+            } catch StreamedReadError.connectionClosed where !Task.isCancelled {
                 continue
             }
         }
@@ -69,20 +71,20 @@ final class S3ReadConnections: Sendable {
     }
 
     private func exchange(_ head: HTTPRequestHead, readAhead: Int, deadline: NIODeadline, on channel: any Channel)
-        async throws -> S3ObjectResponse
+        async throws -> StreamedResponse
     {
-        let stream = S3ObjectStream(readAhead: readAhead)
-        let request = S3ReadRequest(head: head, stream: stream, deadline: deadline) { [weak self] in
+        let stream = StreamedBody(readAhead: readAhead)
+        let request = StreamedReadRequest(head: head, stream: stream, deadline: deadline) { [weak self] in
             self?.keep(channel)
         }
         // A connection closed under the request never reaches the handler: end the stream here.
-        channel.writeAndFlush(request).whenFailure { _ in stream.end(S3ReadError.connectionClosed) }
+        channel.writeAndFlush(request).whenFailure { _ in stream.end(StreamedReadError.connectionClosed) }
         let response = try await withTaskCancellationHandler {
             try await stream.head()
         } onCancel: {
-            channel.triggerUserOutboundEvent(S3ReadHandler.Abandon(stream: stream), promise: nil)
+            channel.triggerUserOutboundEvent(StreamedReadHandler.Abandon(stream: stream), promise: nil)
         }
-        return S3ObjectResponse(head: response, stream: stream, channel: channel)
+        return StreamedResponse(head: response, stream: stream, channel: channel)
     }
 
     /// A new connection, returned once it can carry a request (after the TLS handshake).
@@ -104,7 +106,7 @@ final class S3ReadConnections: Sendable {
                         if let tls { try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverHostname)) }
                         try pipeline.addHTTPClientHandlers()
                         try pipeline.addHandler(IdleStateHandler(readTimeout: readTimeout))
-                        try pipeline.addHandler(S3ReadHandler(ready: ready, secure: tls != nil))
+                        try pipeline.addHandler(StreamedReadHandler(ready: ready, secure: tls != nil))
                     }
                 }
                 .connect(host: host, port: port).get()

@@ -1,15 +1,15 @@
-import NIOCore
-import NIOHTTP1
+public import NIOCore
+public import NIOHTTP1
 import Synchronization
 
 /// The response to a streamed GET, read ahead on the connection's event loop.
 ///
-/// The connection (``S3ReadHandler``) keeps reading while less than ``readAhead`` bytes
+/// The connection (``StreamedReadHandler``) keeps reading while less than ``readAhead`` bytes
 /// wait, so a reader that keeps up takes queued buffers without suspending and the
 /// connection reads without waiting for it; past ``readAhead`` the connection pauses until the
 /// reader has taken half. Pieces that wait are handed over joined, up to ``mergeLimit`` bytes
 /// at a time.
-final class S3ObjectStream: Sendable {
+public final class StreamedBody: Sendable {
     private struct State {
         var head: HTTPResponseHead?
         var headWaiter: CheckedContinuation<HTTPResponseHead, any Error>?
@@ -30,7 +30,7 @@ final class S3ObjectStream: Sendable {
     var queuedBytes: Int { state.withLock { $0.queuedBytes } }
 
     /// Whether the response has ended, whole or broken off.
-    var isFinished: Bool { state.withLock { $0.finished } }
+    public var isFinished: Bool { state.withLock { $0.finished } }
 
     // MARK: the connection's side
 
@@ -88,7 +88,7 @@ final class S3ObjectStream: Sendable {
             headWaiter?.resume(throwing: error)
             bodyWaiter?.resume(throwing: error)
         } else {
-            headWaiter?.resume(throwing: S3ReadError.connectionClosed)  // a response without a head
+            headWaiter?.resume(throwing: StreamedReadError.connectionClosed)  // a response without a head
             bodyWaiter?.resume(returning: nil)
         }
         paused?.succeed()
@@ -106,7 +106,7 @@ final class S3ObjectStream: Sendable {
             }
             let now: Now = state.withLock { state in
                 if let head = state.head { return .head(head) }
-                if state.finished { return .failed(state.error ?? S3ReadError.connectionClosed) }
+                if state.finished { return .failed(state.error ?? StreamedReadError.connectionClosed) }
                 state.headWaiter = continuation
                 return .wait
             }
@@ -119,7 +119,7 @@ final class S3ObjectStream: Sendable {
     }
 
     /// The next body buffer, or `nil` at the end; throws if the response broke off.
-    func next() async throws -> ByteBuffer? {
+    public func next() async throws -> ByteBuffer? {
         enum Now {
             case buffer(ByteBuffer, resume: EventLoopPromise<Void>?)
             case buffers([ByteBuffer], bytes: Int, resume: EventLoopPromise<Void>?)
@@ -194,22 +194,22 @@ final class S3ObjectStream: Sendable {
     }
 
     /// Reads the (small) rest of the body, up to `limit` bytes.
-    func collect(upTo limit: Int) async throws -> ByteBuffer {
+    public func collect(upTo limit: Int) async throws -> ByteBuffer {
         var all = ByteBuffer()
         while let buffer = try await next() {
-            guard all.readableBytes + buffer.readableBytes <= limit else { throw S3StreamError.bodyTooLarge(limit) }
+            guard all.readableBytes + buffer.readableBytes <= limit else { throw StreamedBodyError.bodyTooLarge(limit) }
             all.writeImmutableBuffer(buffer)
         }
         return all
     }
 }
 
-enum S3StreamError: Error, CustomStringConvertible {
+public enum StreamedBodyError: Error, CustomStringConvertible {
     case bodyTooLarge(Int)
 
-    var description: String {
+    public var description: String {
         switch self {
-        case .bodyTooLarge(let limit): "S3 response body larger than \(limit) bytes"
+        case .bodyTooLarge(let limit): "response body larger than \(limit) bytes"
         }
     }
 }
@@ -217,21 +217,21 @@ enum S3StreamError: Error, CustomStringConvertible {
 /// A streamed GET in flight: its head, its body, and the connection carrying it, which is
 /// closed when the reader lets go of the response before its end (a client that went away
 /// stops the transfer; a connection with half a body left cannot carry another request).
-final class S3ObjectResponse: Sendable {
-    let head: HTTPResponseHead
-    let stream: S3ObjectStream
+public final class StreamedResponse: Sendable {
+    public let head: HTTPResponseHead
+    public let stream: StreamedBody
     private let channel: any Channel
 
-    init(head: HTTPResponseHead, stream: S3ObjectStream, channel: any Channel) {
+    init(head: HTTPResponseHead, stream: StreamedBody, channel: any Channel) {
         self.head = head
         self.stream = stream
         self.channel = channel
     }
 
-    var status: HTTPResponseStatus { head.status }
-    var headers: HTTPHeaders { head.headers }
+    public var status: HTTPResponseStatus { head.status }
+    public var headers: HTTPHeaders { head.headers }
 
     deinit {
-        if !stream.isFinished { channel.triggerUserOutboundEvent(S3ReadHandler.Abandon(stream: stream), promise: nil) }
+        if !stream.isFinished { channel.triggerUserOutboundEvent(StreamedReadHandler.Abandon(stream: stream), promise: nil) }
     }
 }

@@ -3,7 +3,7 @@ import NIOHTTP1
 import NIOTLS
 
 /// Why a streamed GET's connection failed it.
-enum S3ReadError: Error, Equatable, CustomStringConvertible {
+public enum StreamedReadError: Error, Equatable, CustomStringConvertible {
     /// The connection closed before the response ended.
     case connectionClosed
     /// The transfer ran past its deadline.
@@ -11,7 +11,7 @@ enum S3ReadError: Error, Equatable, CustomStringConvertible {
     /// Nothing arrived for the connection's read timeout while the reader was keeping up.
     case readTimeout
 
-    var description: String {
+    public var description: String {
         switch self {
         case .connectionClosed: "the connection closed before the response ended"
         case .deadlineExceeded: "the transfer ran past its deadline"
@@ -20,35 +20,35 @@ enum S3ReadError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// One GET for ``S3ReadHandler`` to send: its head, where its response goes, and what to do
+/// One GET for ``StreamedReadHandler`` to send: its head, where its response goes, and what to do
 /// once the response has ended on a connection that can carry another request.
-struct S3ReadRequest: Sendable {
+struct StreamedReadRequest: Sendable {
     var head: HTTPRequestHead
-    var stream: S3ObjectStream
+    var stream: StreamedBody
     var deadline: NIODeadline
     /// Called on the connection's loop after a whole response on a keep-alive connection.
     var reusable: @Sendable () -> Void
 }
 
-/// The last handler of a connection of ``S3ReadConnections``: sends one GET at a time and
-/// hands its response to the request's ``S3ObjectStream``. While the stream's read-ahead is
+/// The last handler of a connection of ``StreamedReadConnections``: sends one GET at a time and
+/// hands its response to the request's ``StreamedBody``. While the stream's read-ahead is
 /// full it holds the connection's reads back, so the socket fills and TCP slows the sender.
-final class S3ReadHandler: ChannelDuplexHandler {
+final class StreamedReadHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = S3ReadRequest
+    typealias OutboundIn = StreamedReadRequest
     typealias OutboundOut = HTTPClientRequestPart
 
     /// Sent by a reader that lets go of its response early: the connection closes if it still
     /// carries that response (not if it has since ended and the connection went on).
     struct Abandon: Sendable {
-        let stream: S3ObjectStream
+        let stream: StreamedBody
     }
 
     /// Completed once the connection can carry a request: when it connects, or after the TLS
     /// handshake; failed with the handshake's error (a certificate that does not verify).
     private let ready: EventLoopPromise<Void>
     private let secure: Bool
-    private var current: S3ReadRequest?
+    private var current: StreamedReadRequest?
     /// Whether a request was ever sent: a connection that never carried one is not idle in the pool.
     private var hasCarried = false
     private var keepAlive = false
@@ -71,8 +71,8 @@ final class S3ReadHandler: ChannelDuplexHandler {
         let request = unwrapOutboundIn(data)
         guard current == nil, context.channel.isActive else {
             // The pool hands a connection to one request at a time; a closed one fails at once.
-            request.stream.end(S3ReadError.connectionClosed)
-            promise?.fail(S3ReadError.connectionClosed)
+            request.stream.end(StreamedReadError.connectionClosed)
+            promise?.fail(StreamedReadError.connectionClosed)
             return
         }
         current = request
@@ -80,7 +80,7 @@ final class S3ReadHandler: ChannelDuplexHandler {
         keepAlive = false
         let stream = request.stream
         deadline = context.eventLoop.assumeIsolated().scheduleTask(deadline: request.deadline) { [weak self] in
-            self?.fail(stream, S3ReadError.deadlineExceeded, context: context)
+            self?.fail(stream, StreamedReadError.deadlineExceeded, context: context)
         }
         context.write(wrapOutboundOut(.head(request.head)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
@@ -125,10 +125,10 @@ final class S3ReadHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        ready.fail(S3ReadError.connectionClosed)
+        ready.fail(StreamedReadError.connectionClosed)
         if let current {
             finish()
-            current.stream.end(S3ReadError.connectionClosed)
+            current.stream.end(StreamedReadError.connectionClosed)
         }
         context.fireChannelInactive()
     }
@@ -146,7 +146,7 @@ final class S3ReadHandler: ChannelDuplexHandler {
         }
         // Quiet while the reader is behind is the reader's doing, not the server's.
         if let current, !paused {
-            fail(current.stream, S3ReadError.readTimeout, context: context)
+            fail(current.stream, StreamedReadError.readTimeout, context: context)
         } else if current == nil, hasCarried {
             context.close(promise: nil)  // idle in the pool this long: let it go
         }
@@ -158,14 +158,14 @@ final class S3ReadHandler: ChannelDuplexHandler {
             return
         }
         if let current, current.stream === abandon.stream {
-            fail(current.stream, S3ReadError.connectionClosed, context: context)
+            fail(current.stream, StreamedReadError.connectionClosed, context: context)
         }
         promise?.succeed()
     }
 
     /// Ends the request in flight with `error` (if `stream` is still it) and closes the
     /// connection, which may hold part of a body.
-    private func fail(_ stream: S3ObjectStream, _ error: any Error, context: ChannelHandlerContext) {
+    private func fail(_ stream: StreamedBody, _ error: any Error, context: ChannelHandlerContext) {
         guard let current, current.stream === stream else { return }
         finish()
         current.stream.end(error)

@@ -7,12 +7,12 @@ import Testing
 
 @testable import KuraStorage
 
-/// The connections of ``S3ReadConnections``: kept and reused between whole reads on a real
+/// The connections of ``StreamedReadConnections``: kept and reused between whole reads on a real
 /// SeaweedFS, never reused after a read let go mid-body, and, against a peer that misbehaves
 /// on purpose (``ScriptedPeer``), a kept connection closed by the server is replaced without
 /// failing the read, `Connection: close` is obeyed, and a stalled body fails instead of hanging.
 @Suite("S3 read connections", .timeLimit(.minutes(3)))
-struct S3ReadConnectionsTests {
+struct StreamedReadConnectionsTests {
     @Test func wholeReadsOneAfterAnotherShareOneConnection() async throws {
         let (backend, _) = try await SeaweedFS.makeBackend()
         let key = try ObjectKey("connections/shared")
@@ -45,7 +45,7 @@ struct S3ReadConnectionsTests {
             connection == 0 && request == 1 ? .close : .respond(body: "c\(connection)r\(request)")
         }
         defer { peer.stop() }
-        let reads = S3ReadConnections(host: "127.0.0.1", port: peer.port, tls: nil)
+        let reads = StreamedReadConnections(host: "127.0.0.1", port: peer.port, tls: nil)
         #expect(try await read(reads, "/a") == "c0r0")
         #expect(try await read(reads, "/b") == "c1r0")
         #expect(reads.openedCount == 2)
@@ -57,7 +57,7 @@ struct S3ReadConnectionsTests {
             .respond(body: "c\(connection)r\(request)", close: true)
         }
         defer { peer.stop() }
-        let reads = S3ReadConnections(host: "127.0.0.1", port: peer.port, tls: nil)
+        let reads = StreamedReadConnections(host: "127.0.0.1", port: peer.port, tls: nil)
         #expect(try await read(reads, "/a") == "c0r0")
         #expect(try await read(reads, "/b") == "c1r0")
         #expect(reads.openedCount == 2)
@@ -66,9 +66,9 @@ struct S3ReadConnectionsTests {
     @Test func aBodyThatStallsFailsAfterTheReadTimeout() async throws {
         let peer = try await ScriptedPeer { _, _ in .stall(declared: 10, sent: "abc") }
         defer { peer.stop() }
-        let reads = S3ReadConnections(host: "127.0.0.1", port: peer.port, tls: nil, readTimeout: .milliseconds(300))
+        let reads = StreamedReadConnections(host: "127.0.0.1", port: peer.port, tls: nil, readTimeout: .milliseconds(300))
         // On a loaded machine the head itself may come later than the timeout: that fails the same way.
-        await #expect(throws: S3ReadError.readTimeout) {
+        await #expect(throws: StreamedReadError.readTimeout) {
             try await Self.readAll(reads.open(Self.get("/a"), readAhead: 1 << 20, deadline: .now() + .seconds(60)))
         }
     }
@@ -76,14 +76,14 @@ struct S3ReadConnectionsTests {
     @Test func aTransferPastItsDeadlineFails() async throws {
         let peer = try await ScriptedPeer { _, _ in .stall(declared: 10, sent: "abc") }
         defer { peer.stop() }
-        let reads = S3ReadConnections(host: "127.0.0.1", port: peer.port, tls: nil)
-        await #expect(throws: S3ReadError.deadlineExceeded) {
+        let reads = StreamedReadConnections(host: "127.0.0.1", port: peer.port, tls: nil)
+        await #expect(throws: StreamedReadError.deadlineExceeded) {
             try await Self.readAll(reads.open(Self.get("/a"), readAhead: 1 << 20, deadline: .now() + .milliseconds(300)))
         }
     }
 
     /// Reads a response to its end, which a stalled body never reaches.
-    static func readAll(_ response: S3ObjectResponse) async throws {
+    static func readAll(_ response: StreamedResponse) async throws {
         #expect(response.status == .ok)
         var received = ""
         while let buffer = try await response.stream.next() { received += String(buffer: buffer) }
@@ -94,7 +94,7 @@ struct S3ReadConnectionsTests {
         HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: ["host": "127.0.0.1"])
     }
 
-    private func read(_ reads: S3ReadConnections, _ path: String) async throws -> String {
+    private func read(_ reads: StreamedReadConnections, _ path: String) async throws -> String {
         let response = try await reads.open(Self.get(path), readAhead: 1 << 20, deadline: .now() + .seconds(30))
         return String(buffer: try await response.stream.collect(upTo: 1 << 20))
     }
