@@ -58,8 +58,10 @@ struct OrasClientTests {
             try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
             let scriptPath = "\(work)/push.py"
             try Self.script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
+            // oras-py's login writes ~/.docker/config.json: the test's own, not the machine's.
             let result = try await ClientProcess.run(
-                python, [scriptPath, server.authority, server.root.id, server.root.secret, work], scratch: server.scratch, timeout: .seconds(120))
+                python, [scriptPath, server.authority, server.root.id, server.root.secret, work],
+                environment: ["HOME": work, "DOCKER_CONFIG": "\(work)/docker"], scratch: server.scratch, timeout: .seconds(120))
             let summary = try #require(
                 try JSONSerialization.jsonObject(with: Data((result.stdout.split(separator: "\n").last ?? "").utf8)) as? [String: Any])
             let digest = try #require(summary["digest"] as? String)

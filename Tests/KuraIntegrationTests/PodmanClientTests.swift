@@ -6,7 +6,7 @@ import Testing
 import KuraTestSupport
 
 /// podman 4.3 (no daemon) with its own storage under the test's folder (vfs, cgroupfs, file
-/// events) and its own auth file.
+/// events) and its own auth files.
 struct Podman: Sendable {
     static let executable = "/usr/bin/podman"
     let folder: String
@@ -36,6 +36,9 @@ struct Podman: Sendable {
             environment: [
                 "REGISTRY_AUTH_FILE": "\(folder)/auth.json", "CONTAINERS_REGISTRIES_CONF": "\(folder)/registries.conf",
                 "XDG_CONFIG_HOME": "\(folder)/config", "TMPDIR": "\(folder)/tmp",
+                // podman also reads Docker's credentials: not the machine's, which other
+                // clients' tests may be writing at the same moment.
+                "DOCKER_CONFIG": "\(folder)/docker",
             ],
             input: input, scratch: folder, check: check)
     }

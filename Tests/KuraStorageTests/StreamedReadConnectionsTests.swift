@@ -11,7 +11,7 @@ import Testing
 /// SeaweedFS, never reused after a read let go mid-body, and, against a peer that misbehaves
 /// on purpose (``ScriptedPeer``), a kept connection closed by the server is replaced without
 /// failing the read, `Connection: close` is obeyed, and a stalled body fails instead of hanging.
-@Suite("S3 read connections", .timeLimit(.minutes(3)))
+@Suite("streamed read connections", .timeLimit(.minutes(3)))
 struct StreamedReadConnectionsTests {
     @Test func wholeReadsOneAfterAnotherShareOneConnection() async throws {
         let (backend, _) = try await SeaweedFS.makeBackend()

@@ -25,7 +25,10 @@ public final class StreamedReadConnections: Sendable {
 
     private let host: String
     private let port: Int
-    private let tls: Result<NIOSSLContext, any Error>?
+    private let tls: TLSConfiguration?
+    /// The TLS context, made at the first connection (loading the trust roots costs time and
+    /// memory, and many clients never read a blob).
+    private let tlsContext = Mutex<Result<NIOSSLContext, any Error>?>(nil)
     private let serverHostname: String?
     private let connectTimeout: TimeAmount
     private let readTimeout: TimeAmount
@@ -42,7 +45,7 @@ public final class StreamedReadConnections: Sendable {
     ) {
         self.host = host
         self.port = port
-        self.tls = tls.map { configuration in Result { try NIOSSLContext(configuration: configuration) } }
+        self.tls = tls
         // SNI carries names only; an address is verified without it.
         self.serverHostname = tls != nil && (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
         self.connectTimeout = connectTimeout
@@ -89,7 +92,14 @@ public final class StreamedReadConnections: Sendable {
 
     /// A new connection, returned once it can carry a request (after the TLS handshake).
     private func connect() async throws -> any Channel {
-        let tls = try tls?.get()
+        let tls = try tls.map { configuration in
+            try tlsContext.withLock { context in
+                if let context { return context }
+                let made = Result { try NIOSSLContext(configuration: configuration) }
+                context = made
+                return made
+            }.get()
+        }
         let (serverHostname, readTimeout) = (serverHostname, readTimeout)
         let loop = group.next()
         let ready = loop.makePromise(of: Void.self)
