@@ -148,12 +148,13 @@ public struct RegistryClient: Sendable {
     /// Opens a blob for reading; the caller streams the body. The GET goes on the client's own
     /// connections with the authorization known so far; any answer but 200 (a 401 asking to
     /// sign in, a redirect, an error) is asked again through async-http-client, which signs
-    /// in, follows redirects and reads the error's message.
+    /// in, follows redirects and reads the error's message. A registry that redirected a blob
+    /// read once is read through async-http-client from then on.
     func openBlob(_ repository: String, _ digest: Digest) async throws -> BlobDownload {
         let path = "/v2/\(repository)/blobs/\(digest)"
         let scopes = [Self.pull(repository)]
         return try await retry.run {
-            if let blobReads {
+            if let blobReads, !blobReads.redirects {
                 let authorization = try await authenticator.authorization(for: scopes)
                 if let response = try await blobReads.get(path, authorization: authorization) { return BlobDownload(response) }
             }

@@ -62,6 +62,11 @@ struct RegistryClientBlobReadTests {
             #expect(!download.readsOwnConnection, "the 307 was followed by async-http-client")
             #expect(try await Self.read(download) == upstream.layer)
             #expect(upstream.layerRequests == 2, "asked on the own connection, then again through the HTTP client")
+            // A registry that redirects is asked through the HTTP client directly from then on.
+            let again = try await client.openBlob(FaultySourceRegistry.repository, sha256(upstream.layer))
+            #expect(!again.readsOwnConnection)
+            #expect(try await Self.read(again) == upstream.layer)
+            #expect(upstream.layerRequests == 3, "one request for the second read")
 
             await #expect {
                 _ = try await client.openBlob(FaultySourceRegistry.repository, sha256(testBytes(10, seed: 44)))
