@@ -85,8 +85,7 @@ struct RegistryClientBlobReadTests {
             let configuration = TLSListenerTests.tlsConfiguration("\(scratch)/data", files: files, reloadSeconds: 3600)
             try await withListeners(configuration) { ports, _, _ in
                 let base = "https://127.0.0.1:\(try #require(ports["tls"]))"
-                var tls = TLSConfiguration.makeClientConfiguration()
-                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificate.copy))
+                let tls = try tlsTrusting([certificate.copy])
                 try await withTLSClient(trusting: [certificate.copy]) { http in
                     let blob = testBytes(2 << 20 + 3, seed: 45)
                     var push = HTTPClientRequest(url: "\(base)/v2/team/app/blobs/uploads/?digest=\(sha256(blob))")

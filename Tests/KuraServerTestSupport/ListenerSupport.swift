@@ -5,7 +5,7 @@ public import KuraServe
 import Logging
 public import NIOCore
 public import NIOHTTP1
-import NIOSSL
+public import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -99,14 +99,19 @@ private func blockingExchange(from source: String, to host: String, port: Int, r
     return String(decoding: received, as: UTF8.self)
 }
 
+/// A client TLS configuration that trusts only `certificates` (PEM files).
+public func tlsTrusting(_ certificates: [String]) throws -> TLSConfiguration {
+    var tls = TLSConfiguration.makeClientConfiguration()
+    tls.trustRoots = .certificates(try certificates.flatMap { try NIOSSLCertificate.fromPEMFile($0) })
+    return tls
+}
+
 /// Runs `body` with an HTTP client that trusts only `certificates` (PEM files), over
 /// HTTP/2 when the server offers it unless `http1Only`; shuts the client down after.
 public func withTLSClient<T: Sendable>(
     trusting certificates: [String], http1Only: Bool = false, _ body: (HTTPClient) async throws -> T
 ) async throws -> T {
-    var tls = TLSConfiguration.makeClientConfiguration()
-    tls.trustRoots = .certificates(try certificates.flatMap { try NIOSSLCertificate.fromPEMFile($0) })
-    var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+    var configuration = HTTPClient.Configuration(tlsConfiguration: try tlsTrusting(certificates))
     if http1Only { configuration.httpVersion = .http1Only }
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     do {
