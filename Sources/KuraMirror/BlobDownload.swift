@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import KuraStorage
 import NIOCore
+import NIOHTTP1
 
 /// A blob as another registry sends it: its declared length and its body, read either on the
 /// registry client's own connections (``StreamedReadConnections``: up to 1 MiB per socket
@@ -12,37 +13,61 @@ struct BlobDownload: Sendable {
     let body: Body
 
     init(_ response: StreamedResponse) {
-        length = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
-        body = Body(streamed: response, client: nil)
+        self.init(headers: response.headers, body: Body(source: .streamed(response)))
     }
 
     init(_ response: HTTPClientResponse) {
-        length = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
-        body = Body(streamed: nil, client: response.body)
+        self.init(headers: response.headers, body: Body(source: .client(response.body)))
+    }
+
+    private init(headers: HTTPHeaders, body: Body) {
+        length = headers.first(name: "Content-Length").flatMap { Int64($0) }
+        self.body = body
     }
 
     /// Whether the body comes on the registry client's own connections.
-    var readsOwnConnection: Bool { body.streamed != nil }
+    var readsOwnConnection: Bool {
+        if case .streamed = body.source { return true }
+        return false
+    }
 
     /// The body's buffers. Letting go of a streamed body before its end closes its
     /// connection (``StreamedResponse``); a body cut short throws.
     struct Body: AsyncSequence, Sendable {
         typealias Element = ByteBuffer
-        fileprivate let streamed: StreamedResponse?
-        fileprivate let client: HTTPClientResponse.Body?
+
+        enum Source: Sendable {
+            case streamed(StreamedResponse)
+            case client(HTTPClientResponse.Body)
+        }
+
+        fileprivate let source: Source
 
         struct AsyncIterator: AsyncIteratorProtocol {
-            fileprivate let streamed: StreamedResponse?
-            fileprivate var client: HTTPClientResponse.Body.AsyncIterator?
+            fileprivate enum Position {
+                case streamed(StreamedResponse)
+                case client(HTTPClientResponse.Body.AsyncIterator)
+            }
+
+            fileprivate var position: Position
 
             mutating func next() async throws -> ByteBuffer? {
-                if let streamed { return try await streamed.stream.next() }
-                return try await client?.next()
+                switch position {
+                case .streamed(let response):
+                    return try await response.stream.next()
+                case .client(var iterator):
+                    let buffer = try await iterator.next()
+                    position = .client(iterator)
+                    return buffer
+                }
             }
         }
 
         func makeAsyncIterator() -> AsyncIterator {
-            AsyncIterator(streamed: streamed, client: client?.makeAsyncIterator())
+            switch source {
+            case .streamed(let response): AsyncIterator(position: .streamed(response))
+            case .client(let body): AsyncIterator(position: .client(body.makeAsyncIterator()))
+            }
         }
     }
 }

@@ -16,8 +16,6 @@ final class BlobReads: Sendable {
     /// How far a read runs ahead of its reader: a pull-through fill's store, or a mirror's
     /// upload to the target.
     static let readAhead = 2 << 20
-    /// The longest a whole blob may take, as for async-http-client's reads of blobs.
-    static let transferTimeout: TimeAmount = .hours(24)
 
     let connections: StreamedReadConnections
     /// The `Host` header: the endpoint's host, with its port unless it is the scheme's own.
@@ -44,14 +42,15 @@ final class BlobReads: Sendable {
             host: bare, port: port, tls: secure ? (tls ?? .makeClientConfiguration()) : nil)
     }
 
-    /// Sends a GET for `path` (which starts with `/v2/`) and returns the response if it is a
-    /// 200; nil for any other status, whose body is read (a short one, so that the connection
-    /// is kept) and dropped; a redirect sets ``redirects``.
-    func get(_ path: String, authorization: String?) async throws -> StreamedResponse? {
+    /// Sends a GET for `path` (which starts with `/v2/`), whose whole body must arrive within
+    /// `timeout`, and returns the response if it is a 200; nil for any other status, whose body
+    /// is read (a short one, so that the connection is kept) and dropped; a redirect sets
+    /// ``redirects``.
+    func get(_ path: String, authorization: String?, timeout: Duration) async throws -> StreamedResponse? {
         var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: basePath + path)
         head.headers.add(name: "Host", value: host)
         if let authorization { head.headers.add(name: "Authorization", value: authorization) }
-        let response = try await connections.open(head, readAhead: Self.readAhead, deadline: .now() + Self.transferTimeout)
+        let response = try await connections.open(head, readAhead: Self.readAhead, deadline: .now() + TimeAmount(timeout))
         guard response.status == .ok else {
             if (300..<400).contains(response.status.code) { redirected.store(true, ordering: .relaxed) }
             _ = try? await response.stream.collect(upTo: 1 << 16)

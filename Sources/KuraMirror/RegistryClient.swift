@@ -27,6 +27,8 @@ public struct RegistryClient: Sendable {
         .joined(separator: ", ")
     /// Manifests larger than this are refused (the distribution spec suggests 4 MiB).
     static let manifestLimit = 4 << 20
+    /// The longest one blob's transfer may take, read or written.
+    static let blobTransferTimeout: Duration = .seconds(86_400)
 
     /// - Parameter tls: how blob reads on the client's own connections check an https
     ///   registry's certificate; give the TLS configuration `httpClient` was made with (nil:
@@ -156,9 +158,11 @@ public struct RegistryClient: Sendable {
         return try await retry.run {
             if let blobReads, !blobReads.redirects {
                 let authorization = try await authenticator.authorization(for: scopes)
-                if let response = try await blobReads.get(path, authorization: authorization) { return BlobDownload(response) }
+                if let response = try await blobReads.get(path, authorization: authorization, timeout: Self.blobTransferTimeout) {
+                    return BlobDownload(response)
+                }
             }
-            let response = try await send(.GET, path, scopes: scopes, timeout: .seconds(86_400))
+            let response = try await send(.GET, path, scopes: scopes, timeout: Self.blobTransferTimeout)
             guard response.status == .ok else { throw try await failure("GET", path, response) }
             return BlobDownload(response)
         }
@@ -241,7 +245,7 @@ public struct RegistryClient: Sendable {
             request.headers.add(name: "Authorization", value: authorization)
         }
         request.body = .stream(bytes, length: .known(size))
-        let response = try await http.execute(request, timeout: .seconds(86_400))
+        let response = try await http.execute(request, timeout: .init(Self.blobTransferTimeout))
         guard response.status == .created || response.status == .noContent else { throw try await failure("PUT", url, response) }
         _ = try? await response.body.collect(upTo: 1 << 16)
     }

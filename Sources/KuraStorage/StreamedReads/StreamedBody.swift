@@ -30,7 +30,7 @@ public final class StreamedBody: Sendable {
     var queuedBytes: Int { state.withLock { $0.queuedBytes } }
 
     /// Whether the response has ended, whole or broken off.
-    public var isFinished: Bool { state.withLock { $0.finished } }
+    var isFinished: Bool { state.withLock { $0.finished } }
 
     // MARK: the connection's side
 
