@@ -3,13 +3,16 @@ import NIOCore
 
 /// Streams bytes into an append handle in parts of the size its ``UploadBufferBudget``
 /// share allows (the backend's preferred size when few uploads run at once), hashing each
-/// part while the backend writes it (the two overlap on two cores).
+/// part while the backend writes it (the two overlap on two cores; a filesystem part starts
+/// without a child task, ``SubmittedWrite``).
 ///
 /// A writer can start with a *tail*: bytes of an upload session that were acknowledged and
 /// hashed earlier but not yet sent as a part because they were fewer than the backend's
 /// ``ObjectBackend/minimumPartSize``. They lead the first part and are not hashed again.
 struct PartWriter {
     let backend: any ObjectBackend
+    /// `backend` when its parts start without a child task (the filesystem).
+    private let submitting: (any SubmitsParts)?
     let handle: AppendHandle
     /// The writer's share of the store's part memory, held as long as the writer is.
     private let lease: UploadBufferBudget.Lease
@@ -28,6 +31,7 @@ struct PartWriter {
         budget: UploadBufferBudget, tail: ByteBuffer? = nil
     ) {
         self.backend = backend
+        self.submitting = backend as? any SubmitsParts
         self.handle = handle
         self.lease = budget.lease(preferred: backend.preferredPartSize, minimum: backend.minimumPartSize)
         self.offset = offset
@@ -98,9 +102,16 @@ struct PartWriter {
         let skip = min(prehashed, part.readableBytes)
         unhashed.moveReaderIndex(forwardBy: skip)
         prehashed -= skip
-        async let receipt = backend.appendPart(handle, number: number, offset: offset, data: part)
-        hasher.update(unhashed)
-        let appended = try await receipt
+        let appended: AppendedPart
+        if let submitting {
+            let write = submitting.submitPart(handle, number: number, offset: offset, data: part)
+            hasher.update(unhashed)
+            appended = try await write.value()
+        } else {
+            async let receipt = backend.appendPart(handle, number: number, offset: offset, data: part)
+            hasher.update(unhashed)
+            appended = try await receipt
+        }
         // Parts without an etag (filesystem) need no receipts: keep one running entry.
         if appended.etag.isEmpty, let last = parts.last, last.etag.isEmpty, last.offset + last.size == appended.offset {
             parts[parts.count - 1].size += appended.size

@@ -13,7 +13,7 @@ public import NIOCore
 /// `ROOT/.append/<key>` and renames it into place on completion. With
 /// ``Durability/fsync`` the data is synced before each rename and the directory after
 /// it, so an object that was visible once survives a power loss.
-public struct FileSystemBackend: ObjectBackend {
+public struct FileSystemBackend: ObjectBackend, SubmitsParts {
     public enum Durability: Sendable {
         /// `fdatasync` data before it becomes visible and `fsync` directories after renames.
         case fsync
@@ -172,15 +172,19 @@ public struct FileSystemBackend: ObjectBackend {
     }
 
     public func appendPart(_ handle: AppendHandle, number: Int, offset: Int64, data: ByteBuffer) async throws -> AppendedPart {
+        try await submitPart(handle, number: number, offset: offset, data: data).value()
+    }
+
+    func submitPart(_ handle: AppendHandle, number: Int, offset: Int64, data: ByteBuffer) -> SubmittedWrite<AppendedPart> {
         let staging = stagingPath(of: handle.key)
         let durability = self.durability
-        try await BlockingIO.run {
+        return SubmittedWrite {
             guard let fd = try POSIXFile.openIfExists(staging, O_WRONLY) else { throw StorageError.notFound(handle.key) }
             defer { POSIXFile.close(fd) }
             try POSIXFile.pwriteAll(fd, data, at: offset, path: staging)
             if durability == .fsync { POSIXFile.startWriteback(fd, offset: offset, length: Int64(data.readableBytes)) }
+            return AppendedPart(number: number, offset: offset, size: Int64(data.readableBytes), etag: "")
         }
-        return AppendedPart(number: number, offset: offset, size: Int64(data.readableBytes), etag: "")
     }
 
     public func syncAppend(_ handle: AppendHandle) async throws {
