@@ -38,8 +38,9 @@ final class SubmittedWrite<Value: Sendable>: Sendable {
         waiter?.resume(with: result)
     }
 
-    /// What the write returned or threw. Waits for the write even if the calling task is
-    /// cancelled: the bytes it writes are the caller's until it ends.
+    /// What the write returned or threw; awaited once (a second waiter would replace the
+    /// first). Waits for the write even if the calling task is cancelled: the bytes it writes
+    /// are the caller's until it ends.
     func value() async throws -> Value {
         if case .finished(let result) = state.withLock({ $0 }) { return try result.get() }
         return try await withCheckedThrowingContinuation { continuation in
