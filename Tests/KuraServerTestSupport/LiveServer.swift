@@ -10,7 +10,7 @@ public import KuraRegistry
 import KuraStorage
 import KuraTestSupport
 import Logging
-import NIOCore
+public import NIOCore
 
 /// Runs a Kura server over `dataDirectory` — in process through its router (`.router`, for
 /// route-level tests), or on 127.0.0.1 on an ephemeral port (`.live`, for tests that need a
@@ -75,16 +75,19 @@ extension HTTPField.Name {
     public static let testLink = Self("Link")!
 }
 
+/// The first OCI error code of a registry's error body (`{"errors":[{"code":…}]}`), if it is one.
+public func ociErrorCode(_ body: ByteBuffer) -> String? {
+    guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+        let errors = object["errors"] as? [[String: Any]]
+    else { return nil }
+    return errors.first?["code"] as? String
+}
+
 extension TestResponse {
     public var bytes: [UInt8] { Array(body.readableBytesView) }
 
     /// The OCI error code of an error body, if it is one.
-    public var errorCode: String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
-            let errors = object["errors"] as? [[String: Any]]
-        else { return nil }
-        return errors.first?["code"] as? String
-    }
+    public var errorCode: String? { ociErrorCode(body) }
 
     public var json: [String: Any]? {
         try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
