@@ -3,8 +3,12 @@ import NIOCore
 
 /// Streams bytes into an append handle in parts of the size its ``UploadBufferBudget``
 /// share allows (the backend's preferred size when few uploads run at once), hashing each
-/// part while the backend writes it (the two overlap on two cores; a filesystem part starts
-/// without a child task, ``SubmittedWrite``).
+/// part while the backend writes it (the two overlap on two cores).
+///
+/// A filesystem part is the chunks as they came, written with one `pwritev` that starts
+/// without a child task (``SubmitsParts``, ``SubmittedWrite``): an HTTP upload's reads go to
+/// the file without being copied. Other backends (S3, whose parts are 5 MiB and more) get
+/// each part as one buffer, the chunks copied into it.
 ///
 /// A writer can start with a *tail*: bytes of an upload session that were acknowledged and
 /// hashed earlier but not yet sent as a part because they were fewer than the backend's
@@ -21,8 +25,14 @@ struct PartWriter {
     private(set) var offset: Int64
     private(set) var parts: [AppendedPart]
     private(set) var hasher: ContentHasher
+    /// Bytes for the next part, copied into one buffer (a backend that takes a part as one
+    /// buffer: S3, whose parts are 5 MiB and more).
     private var pending: ByteBuffer
-    /// How many leading bytes of `pending` the hasher has already seen.
+    /// Bytes for the next part as they came, for a backend that writes a part from several
+    /// buffers (the filesystem): the connection's reads go to the file without a copy.
+    private var gathered: [ByteBuffer] = []
+    private var gatheredBytes = 0
+    /// How many leading bytes of the next part the hasher has already seen.
     private var prehashed: Int
     private let allocator = ByteBufferAllocator()
 
@@ -37,14 +47,18 @@ struct PartWriter {
         self.offset = offset
         self.parts = parts
         self.hasher = hasher
-        self.pending = tail ?? ByteBuffer()
+        self.pending = ByteBuffer()
         self.prehashed = tail?.readableBytes ?? 0
+        if let tail, tail.readableBytes > 0 {
+            if submitting == nil { pending = tail } else { gathered = [tail]; gatheredBytes = tail.readableBytes }
+        }
     }
 
     /// Bytes accepted so far, including those not yet handed to the backend.
-    var acceptedBytes: Int64 { offset + Int64(pending.readableBytes) }
+    var acceptedBytes: Int64 { offset + Int64(pending.readableBytes + gatheredBytes) }
 
     mutating func write(_ chunk: ByteBuffer) async throws {
+        if let submitting { return try await gather(chunk, into: submitting) }
         if pending.readableBytes == 0, chunk.readableBytes >= partSize {
             try await flush(chunk)  // large buffers go through without a copy
             return
@@ -61,16 +75,32 @@ struct PartWriter {
                     try await flush(full)
                 }
                 // The backend is done with the part: the same memory takes the next one. A
-                // fresh part buffer each time cost page faults on every part, and handing the
-                // request's own buffers to the backend instead (no copy) cost more still: NIO
-                // then allocates a fresh buffer for every read.
+                // fresh part buffer each time cost page faults on every part, and holding a
+                // connection's reads for a part of megabytes instead (no copy) would cost more
+                // still: a connection keeps two read buffers for reuse, so NIO would allocate
+                // a fresh one for every read.
                 pending.clear()
             }
         }
     }
 
+    /// Keeps `chunk` for the next part (no copy) and writes the part once it is full.
+    private mutating func gather(_ chunk: ByteBuffer, into backend: any SubmitsParts) async throws {
+        var chunk = chunk
+        while chunk.readableBytes > 0 {
+            let take = gatheredBytes == 0 && chunk.readableBytes >= partSize ? chunk.readableBytes : min(partSize - gatheredBytes, chunk.readableBytes)
+            gathered.append(chunk.readSlice(length: take)!)
+            gatheredBytes += take
+            if gatheredBytes >= partSize { try await flushGathered(to: backend) }
+        }
+    }
+
     /// Hands the buffered tail to the backend.
     mutating func finish() async throws {
+        if let submitting {
+            if gatheredBytes > 0 { try await flushGathered(to: submitting) }
+            return
+        }
         guard pending.readableBytes > 0 else { return }
         let tail = pending
         pending = ByteBuffer()
@@ -82,10 +112,13 @@ struct PartWriter {
     /// ``acceptedBytes``), for the caller to keep until the next chunk. With a minimum of
     /// one byte (the filesystem) this is ``finish()``.
     mutating func finish(keepingTailBelow minimumPartSize: Int) async throws -> ByteBuffer {
-        if pending.readableBytes >= max(1, minimumPartSize) {
+        if pending.readableBytes + gatheredBytes >= max(1, minimumPartSize) {
             try await finish()
             return ByteBuffer()
         }
+        for var buffer in gathered { pending.writeBuffer(&buffer) }  // a tail below the minimum is kept as one buffer
+        gathered = []
+        gatheredBytes = 0
         if pending.readableBytes > prehashed {
             hasher.update(pending.getSlice(at: pending.readerIndex + prehashed, length: pending.readableBytes - prehashed)!)
             prehashed = pending.readableBytes
@@ -102,16 +135,28 @@ struct PartWriter {
         let skip = min(prehashed, part.readableBytes)
         unhashed.moveReaderIndex(forwardBy: skip)
         prehashed -= skip
-        let appended: AppendedPart
-        if let submitting {
-            let write = submitting.submitPart(handle, number: number, offset: offset, data: part)
-            hasher.update(unhashed)
-            appended = try await write.value()
-        } else {
-            async let receipt = backend.appendPart(handle, number: number, offset: offset, data: part)
-            hasher.update(unhashed)
-            appended = try await receipt
+        async let receipt = backend.appendPart(handle, number: number, offset: offset, data: part)
+        hasher.update(unhashed)
+        let appended = try await receipt
+        record(appended)
+    }
+
+    /// Writes the gathered reads as one part, hashing them meanwhile.
+    private mutating func flushGathered(to backend: any SubmitsParts) async throws {
+        let buffers = gathered
+        gathered = []
+        gatheredBytes = 0
+        let write = backend.submitPart(handle, number: (parts.last?.number ?? 0) + 1, offset: offset, data: buffers)
+        for var buffer in buffers {
+            let skip = min(prehashed, buffer.readableBytes)
+            buffer.moveReaderIndex(forwardBy: skip)
+            prehashed -= skip
+            if buffer.readableBytes > 0 { hasher.update(buffer) }
         }
+        record(try await write.value())
+    }
+
+    private mutating func record(_ appended: AppendedPart) {
         // Parts without an etag (filesystem) need no receipts: keep one running entry.
         if appended.etag.isEmpty, let last = parts.last, last.etag.isEmpty, last.offset + last.size == appended.offset {
             parts[parts.count - 1].size += appended.size

@@ -6,11 +6,12 @@ import Synchronization
 /// per byte). When many write at once they share the budget: each new writer halves its part
 /// until its share fits, down to ``floor``, so five or more concurrent uploads to the
 /// filesystem hold 128 KiB parts instead of 512 KiB (a thousand hold 128 MiB, not half a
-/// GiB). The floor is the largest read an HTTP connection hands over (`LargeReadsHandler` in
-/// KuraHTTP): a part is never smaller than a read, so full reads go to the backend as they
-/// are, without a copy. A backend whose minimum part is above the floor (S3: 5 MiB) keeps its
-/// preferred part whatever the budget: there the part size is a protocol matter (and decides
-/// which bytes of a chunked upload wait as a tail), not a buffer to trim.
+/// GiB). On the filesystem a part is the connection's reads themselves, gathered without a
+/// copy (``PartWriter``), and a read at least a part long is written whole: the share bounds
+/// how many smaller reads wait for their write. A backend whose minimum part is above the
+/// floor (S3: 5 MiB) keeps its preferred part whatever the budget: there the part size is a
+/// protocol matter (and decides which bytes of a chunked upload wait as a tail), not a
+/// buffer to trim.
 ///
 /// A share is fixed when the writer starts (one request's body); a writer that finishes
 /// hands its share back when its ``Lease`` is freed.

@@ -172,18 +172,19 @@ public struct FileSystemBackend: ObjectBackend, SubmitsParts {
     }
 
     public func appendPart(_ handle: AppendHandle, number: Int, offset: Int64, data: ByteBuffer) async throws -> AppendedPart {
-        try await submitPart(handle, number: number, offset: offset, data: data).value()
+        try await submitPart(handle, number: number, offset: offset, data: [data]).value()
     }
 
-    func submitPart(_ handle: AppendHandle, number: Int, offset: Int64, data: ByteBuffer) -> SubmittedWrite<AppendedPart> {
+    func submitPart(_ handle: AppendHandle, number: Int, offset: Int64, data: [ByteBuffer]) -> SubmittedWrite<AppendedPart> {
         let staging = stagingPath(of: handle.key)
         let durability = self.durability
+        let size = data.reduce(0) { $0 + Int64($1.readableBytes) }
         return SubmittedWrite {
             guard let fd = try POSIXFile.openIfExists(staging, O_WRONLY) else { throw StorageError.notFound(handle.key) }
             defer { POSIXFile.close(fd) }
-            try POSIXFile.pwriteAll(fd, data, at: offset, path: staging)
-            if durability == .fsync { POSIXFile.startWriteback(fd, offset: offset, length: Int64(data.readableBytes)) }
-            return AppendedPart(number: number, offset: offset, size: Int64(data.readableBytes), etag: "")
+            try POSIXFile.pwritevAll(fd, data, at: offset, path: staging)
+            if durability == .fsync { POSIXFile.startWriteback(fd, offset: offset, length: size) }
+            return AppendedPart(number: number, offset: offset, size: size, etag: "")
         }
     }
 

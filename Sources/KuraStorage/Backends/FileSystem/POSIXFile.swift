@@ -48,6 +48,63 @@ enum POSIXFile {
         if let result { throw .io(operation: "write", path: path, errno: result) }
     }
 
+    /// Writes `buffers` one after another from `offset`, in as few `pwritev` calls as the
+    /// kernel allows (at most 1,024 buffers a call, `IOV_MAX` on Linux and macOS; a short write resumes
+    /// mid-buffer).
+    static func pwritevAll(_ fd: CInt, _ buffers: [ByteBuffer], at offset: Int64, path: String) throws(StorageError) {
+        if buffers.count == 1 { return try pwriteAll(fd, buffers[0], at: offset, path: path) }
+        var position = off_t(offset)
+        var next = 0  // the first buffer not yet fully written
+        var skip = 0  // how much of it is
+        while true {
+            while next < buffers.count, buffers[next].readableBytes == skip {
+                next += 1
+                skip = 0
+            }
+            if next == buffers.count { return }
+            let batch = buffers[next..<min(buffers.count, next + 1024)]
+            let written = withIOVectors(batch, skippingFirst: skip) { Glibc.pwritev(fd, $0.baseAddress, CInt($0.count), position) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw .io(operation: "write", path: path, errno: errno)
+            }
+            if written == 0 { throw .io(operation: "write", path: path, errno: EIO) }
+            position += off_t(written)
+            var remaining = written
+            while remaining > 0 {
+                let left = buffers[next].readableBytes - skip
+                if remaining < left {
+                    skip += remaining
+                    break
+                }
+                remaining -= left
+                next += 1
+                skip = 0
+            }
+        }
+    }
+
+    /// Calls `body` with iovecs over the readable bytes of `buffers`, less the first `skip`
+    /// bytes of the first; each buffer's storage is retained until `body` returns.
+    private static func withIOVectors<Result>(
+        _ buffers: ArraySlice<ByteBuffer>, skippingFirst skip: Int, _ body: (UnsafeBufferPointer<iovec>) -> Result
+    ) -> Result {
+        withUnsafeTemporaryAllocation(of: iovec.self, capacity: buffers.count) { vectors in
+            withUnsafeTemporaryAllocation(of: Unmanaged<AnyObject>.self, capacity: buffers.count) { storages in
+                for (index, buffer) in buffers.enumerated() {
+                    buffer.withUnsafeReadableBytesWithStorageManagement { raw, storage in
+                        let start = index == 0 ? skip : 0
+                        storages[index] = storage.retain()
+                        vectors[index] = iovec(
+                            iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress.map { $0 + start }), iov_len: raw.count - start)
+                    }
+                }
+                defer { for index in 0..<buffers.count { storages[index].release() } }
+                return body(UnsafeBufferPointer(vectors))
+            }
+        }
+    }
+
     /// Reads up to `count` bytes at `offset` into a new buffer; short only at end of file.
     static func pread(_ fd: CInt, count: Int, at offset: Int64, allocator: ByteBufferAllocator, path: String)
         throws(StorageError) -> ByteBuffer

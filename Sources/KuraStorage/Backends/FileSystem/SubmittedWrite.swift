@@ -57,7 +57,9 @@ final class SubmittedWrite<Value: Sendable>: Sendable {
 /// A backend whose parts can start from synchronous code (``SubmittedWrite``); ``PartWriter``
 /// hashes a part while it is written either way, and for these without a child task.
 protocol SubmitsParts: ObjectBackend {
-    /// Starts writing `data` as part `number` at `offset` and returns at once; the same
-    /// contract as ``ObjectBackend/appendPart(_:number:offset:data:)`` otherwise.
-    func submitPart(_ handle: AppendHandle, number: Int, offset: Int64, data: ByteBuffer) -> SubmittedWrite<AppendedPart>
+    /// Starts writing `data`, the buffers one after another, as part `number` at `offset` and
+    /// returns at once; the same contract as ``ObjectBackend/appendPart(_:number:offset:data:)``
+    /// otherwise. The buffers are the connection's reads as they came, so no part is copied
+    /// to be written.
+    func submitPart(_ handle: AppendHandle, number: Int, offset: Int64, data: [ByteBuffer]) -> SubmittedWrite<AppendedPart>
 }
