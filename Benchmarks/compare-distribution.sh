@@ -28,9 +28,7 @@ cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; w
 trap cleanup EXIT
 
 peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
-json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d'+sys.argv[1]))" "$1"; }
 
 # One file per blob: different digests, so nothing is deduplicated.
 make_blobs() {

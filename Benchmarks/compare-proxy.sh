@@ -37,7 +37,6 @@ new_blob() {
     echo "$digest"
 }
 
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 mb_per_s() { awk '{printf "%.0f", $1/1e6}'; }
 
 OUT=${OUT:-$(mktemp)}

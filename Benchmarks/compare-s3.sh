@@ -16,7 +16,6 @@ SIZE=${SIZE:-64MiB}
 S3_PORT=5631 KURA_PORT=5632 CACHE_PORT=5633 DIST_PORT=5634
 
 . "$(dirname "$0")/lib.sh"
-json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d'+sys.argv[1]))" "$1"; }
 
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -62,7 +61,6 @@ EOF
     wait_ready "$KURA_PORT" 60; wait_ready "$CACHE_PORT" 60; wait_ready "$DIST_PORT" 60
 }
 
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 CURL_MB=64  # the blob curl pushes and reads
 per_gib() { python3 -c "print(round($1/$(getconf CLK_TCK)/($CURL_MB/1024),2))"; }  # TICKS for one read of it
 

@@ -2,6 +2,8 @@
 # measurement on stdout, and the medians of a run's lines (each server's against `dist`,
 # distribution, the reference, when it was measured).
 log() { echo "$*" >&2; }
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }  # user + system ticks of PID
+json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d'+sys.argv[1]))" "$1"; }
 emit() { echo "$1 $2 $3"; }     # TAG SERVER VALUE
 
 # wait_ready PORT [SECONDS]: until a registry answers /v2/ on 127.0.0.1:PORT (10 s at most,
