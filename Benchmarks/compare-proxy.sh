@@ -19,9 +19,7 @@ UPSTREAM_PORT=5801 KURA_PORT=5802 DIST_PORT=5803
 
 . "$(dirname "$0")/lib.sh"
 
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+trap 'stop_started KILL' EXIT
 
 rm -rf "$DISK"; mkdir -p "$DISK"
 start_server dist "$DISK/upstream" $UPSTREAM_PORT

@@ -17,9 +17,7 @@ S3_PORT=5631 KURA_PORT=5632 CACHE_PORT=5633 DIST_PORT=5634
 
 . "$(dirname "$0")/lib.sh"
 
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+trap 'stop_started KILL' EXIT
 
 rm -rf "$DISK"; mkdir -p "$DISK/weed"
 "$WEED" server -dir="$DISK/weed" -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.port=5641 -master.port.grpc=5642 \

@@ -3,6 +3,11 @@
 # distribution, the reference, when it was measured).
 log() { echo "$*" >&2; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }  # user + system ticks of PID
+
+# Every process a script starts goes into PIDS (start_server does it); stop_started [SIGNAL]
+# stops them all and waits, for the script's EXIT trap.
+PIDS=()
+stop_started() { for pid in "${PIDS[@]}"; do kill "-${1:-TERM}" "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d'+sys.argv[1]))" "$1"; }
 emit() { echo "$1 $2 $3"; }     # TAG SERVER VALUE
 

@@ -18,9 +18,7 @@ SHM=${SHM:-/dev/shm/kura-ceiling}
 PORT=${PORT:-5621}
 
 . "$(dirname "$0")/lib.sh"
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+trap stop_started EXIT
 
 rm -rf "$SHM"; mkdir -p "$SHM/sink"
 cc -O2 -Wall -o "$SHM/sink-bin" "$(dirname "$0")/push-ceiling/sink.c" -lcrypto -lpthread
@@ -46,8 +44,7 @@ OUT=${OUT:-$(mktemp)}
             case $server in
                 sink-serial | sink-pipelined)
                     "$SHM/sink-bin" "$([ $server = sink-serial ] && echo 0 || echo 2)" 512 "$PORT" "$SHM/sink" &
-                    SERVER_PID=$!; PIDS+=("$SERVER_PID")
-                    for _ in $(seq 1 100); do (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.05; done ;;
+                    SERVER_PID=$!; PIDS+=("$SERVER_PID"); wait_ready "$PORT" ;;  # the sink answers any request
                 *) start_server "$server" "$SHM/$server" "$PORT" ;;
             esac
             measure "$server"

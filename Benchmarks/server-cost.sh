@@ -21,9 +21,7 @@ PORT=${PORT:-5621}
 
 . "$(dirname "$0")/lib.sh"
 
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$SHM"; }
-trap cleanup EXIT
+trap 'stop_started; rm -rf "$SHM"' EXIT
 
 ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }   # user, system
 switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s}'; }

@@ -11,8 +11,8 @@ import NIOHTTPTypesHTTP1
 /// upload holds at most a read or two queued, one being received and one part being written,
 /// and a connection whose route is busy stops costing memory at once. Against a queue of two
 /// reads of the same size: the same throughput, 3–5 MiB less peak memory over sixteen
-/// parallel pushes. The pipeline is Hummingbird's own (same handlers, same
-/// order); requests are handled by `HTTP1Channel`.
+/// parallel pushes. The pipeline is Hummingbird's own (same handlers, same order); requests
+/// are handled by `HTTP1Channel`.
 package struct BoundedHTTP1Channel: ServerChildChannel {
     package typealias Value = HTTP1Channel.Value
 

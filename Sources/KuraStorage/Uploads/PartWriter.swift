@@ -88,7 +88,9 @@ struct PartWriter {
     private mutating func gather(_ chunk: ByteBuffer, into backend: any SubmitsParts) async throws {
         var chunk = chunk
         while chunk.readableBytes > 0 {
-            let take = gatheredBytes == 0 && chunk.readableBytes >= partSize ? chunk.readableBytes : min(partSize - gatheredBytes, chunk.readableBytes)
+            // A chunk at least a part long, with nothing gathered, is a part by itself.
+            let room = gatheredBytes == 0 ? max(partSize, chunk.readableBytes) : partSize - gatheredBytes
+            let take = min(room, chunk.readableBytes)
             gathered.append(chunk.readSlice(length: take)!)
             gatheredBytes += take
             if gatheredBytes >= partSize { try await flushGathered(to: backend) }
@@ -119,10 +121,8 @@ struct PartWriter {
         for var buffer in gathered { pending.writeBuffer(&buffer) }  // a tail below the minimum is kept as one buffer
         gathered = []
         gatheredBytes = 0
-        if pending.readableBytes > prehashed {
-            hasher.update(pending.getSlice(at: pending.readerIndex + prehashed, length: pending.readableBytes - prehashed)!)
-            prehashed = pending.readableBytes
-        }
+        hashUnseen(pending)
+        prehashed = pending.readableBytes  // still buffered, and now hashed
         return pending
     }
 
@@ -131,14 +131,9 @@ struct PartWriter {
         let handle = self.handle
         let number = (parts.last?.number ?? 0) + 1
         let offset = self.offset
-        var unhashed = part
-        let skip = min(prehashed, part.readableBytes)
-        unhashed.moveReaderIndex(forwardBy: skip)
-        prehashed -= skip
         async let receipt = backend.appendPart(handle, number: number, offset: offset, data: part)
-        hasher.update(unhashed)
-        let appended = try await receipt
-        record(appended)
+        hashUnseen(part)
+        record(try await receipt)
     }
 
     /// Writes the gathered reads as one part, hashing them meanwhile.
@@ -147,13 +142,18 @@ struct PartWriter {
         gathered = []
         gatheredBytes = 0
         let write = backend.submitPart(handle, number: (parts.last?.number ?? 0) + 1, offset: offset, data: buffers)
-        for var buffer in buffers {
-            let skip = min(prehashed, buffer.readableBytes)
-            buffer.moveReaderIndex(forwardBy: skip)
-            prehashed -= skip
-            if buffer.readableBytes > 0 { hasher.update(buffer) }
-        }
+        for buffer in buffers { hashUnseen(buffer) }
         record(try await write.value())
+    }
+
+    /// Hashes the bytes of `buffer` the hasher has not seen: all but the leading ones a
+    /// tail brought already hashed (``prehashed``), which this uses up.
+    private mutating func hashUnseen(_ buffer: ByteBuffer) {
+        var unseen = buffer
+        let skip = min(prehashed, unseen.readableBytes)
+        unseen.moveReaderIndex(forwardBy: skip)
+        prehashed -= skip
+        if unseen.readableBytes > 0 { hasher.update(unseen) }
     }
 
     private mutating func record(_ appended: AppendedPart) {

@@ -48,9 +48,11 @@ enum POSIXFile {
         if let result { throw .io(operation: "write", path: path, errno: result) }
     }
 
+    /// The most buffers one `pwritev` takes: `IOV_MAX` on Linux and macOS (not imported).
+    static let maximumVectors = 1024
+
     /// Writes `buffers` one after another from `offset`, in as few `pwritev` calls as the
-    /// kernel allows (at most 1,024 buffers a call, `IOV_MAX` on Linux and macOS; a short write resumes
-    /// mid-buffer).
+    /// kernel allows (``maximumVectors`` buffers a call; a short write resumes mid-buffer).
     static func pwritevAll(_ fd: CInt, _ buffers: [ByteBuffer], at offset: Int64, path: String) throws(StorageError) {
         if buffers.count == 1 { return try pwriteAll(fd, buffers[0], at: offset, path: path) }
         var position = off_t(offset)
@@ -62,7 +64,7 @@ enum POSIXFile {
                 skip = 0
             }
             if next == buffers.count { return }
-            let batch = buffers[next..<min(buffers.count, next + 1024)]
+            let batch = buffers[next..<min(buffers.count, next + maximumVectors)]
             let written = withIOVectors(batch, skippingFirst: skip) { Glibc.pwritev(fd, $0.baseAddress, CInt($0.count), position) }
             if written < 0 {
                 if errno == EINTR { continue }
